@@ -1,0 +1,74 @@
+"""Finding chat identities, checking CURPs and tying identities to citizens."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+from stdnum.mx import curp as stdnum_curp
+
+from casework.citizens.models import ChannelIdentity, Citizen
+from casework.db import insert_ignore
+
+
+@dataclass(frozen=True)
+class CurpCheck:
+    curp: str
+    problem: str | None  # a key under curp.* in the texts file, None when valid
+
+
+def check_curp(text: str) -> CurpCheck:
+    """Validate a CURP with python-stdnum: length, format, birth date, state and check digit."""
+    candidate = stdnum_curp.compact(text)
+    try:
+        return CurpCheck(stdnum_curp.validate(candidate), None)
+    except InvalidLength:
+        return CurpCheck(candidate, "length")
+    except InvalidChecksum:
+        return CurpCheck(candidate, "checksum")
+    except InvalidComponent:
+        return CurpCheck(candidate, "component")
+    except InvalidFormat:
+        return CurpCheck(candidate, "format")
+
+
+def mask_curp(curp: str) -> str:
+    return curp[:4] + "*" * 10 + curp[-4:]
+
+
+async def identity_for(
+    session: AsyncSession, channel: str, address: str, display_name: str | None = None
+) -> ChannelIdentity:
+    """The identity for a chat on a channel, created on first contact."""
+    await insert_ignore(
+        session,
+        ChannelIdentity,
+        {"channel": channel, "address": address, "display_name": display_name},
+    )
+    identity = await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    )
+    assert identity is not None
+    return identity
+
+
+async def attach_curp(
+    session: AsyncSession, identity: ChannelIdentity, curp: str, consent_at: datetime | None
+) -> Citizen:
+    """The citizen with this CURP, created if new.
+
+    A new CURP is linked to this identity, which from then on sees that citizen's requests.
+    A CURP already known from another identity is *not* linked: proving it is the same person
+    needs a code sent to a channel already linked. Until then, this identity only sees the
+    requests it opened itself.
+    """
+    citizen = await session.scalar(select(Citizen).where(Citizen.curp == curp))
+    if citizen is None:
+        citizen = Citizen(curp=curp, consent_at=consent_at)
+        session.add(citizen)
+        await session.flush()
+        identity.citizen_id = citizen.id
+    return citizen

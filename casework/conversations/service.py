@@ -1,0 +1,76 @@
+"""Loading a conversation for one turn and recording what the citizen said."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation, Message
+from casework.db import insert_ignore, utcnow
+from casework.messages import Inbound
+
+
+async def conversation_for(session: AsyncSession, identity: ChannelIdentity) -> Conversation:
+    """The identity's conversation, locked for this turn so two workers never interleave."""
+    await insert_ignore(session, Conversation, {"identity_id": identity.id, "slots": {}})
+    conversation = await session.scalar(
+        select(Conversation).where(Conversation.identity_id == identity.id).with_for_update()
+    )
+    assert conversation is not None
+    return conversation
+
+
+async def record_inbound(
+    session: AsyncSession, conversation: Conversation, inbound: Inbound
+) -> Message | None:
+    """Store the citizen's message; None when this exact delivery was already stored."""
+    payload: dict[str, Any] = {}
+    if inbound.location:
+        payload["location"] = {
+            "latitude": inbound.location.latitude,
+            "longitude": inbound.location.longitude,
+            "address": inbound.location.address,
+        }
+    if inbound.media:
+        payload["media"] = inbound.media
+    message = Message(
+        conversation_id=conversation.id,
+        direction="in",
+        sender="citizen",
+        kind=inbound.kind,
+        text=inbound.text,
+        payload=payload,
+        dedup_key=f"{inbound.channel}:{inbound.external_id}" if inbound.external_id else None,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    conversation.last_inbound_at = utcnow()
+    return message
+
+
+async def transcript(
+    session: AsyncSession, conversation_id: int, limit: int = 200
+) -> list[Message]:
+    rows = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(rows)))
+
+
+def set_slots(conversation: Conversation, **changes: Any) -> None:
+    """Update dialogue slots (JSON columns need a new object to be saved)."""
+    slots = dict(conversation.slots or {})
+    for key, value in changes.items():
+        if value is None:
+            slots.pop(key, None)
+        else:
+            slots[key] = value
+    conversation.slots = slots

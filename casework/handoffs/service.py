@@ -1,0 +1,89 @@
+"""Handing a conversation to a person, their replies, and handing it back to the bot."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework import texts
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation
+from casework.db import utcnow
+from casework.handoffs.models import OPEN_STATUSES, Handoff
+from casework.messages import Outbound
+from casework.outbox.service import enqueue
+from casework.ratings.service import ask_about_handoff
+from casework.staff.models import StaffUser
+from casework.staff.service import audit
+
+
+class HandoffError(ValueError):
+    pass
+
+
+async def open_for(session: AsyncSession, conversation_id: int) -> Handoff | None:
+    return await session.scalar(
+        select(Handoff).where(
+            Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_STATUSES)
+        )
+    )
+
+
+async def request_person(
+    session: AsyncSession, conversation: Conversation, reason: str, department_id: str | None
+) -> Handoff:
+    """Open a handoff (or return the one already open); the bot goes quiet meanwhile."""
+    handoff = await open_for(session, conversation.id)
+    if handoff is None:
+        handoff = Handoff(
+            conversation_id=conversation.id, reason=reason[:1000], department_id=department_id
+        )
+        session.add(handoff)
+        await session.flush()
+    conversation.state = "handoff"
+    return handoff
+
+
+async def list_open(session: AsyncSession) -> list[Handoff]:
+    rows = await session.scalars(
+        select(Handoff).where(Handoff.status.in_(OPEN_STATUSES)).order_by(Handoff.created_at)
+    )
+    return list(rows)
+
+
+async def _parties(session: AsyncSession, handoff: Handoff) -> tuple[Conversation, ChannelIdentity]:
+    conversation = await session.get(Conversation, handoff.conversation_id, with_for_update=True)
+    assert conversation is not None
+    identity = await session.get(ChannelIdentity, conversation.identity_id)
+    assert identity is not None
+    return conversation, identity
+
+
+async def reply(session: AsyncSession, handoff: Handoff, staff: StaffUser, text: str) -> None:
+    """An agent's message to the citizen; the first reply takes the conversation."""
+    text = text.strip()
+    if not text:
+        raise HandoffError("el mensaje está vacío")
+    if handoff.status not in OPEN_STATUSES:
+        raise HandoffError("esta conversación ya se cerró")
+    if handoff.agent_id not in (None, staff.id):
+        raise HandoffError("otra persona atiende esta conversación")
+    if handoff.status == "waiting":
+        handoff.status, handoff.agent_id, handoff.claimed_at = "active", staff.id, utcnow()
+    conversation, identity = await _parties(session, handoff)
+    await enqueue(session, identity, conversation.id, Outbound(text, sender="agent"), staff.id)
+    await audit(session, staff, "handoff.reply", "handoff", handoff.id, None, {"text": text})
+
+
+async def close(session: AsyncSession, handoff: Handoff, staff: StaffUser) -> None:
+    """Hand the conversation back to the bot, which then asks for a rating."""
+    if handoff.status not in OPEN_STATUSES:
+        raise HandoffError("esta conversación ya se cerró")
+    before = {"status": handoff.status}
+    handoff.status, handoff.closed_at = "closed", utcnow()
+    handoff.agent_id = handoff.agent_id or staff.id
+    conversation, identity = await _parties(session, handoff)
+    conversation.state = "idle"
+    await enqueue(session, identity, conversation.id, Outbound(texts.t("handoff.closed")))
+    await ask_about_handoff(session, identity, conversation, handoff)
+    await audit(
+        session, staff, "handoff.close", "handoff", handoff.id, before, {"status": "closed"}
+    )

@@ -1,0 +1,46 @@
+"""The channel-neutral shape of what a citizen sends and what they are sent back."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An option offered to the citizen; `value` comes back when it is picked."""
+
+    label: str
+    value: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"label": self.label, "value": self.value}
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float
+    longitude: float
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message from a citizen, as every channel adapter delivers it."""
+
+    channel: str
+    address: str  # the chat on that channel: Telegram chat id, WhatsApp number, web session
+    text: str = ""
+    kind: str = "text"  # text | location | photo | voice | sticker | document | other
+    external_id: str | None = None  # the provider's message id, for deduplication
+    location: Location | None = None
+    media: str | None = None  # provider reference of a photo
+    display_name: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to a citizen."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    sender: str = "bot"

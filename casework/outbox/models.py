@@ -1,0 +1,28 @@
+"""The outbox: every reply, written in the same transaction as the change that caused it."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casework.db import Base, UTCDateTime, utcnow
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    sender: Mapped[str] = mapped_column(String(10), default="bot")
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,64 @@
+"""Writing replies to the outbox and handing them to pull channels (web, terminal)."""
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Message
+from casework.db import utcnow
+from casework.messages import Outbound
+from casework.outbox.models import OutboxMessage
+
+
+async def enqueue(
+    session: AsyncSession,
+    identity: ChannelIdentity,
+    conversation_id: int,
+    outbound: Outbound,
+    staff_user_id: int | None = None,
+) -> OutboxMessage:
+    """Record the message in the transcript and queue it for delivery, in the caller's
+    transaction: it is sent only if the change that produced it is committed."""
+    choices = [c.as_dict() for c in outbound.choices]
+    message = Message(
+        conversation_id=conversation_id,
+        direction="out",
+        sender=outbound.sender,
+        text=outbound.text,
+        payload={"choices": choices} if choices else {},
+        staff_user_id=staff_user_id,
+    )
+    session.add(message)
+    await session.flush()
+    item = OutboxMessage(
+        identity_id=identity.id,
+        message_id=message.id,
+        channel=identity.channel,
+        text=outbound.text,
+        choices=choices,
+        sender=outbound.sender,
+    )
+    session.add(item)
+    await session.flush()
+    return item
+
+
+async def pull(
+    session: AsyncSession, identity_id: int, after_id: int | None = None
+) -> list[OutboxMessage]:
+    """Messages for a pull channel (web, terminal): those newer than `after_id`, or only the
+    undelivered ones when `after_id` is None. They count as delivered once pulled."""
+    query = select(OutboxMessage).where(OutboxMessage.identity_id == identity_id)
+    if after_id is None:
+        query = query.where(OutboxMessage.status == "pending")
+    else:
+        query = query.where(OutboxMessage.id > after_id)
+    items = list(await session.scalars(query.order_by(OutboxMessage.id)))
+    pending = [i.id for i in items if i.status == "pending"]
+    if pending:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(pending))
+            .values(status="sent", sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+        )
+    return items

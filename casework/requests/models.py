@@ -1,0 +1,65 @@
+"""Requests and reports (solicitudes, reportes) and their history."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casework.db import Base, UTCDateTime, utcnow
+from catalog.models import Procedure
+
+STATUSES = ("received", "in_progress", "resolved", "rejected")
+CLOSED_STATUSES = ("resolved", "rejected")
+
+
+class Request(Base):
+    __tablename__ = "requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folio: Mapped[str] = mapped_column(String(30), unique=True)
+    procedure_id: Mapped[str] = mapped_column(ForeignKey("procedures.id"), index=True)
+    department_id: Mapped[str] = mapped_column(ForeignKey("departments.id"), index=True)
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
+    # The chat identity that opened it: where notices about it are sent.
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identities.id"))
+    status: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    photo: Mapped[str | None] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    procedure: Mapped[Procedure] = relationship(lazy="joined")
+    events: Mapped[list["RequestEvent"]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", lazy="selectin"
+    )
+
+
+class RequestEvent(Base):
+    """Status history: one row per change or note."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+    request: Mapped[Request] = relationship(back_populates="events")
+
+
+class FolioCounter(Base):
+    """The last folio number handed out in each year."""
+
+    __tablename__ = "folio_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)

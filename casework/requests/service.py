@@ -1,0 +1,176 @@
+"""Opening requests, giving folios, changing status and telling the citizen."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework import texts
+from casework.calendar import due_at, format_local
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.service import conversation_for
+from casework.db import insert_ignore, utcnow
+from casework.messages import Outbound
+from casework.outbox.service import enqueue
+from casework.ratings.service import ask_about_request
+from casework.requests.models import CLOSED_STATUSES, STATUSES, FolioCounter, Request, RequestEvent
+from casework.staff.models import StaffUser
+from casework.staff.service import audit
+from catalog.models import Procedure
+
+
+class RequestError(ValueError):
+    pass
+
+
+async def next_folio(session: AsyncSession, prefix: str, year: int) -> str:
+    """`PREFIX-YEAR-NNNNNN`, numbered per year; the counter row serialises concurrent openers."""
+    await insert_ignore(session, FolioCounter, {"year": year, "last": 0})
+    number = await session.scalar(
+        update(FolioCounter)
+        .where(FolioCounter.year == year)
+        .values(last=FolioCounter.last + 1)
+        .returning(FolioCounter.last)
+    )
+    return f"{prefix}-{year}-{number:06d}"
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    procedure: Procedure
+    identity: ChannelIdentity
+    citizen_id: int | None
+    description: str = ""
+    location: dict[str, Any] | None = None
+    photo: str | None = None
+
+
+async def open_request(session: AsyncSession, new: NewRequest, folio_prefix: str) -> Request:
+    if not new.procedure.request_enabled:
+        raise RequestError(f"procedure {new.procedure.id} does not take requests")
+    now = utcnow()
+    request = Request(
+        folio=await next_folio(session, folio_prefix, now.year),
+        procedure_id=new.procedure.id,
+        department_id=new.procedure.department_id,
+        citizen_id=new.citizen_id,
+        identity_id=new.identity.id,
+        description=new.description,
+        location=new.location,
+        photo=new.photo,
+        channel=new.identity.channel,
+        created_at=now,
+        due_at=due_at(now, new.procedure.response_days)
+        if new.procedure.response_days is not None
+        else None,
+    )
+    session.add(request)
+    await session.flush()
+    session.add(RequestEvent(request_id=request.id, to_status="received", public=True))
+    await session.flush()
+    return request
+
+
+def _visible_to(identity: ChannelIdentity) -> Any:
+    """Only the citizen sees their own requests: those opened from this identity, or those of
+    the citizen this identity is linked to."""
+    clauses = [Request.identity_id == identity.id]
+    if identity.citizen_id is not None:
+        clauses.append(Request.citizen_id == identity.citizen_id)
+    return or_(*clauses)
+
+
+async def visible_requests(
+    session: AsyncSession, identity: ChannelIdentity, limit: int = 10
+) -> list[Request]:
+    rows = await session.scalars(
+        select(Request).where(_visible_to(identity)).order_by(Request.id.desc()).limit(limit)
+    )
+    return list(rows)
+
+
+async def find_visible(
+    session: AsyncSession, identity: ChannelIdentity, folio: str
+) -> Request | None:
+    return await session.scalar(
+        select(Request).where(Request.folio == folio.upper(), _visible_to(identity))
+    )
+
+
+async def get_by_folio(session: AsyncSession, folio: str) -> Request | None:
+    return await session.scalar(select(Request).where(Request.folio == folio))
+
+
+async def list_requests(
+    session: AsyncSession, status: str | None = None, limit: int = 200
+) -> list[Request]:
+    query = select(Request).order_by(Request.due_at.is_(None), Request.due_at, Request.id)
+    if status:
+        query = query.where(Request.status == status)
+    return list(await session.scalars(query.limit(limit)))
+
+
+def describe(request: Request) -> str:
+    """The citizen-facing one-paragraph status of a request."""
+    return texts.t(
+        "status.item",
+        folio=request.folio,
+        procedure=request.procedure.name,
+        status=texts.label("status", request.status),
+        opened=format_local(request.created_at, with_time=False),
+        due=format_local(request.due_at, with_time=False) or texts.t("status.no_due"),
+    )
+
+
+async def change_status(
+    session: AsyncSession,
+    request: Request,
+    staff: StaffUser,
+    to_status: str,
+    note: str = "",
+    public: bool = True,
+) -> RequestEvent:
+    """Move a request to a new status. A public change is sent to the citizen through the
+    outbox in this same transaction; resolving it also asks the citizen for a rating."""
+    if to_status not in STATUSES:
+        raise RequestError(f"estado desconocido '{to_status}'")
+    before = {"status": request.status}
+    from_status = request.status
+    request.status = to_status
+    request.updated_at = utcnow()
+    if to_status in CLOSED_STATUSES and request.resolved_at is None:
+        request.resolved_at = utcnow()
+    event = RequestEvent(
+        request_id=request.id,
+        from_status=from_status,
+        to_status=to_status,
+        note=note.strip(),
+        public=public,
+        staff_user_id=staff.id,
+    )
+    session.add(event)
+    await audit(
+        session,
+        staff,
+        "request.status",
+        "request",
+        request.folio,
+        before,
+        {"status": to_status, "note": note.strip(), "public": public},
+    )
+    if public and request.identity_id is not None:
+        identity = await session.get(ChannelIdentity, request.identity_id)
+        assert identity is not None
+        conversation = await conversation_for(session, identity)
+        text = texts.t(
+            "status.changed",
+            folio=request.folio,
+            status=texts.label("status", to_status),
+            note=texts.t("status.note", note=note.strip()) if note.strip() else "",
+        )
+        await enqueue(session, identity, conversation.id, Outbound(text), staff.id)
+        if to_status == "resolved":
+            await ask_about_request(session, identity, conversation, request)
+    await session.flush()
+    return event

@@ -1,0 +1,34 @@
+"""Settings read from VENTANILLA_* environment variables and an optional .env file."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "acacias.yml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VENTANILLA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///ventanilla.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://...",
+    )
+    folio_prefix: str = Field(default="SMA", pattern=r"^[A-Z0-9]{2,8}$")
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = Field(
+        default="",
+        description="Signs staff sessions. Generated and kept in the database when empty.",
+    )
+    sample_catalog: Path = SAMPLE_CATALOG
+    timezone: str = "America/Mexico_City"
+    max_message_chars: int = 1000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
