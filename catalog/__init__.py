@@ -1,0 +1,1 @@
+"""The official catalogue of procedures and services: format, storage, import and export."""

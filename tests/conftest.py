@@ -1,0 +1,170 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is reached at 127.0.0.1:5432 as user postgres (trust auth). A fresh database is
+created for the test run and dropped afterwards. Set VENTANILLA_TEST_BACKENDS=sqlite to run
+against SQLite only while developing; CI always runs both.
+"""
+
+import asyncio
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+
+from backoffice.app import create_app
+from bot.engine import Engine
+from casework.db import Database
+from casework.schema import table_names, upgrade
+from casework.staff.service import create_user
+from catalog.transfer import load_catalog_file
+from ventanilla.settings import SAMPLE_CATALOG, Settings
+
+PG_ADMIN_DSN = os.environ.get("VENTANILLA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+BACKENDS = os.environ.get("VENTANILLA_TEST_BACKENDS", "sqlite,postgresql").split(",")
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database created for this test run, schema applied once."""
+    name = f"ventanilla_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    url = f"{base}/{name}"
+
+    async def _prepare() -> None:
+        db = Database(url)
+        await upgrade(db)
+        await db.dispose()
+
+    asyncio.run(_prepare())
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'ventanilla.db'}"
+    url: str = request.getfixturevalue("pg_url")
+
+    async def _truncate() -> None:
+        db = Database(url)
+        async with db.engine.begin() as conn:
+            names = ", ".join(f'"{t}"' for t in table_names())
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await db.dispose()
+
+    asyncio.run(_truncate())
+    return url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await upgrade(database)
+    yield database
+    await database.dispose()
+
+
+# --- the application on top of a database -------------------------------------------------
+
+
+STAFF_PASSWORD = "contraseña-de-prueba-1"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, secret_key="test-secret", _env_file=None)
+
+
+@pytest.fixture
+async def loaded_db(db: Database) -> Database:
+    """A database with the sample catalogue and one staff member (`agente`)."""
+    await load_catalog_file(db, SAMPLE_CATALOG)
+    async with db.transaction() as session:
+        await create_user(session, "agente", STAFF_PASSWORD, "agent", "Agente de prueba")
+    return db
+
+
+@pytest.fixture
+def engine(loaded_db: Database, settings: Settings) -> Engine:
+    return Engine(loaded_db, settings)
+
+
+@pytest.fixture
+async def client(loaded_db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, loaded_db, settings.secret_key)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def login(client: httpx.AsyncClient, username: str = "agente") -> None:
+    response = await client.post(
+        "/backoffice/login", data={"username": username, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 303, response.text
+
+
+class WebChat:
+    """A citizen on the web chat, through its JSON API."""
+
+    def __init__(self, client: httpx.AsyncClient, session: str) -> None:
+        self.client = client
+        self.session = session
+        self.after = 0
+
+    @classmethod
+    async def open(cls, client: httpx.AsyncClient) -> "WebChat":
+        response = await client.post("/api/chat/sessions")
+        return cls(client, response.json()["session"])
+
+    def _take(self, messages: list[dict]) -> list[dict]:
+        if messages:
+            self.after = messages[-1]["id"]
+        return messages
+
+    async def say(self, text: str) -> list[dict]:
+        response = await self.client.post(
+            "/api/chat/messages", json={"session": self.session, "text": text, "after": self.after}
+        )
+        assert response.status_code == 200, response.text
+        return self._take(response.json()["messages"])
+
+    async def inbox(self) -> list[dict]:
+        response = await self.client.get(
+            "/api/chat/messages", params={"session": self.session, "after": self.after}
+        )
+        assert response.status_code == 200, response.text
+        return self._take(response.json()["messages"])
+
+
+def joined(messages: list[dict]) -> str:
+    return "\n".join(m["text"] for m in messages)
+
+
+def folio_in(text: str) -> str:
+    match = re.search(r"\b[A-Z0-9]{2,8}-\d{4}-\d{6}\b", text)
+    assert match, f"no folio in {text!r}"
+    return match.group(0)
+
+
+def valid_curp(first17: str) -> str:
+    from stdnum.mx import curp
+
+    return first17 + curp.calc_check_digit(first17)
