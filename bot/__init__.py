@@ -1,0 +1,1 @@
+"""The conversation: one dialogue engine and thin adapters for each chat channel."""

@@ -1,0 +1,187 @@
+"""The dialogue engine: one citizen message in, replies out, state kept in the database.
+
+Each message is one transaction: the inbound message, the state change and the replies (in
+the outbox) are committed together, so any worker can take the next message and a crash
+loses nothing.
+"""
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows import handoff, info, privacy, rating, request, status
+from bot.turn import Turn, menu_choices
+from casework import texts
+from casework.citizens.service import identity_for
+from casework.conversations.models import Conversation
+from casework.conversations.service import conversation_for, record_inbound, set_slots
+from casework.db import Database
+from casework.handoffs.service import open_for
+from casework.messages import Inbound
+from casework.outbox.models import OutboxMessage
+from casework.outbox.service import enqueue
+from catalog import service as catalog
+from nlu.keywords import KeywordUnderstander
+from nlu.understanding import Understander
+from ventanilla.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._nlu: tuple[tuple[int, str], Understander] | None = None
+
+    async def _understander(self, session: AsyncSession) -> Understander:
+        """Built from the catalogue and rebuilt only when the catalogue changes."""
+        current = await catalog.version(session)
+        if self._nlu is None or self._nlu[0] != current:
+            self._nlu = (current, KeywordUnderstander(await catalog.entries(session)))
+        return self._nlu[1]
+
+    async def handle(self, inbound: Inbound) -> list[OutboxMessage]:
+        """Process one message; returns the replies queued (none for a repeated delivery)."""
+        async with self.db.transaction() as session:
+            identity = await identity_for(
+                session, inbound.channel, inbound.address, inbound.display_name
+            )
+            conversation = await conversation_for(session, identity)
+            first_contact = conversation.last_inbound_at is None
+            if await record_inbound(session, conversation, inbound) is None:
+                log.info("duplicate delivery %s:%s ignored", inbound.channel, inbound.external_id)
+                return []
+            if conversation.state == "handoff":
+                if await open_for(session, conversation.id) is not None:
+                    return []  # a person holds the conversation: the bot stays silent
+                conversation.state = "idle"
+            turn = Turn(
+                session=session,
+                settings=self.settings,
+                identity=identity,
+                conversation=conversation,
+                inbound=inbound,
+                municipality=await catalog.municipality(session),
+                nlu=await self._understander(session),
+                text=inbound.text.strip(),
+            )
+            turn.value = _picked(conversation, turn.text)
+            if first_contact:
+                privacy.welcome(turn)
+            await route(turn, first_contact)
+            queued = [
+                await enqueue(session, identity, conversation.id, reply) for reply in turn.replies
+            ]
+            last_choices = turn.replies[-1].choices if turn.replies else ()
+            set_slots(conversation, choices=[c.as_dict() for c in last_choices] or None)
+            return queued
+
+
+def _picked(conversation: Conversation, text: str) -> str | None:
+    """The value of an offered choice the citizen picked by number, label or value."""
+    offered = conversation.slots.get("choices") or []
+    if text.isdigit() and 1 <= int(text) <= len(offered):
+        return str(offered[int(text) - 1]["value"])
+    lowered = text.casefold()
+    for choice in offered:
+        if lowered in (choice["label"].casefold(), choice["value"].casefold()):
+            return str(choice["value"])
+    if ":" in text and text.split(":", 1)[0] in PICK_PREFIXES:
+        return text  # a button from an earlier message
+    return None
+
+
+PICK_PREFIXES = {"menu", "proc", "aspect", "open", "rate"}
+
+
+async def route(turn: Turn, first_contact: bool = False) -> None:
+    state = turn.conversation.state
+    if turn.inbound.kind not in ("text", "location", "photo") or (
+        turn.inbound.kind != "text" and not state.startswith("request_")
+    ):
+        turn.say(texts.t("input.not_text"), menu_choices())
+        return
+    if turn.inbound.kind == "text" and not turn.text:
+        turn.say(texts.t("input.empty"), menu_choices())
+        return
+    if turn.value is None and turn.words in texts.t("labels.cancel_words").split():
+        if state != "idle":
+            turn.say(texts.t("input.cancelled"))
+        turn.reset()
+        privacy.menu(turn)
+        return
+    score = rating.score_in(turn)
+    if (
+        score is not None
+        and state in ("idle", "rate_comment")
+        and await rating.take_score(turn, score)
+    ):
+        return
+    if state == "consent":
+        then = privacy.answer_consent(turn)
+        if then and then.startswith("request:"):
+            await request.start(turn, then.removeprefix("request:") or None)
+        return
+    if state in request.STEPS:
+        await request.STEPS[state](turn)
+        return
+    if state == "rate_comment":
+        await rating.take_comment(turn)
+        return
+    await idle(turn, first_contact)
+
+
+async def idle(turn: Turn, first_contact: bool) -> None:
+    value = turn.value or ""
+    if value.startswith("menu:"):
+        await _menu_pick(turn, value.removeprefix("menu:"))
+        return
+    if value.startswith(("proc:", "aspect:")):
+        await info.picked(turn, value)
+        return
+    if value.startswith("open:"):
+        await request.start(turn, value.removeprefix("open:"))
+        return
+    if len(turn.text) > turn.settings.max_message_chars:
+        turn.say(texts.t("input.too_long", length=len(turn.text)))
+        return
+    understanding = turn.understand()
+    match understanding.intent:
+        case "ask_procedure":
+            await info.ask(turn, understanding)
+        case "open_request":
+            await request.start(turn, understanding.procedure_id)
+        case "request_status":
+            folio = understanding.entities.get("folio")
+            await (status.by_folio(turn, folio) if folio else status.mine(turn))
+        case "human_agent":
+            await handoff.to_person(turn)
+        case "rate_service":
+            await rating.start(turn)
+        case "my_data":
+            await privacy.my_data(turn)
+        case "thanks":
+            turn.say(texts.t("thanks"))
+        case "goodbye":
+            turn.say(texts.t("goodbye", municipality=turn.municipality_name))
+        case "greet" | "help" | "affirm" | "deny":
+            privacy.menu(turn)
+        case "out_of_scope" if not first_contact:
+            turn.say(texts.t("out_of_scope"), menu_choices())
+        case _:
+            turn.say(texts.t("fallback"), menu_choices())
+
+
+async def _menu_pick(turn: Turn, option: str) -> None:
+    match option:
+        case "ask":
+            turn.say(texts.t("info.ask_which"))
+        case "open":
+            await request.start(turn, None)
+        case "status":
+            await status.mine(turn)
+        case "person":
+            await handoff.to_person(turn)
+        case _:
+            privacy.menu(turn)

@@ -1,0 +1,1 @@
+"""Dialogue flows, one module per thing a citizen comes to do."""

@@ -1,0 +1,72 @@
+"""Answering questions about a procedure from the catalogue."""
+
+from bot.turn import Turn, menu_choices
+from casework import texts
+from casework.messages import Choice
+from catalog import answers
+from catalog.models import Procedure
+from catalog.service import get_procedure
+from nlu.understanding import ASPECTS, Understanding
+
+AMBIGUITY_MARGIN = 0.1  # candidates this close to the best one are offered as choices
+
+
+def aspect_choices(p: Procedure) -> tuple[Choice, ...]:
+    shown = ("requirements", "cost", "location", "duration")
+    choices = [Choice(texts.t(f"info.aspect.{a}"), f"aspect:{a}") for a in shown]
+    if p.request_enabled:
+        choices.insert(0, Choice(texts.t("info.open_request"), f"open:{p.id}"))
+    return tuple(choices)
+
+
+async def answer(turn: Turn, procedure_id: str, aspect: str | None) -> None:
+    procedure = await get_procedure(turn.session, procedure_id)
+    if procedure is None:
+        turn.say(texts.t("info.not_found"), menu_choices())
+        return
+    turn.conversation.last_procedure_id = procedure.id
+    text = answers.aspect(procedure, aspect) if aspect in ASPECTS else answers.summary(procedure)
+    turn.say(text, aspect_choices(procedure))
+
+
+async def ask(turn: Turn, understanding: Understanding) -> None:
+    """A question about a procedure: answer it, ask which one, or say it is not there."""
+    if understanding.procedure_id:
+        close = [
+            c
+            for c in understanding.candidates
+            if understanding.confidence - c.score <= AMBIGUITY_MARGIN
+        ]
+        if len(close) > 1:
+            await offer(turn, [c.procedure_id for c in close], understanding.aspect)
+            return
+        await answer(turn, understanding.procedure_id, understanding.aspect)
+        return
+    if understanding.candidates:
+        await offer(
+            turn, [c.procedure_id for c in understanding.candidates[:4]], understanding.aspect
+        )
+        return
+    turn.say(texts.t("info.not_found"), menu_choices())
+
+
+async def offer(turn: Turn, procedure_ids: list[str], aspect: str | None) -> None:
+    choices = []
+    for pid in procedure_ids[:5]:
+        procedure = await get_procedure(turn.session, pid)
+        if procedure is not None:
+            suffix = f":{aspect}" if aspect else ""
+            choices.append(Choice(procedure.name, f"proc:{pid}{suffix}"))
+    turn.say(texts.t("info.which"), tuple(choices))
+
+
+async def picked(turn: Turn, value: str) -> None:
+    """The citizen picked `proc:<id>[:<aspect>]` or `aspect:<aspect>`."""
+    kind, _, rest = value.partition(":")
+    if kind == "proc":
+        pid, _, aspect = rest.partition(":")
+        await answer(turn, pid, aspect or None)
+    elif turn.conversation.last_procedure_id:
+        await answer(turn, turn.conversation.last_procedure_id, rest)
+    else:
+        turn.say(texts.t("info.ask_which"))

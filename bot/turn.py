@@ -1,0 +1,82 @@
+"""One turn of the dialogue: the citizen's message, the conversation row, and the replies."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework import texts
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation
+from casework.conversations.service import set_slots
+from casework.messages import Choice, Inbound, Outbound
+from catalog.models import Municipality
+from nlu.normalize import normalize
+from nlu.understanding import Context, Understander, Understanding
+from ventanilla.settings import Settings
+
+
+@dataclass
+class Turn:
+    session: AsyncSession
+    settings: Settings
+    identity: ChannelIdentity
+    conversation: Conversation
+    inbound: Inbound
+    municipality: Municipality | None
+    nlu: Understander
+    text: str  # what the citizen wrote, stripped
+    value: str | None = None  # the value of the choice they picked, if they picked one
+    replies: list[Outbound] = field(default_factory=list)
+
+    def understand(self) -> Understanding:
+        context = Context(self.conversation.last_procedure_id, self.conversation.state)
+        return self.nlu.understand(self.text, context)
+
+    @property
+    def words(self) -> str:
+        return normalize(self.text)
+
+    @property
+    def municipality_name(self) -> str:
+        return self.municipality.name if self.municipality else "tu municipio"
+
+    @property
+    def privacy_url(self) -> str:
+        if self.municipality and self.municipality.privacy_notice_url:
+            return self.municipality.privacy_notice_url
+        return f"{self.settings.public_url.rstrip('/')}/privacidad"
+
+    def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
+        self.replies.append(Outbound(text, choices))
+
+    def go(self, state: str, **slots: object) -> None:
+        self.conversation.state = state
+        if slots:
+            set_slots(self.conversation, **slots)
+
+    def reset(self) -> None:
+        self.conversation.state = "idle"
+        set_slots(self.conversation, request=None, after_consent=None, candidates=None)
+
+    def is_yes(self) -> bool:
+        return self.value == "yes" or (
+            self.value is None and self.words in texts.t("labels.yes_words").split()
+        )
+
+    def is_no(self) -> bool:
+        return self.value == "no" or (
+            self.value is None and self.words in texts.t("labels.no_words").split()
+        )
+
+
+def menu_choices() -> tuple[Choice, ...]:
+    return (
+        Choice(texts.t("menu.ask"), "menu:ask"),
+        Choice(texts.t("menu.open"), "menu:open"),
+        Choice(texts.t("menu.status"), "menu:status"),
+        Choice(texts.t("menu.person"), "menu:person"),
+    )
+
+
+def yes_no(yes_key: str, no_key: str) -> tuple[Choice, ...]:
+    return (Choice(texts.t(yes_key), "yes"), Choice(texts.t(no_key), "no"))

@@ -1,0 +1,71 @@
+"""The contract between the dialogue engine and any understanding backend."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+INTENTS = (
+    "greet",
+    "goodbye",
+    "thanks",
+    "help",
+    "affirm",
+    "deny",
+    "ask_procedure",
+    "open_request",
+    "request_status",
+    "rate_service",
+    "human_agent",
+    "my_data",
+    "out_of_scope",
+)
+
+ASPECTS = (
+    "requirements",
+    "cost",
+    "hours",
+    "location",
+    "duration",
+    "validity",
+    "online",
+    "legal_basis",
+)
+
+
+@dataclass(frozen=True)
+class ProcedureEntry:
+    """What understanding needs to know of one catalogue procedure."""
+
+    id: str
+    name: str
+    synonyms: tuple[str, ...] = ()
+    description: str = ""
+    requirements: tuple[str, ...] = ()
+    takes_requests: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    procedure_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation knows before this message."""
+
+    last_procedure_id: str | None = None
+    state: str = "idle"
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str
+    procedure_id: str | None = None
+    aspect: str | None = None
+    confidence: float = 0.0
+    entities: dict[str, str] = field(default_factory=dict)
+    candidates: tuple[Candidate, ...] = ()
+
+
+class Understander(Protocol):
+    def understand(self, text: str, context: Context) -> Understanding: ...
