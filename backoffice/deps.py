@@ -1,0 +1,42 @@
+"""Dependencies every route uses: the database session and the logged-in staff member."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework.db import Database
+from casework.staff.models import StaffUser
+
+
+class LoginRequired(Exception):
+    """Raised for anonymous visitors; the app turns it into a redirect to the login page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def transaction(db: Annotated[Database, Depends(database)]) -> AsyncIterator[AsyncSession]:
+    async with db.transaction() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(transaction)]
+
+
+async def current_staff(request: Request, session: Session) -> StaffUser:
+    staff_id = request.session.get("staff_id")
+    user = await session.get(StaffUser, staff_id) if staff_id else None
+    if user is None or not user.active:
+        request.session.clear()
+        raise LoginRequired(str(request.url.path))
+    return user
+
+
+Staff = Annotated[StaffUser, Depends(current_staff)]

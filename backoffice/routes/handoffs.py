@@ -1,0 +1,66 @@
+"""Conversations handed to a person: the waiting list, the chat view, reply and close."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backoffice.deps import Session, Staff
+from backoffice.templating import templates
+from casework.conversations.service import transcript
+from casework.handoffs.models import Handoff
+from casework.handoffs.service import HandoffError, close, list_open, reply
+
+router = APIRouter(prefix="/backoffice/canalizaciones")
+
+
+async def _get(session: AsyncSession, handoff_id: int) -> Handoff:
+    handoff = await session.get(Handoff, handoff_id, with_for_update=True)
+    if handoff is None:
+        raise HTTPException(404, "No existe esa conversación.")
+    return handoff
+
+
+@router.get("", response_class=HTMLResponse)
+async def handoff_list(request: Request, session: Session, staff: Staff) -> Response:
+    return templates.TemplateResponse(
+        request, "handoffs.html", {"staff": staff, "handoffs": await list_open(session)}
+    )
+
+
+@router.get("/{handoff_id}", response_class=HTMLResponse)
+async def handoff_detail(
+    request: Request, handoff_id: int, session: Session, staff: Staff, error: str = ""
+) -> Response:
+    handoff = await _get(session, handoff_id)
+    return templates.TemplateResponse(
+        request,
+        "handoff_detail.html",
+        {
+            "staff": staff,
+            "handoff": handoff,
+            "messages": await transcript(session, handoff.conversation_id),
+            "error": error,
+        },
+    )
+
+
+@router.post("/{handoff_id}/responder")
+async def handoff_reply(
+    handoff_id: int, session: Session, staff: Staff, text: Annotated[str, Form()]
+) -> Response:
+    try:
+        await reply(session, await _get(session, handoff_id), staff, text)
+    except HandoffError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse(f"/backoffice/canalizaciones/{handoff_id}", status_code=303)
+
+
+@router.post("/{handoff_id}/cerrar")
+async def handoff_close(handoff_id: int, session: Session, staff: Staff) -> Response:
+    try:
+        await close(session, await _get(session, handoff_id), staff)
+    except HandoffError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return RedirectResponse("/backoffice/canalizaciones", status_code=303)

@@ -1,0 +1,20 @@
+"""The ratings citizens gave, for evaluators."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from backoffice.deps import Session, Staff
+from backoffice.templating import templates
+from casework.ratings.service import list_ratings
+
+router = APIRouter(prefix="/backoffice/calificaciones")
+
+
+@router.get("", response_class=HTMLResponse)
+async def rating_list(request: Request, session: Session, staff: Staff) -> Response:
+    rows = await list_ratings(session)
+    scores = [row.rating.score for row in rows if row.rating.score is not None]
+    mean = round(sum(scores) / len(scores), 2) if scores else None
+    return templates.TemplateResponse(
+        request, "ratings.html", {"staff": staff, "rows": rows, "mean": mean}
+    )

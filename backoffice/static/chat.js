@@ -1,0 +1,71 @@
+// Web chat: keeps the session id in localStorage, sends messages, polls for new ones.
+(function () {
+  const log = document.getElementById("log");
+  const form = document.getElementById("send");
+  const input = document.getElementById("text");
+  let session = localStorage.getItem("ventanilla.session");
+  let after = 0;
+
+  function add(text, who, choices) {
+    const li = document.createElement("li");
+    li.className = who;
+    li.textContent = text;
+    if (choices && choices.length) {
+      const box = document.createElement("div");
+      box.className = "choices";
+      choices.forEach(function (c) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = c.label;
+        b.addEventListener("click", function () { send(c.value, c.label); });
+        box.appendChild(b);
+      });
+      li.appendChild(box);
+    }
+    log.appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function show(messages) {
+    messages.forEach(function (m) {
+      if (m.id > after) {
+        after = m.id;
+        add(m.text, m.sender, m.choices);
+      }
+    });
+  }
+
+  async function ensureSession() {
+    if (session) return;
+    const r = await fetch("/api/chat/sessions", { method: "POST" });
+    session = (await r.json()).session;
+    localStorage.setItem("ventanilla.session", session);
+  }
+
+  async function send(text, shown) {
+    await ensureSession();
+    add(shown || text, "me");
+    const r = await fetch("/api/chat/messages", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ session: session, text: text, after: after }),
+    });
+    if (r.ok) show((await r.json()).messages);
+    else add("No pudimos enviar tu mensaje. Intenta de nuevo en un momento.", "bot");
+  }
+
+  async function poll() {
+    if (!session) return;
+    const r = await fetch("/api/chat/messages?session=" + encodeURIComponent(session) + "&after=" + after);
+    if (r.ok) show((await r.json()).messages);
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    const text = input.value;
+    input.value = "";
+    send(text);
+  });
+  poll();
+  setInterval(poll, 3000);
+})();
