@@ -1,9 +1,12 @@
 """The FastAPI application: back office pages, public pages and the web chat API."""
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -14,6 +17,7 @@ from bot.engine import Engine
 from casework.db import Database
 from ventanilla.settings import Settings
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -34,6 +38,14 @@ def create_app(settings: Settings, db: Database, secret_key: str) -> FastAPI:
     for module in (public, auth, requests, handoffs, ratings):
         app.include_router(module.router)
     app.include_router(web.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        log.warning("rejected %s %s: %s", request.method, request.url.path, exc.errors()[:3])
+        return JSONResponse(
+            {"detail": "Solicitud inválida.", "errors": jsonable_encoder(exc.errors())},
+            status_code=422,
+        )
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:

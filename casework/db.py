@@ -59,15 +59,22 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
+    """Foreign keys on, WAL, and BEGIN IMMEDIATE so that concurrent writers wait for each
+    other instead of failing on a stale snapshot (and SAVEPOINTs behave)."""
     from sqlalchemy import event
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event start transactions
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -5,8 +5,10 @@ Intents come from keyword phrases, procedures from word overlap with names and s
 beyond what the catalogue itself says.
 """
 
+from collections import Counter
 from collections.abc import Iterable
 from difflib import SequenceMatcher
+from math import log
 
 from nlu import entities
 from nlu.normalize import normalize
@@ -15,7 +17,8 @@ from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 STOPWORDS = frozenset(
     "a al con de del el en la las lo los mi mis para por que se un una y o me es su sus "
     "como cual donde quiero necesito ocupo hacer sacar tramitar tramite informacion sobre "
-    "hola buenas buenos dias tardes noches favor porfa".split()
+    "hola buenas buenos dias tardes noches favor porfa reporte reportar solicitud "
+    "solicitar pedir".split()
 )
 
 INTENT_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -87,16 +90,31 @@ class KeywordUnderstander:
             p.id: [self._content(normalize(x)) for x in (p.name, *p.synonyms)]
             for p in self.procedures.values()
         }
+        # Words many procedures share ("licencia", "constancia") tell them apart less.
+        frequency = Counter(
+            word for phrases in self._phrases.values() for word in {w for ph in phrases for w in ph}
+        )
+        total = max(len(self._phrases), 1)
+        self._weight = {word: log(1 + total / n) for word, n in frequency.items()}
 
     @staticmethod
     def _content(text: str) -> list[str]:
         return [w for w in text.split() if w not in STOPWORDS]
 
+    def _match(self, word: str, words: list[str]) -> float:
+        """1 for the same word, 0.8 for a near spelling, 0 otherwise."""
+        if word in words:
+            return 1.0
+        return 0.8 if any(_similar(w, word) for w in words) else 0.0
+
     def _score(self, words: list[str], phrase: list[str]) -> float:
-        if not phrase:
+        """Half how much of the phrase was said, half how much of what was said it explains."""
+        if not phrase or not words:
             return 0.0
-        hits = sum(1 for p in phrase if any(_similar(w, p) for w in words))
-        return hits / len(phrase)
+        weights = [self._weight.get(p, 1.0) for p in phrase]
+        said = sum(w * self._match(p, words) for p, w in zip(phrase, weights, strict=True))
+        explained = sum(self._match(w, phrase) for w in words)
+        return 0.5 * said / sum(weights) + 0.5 * explained / len(words)
 
     def candidates(self, text: str) -> list[Candidate]:
         words = self._content(text)
