@@ -1,6 +1,6 @@
 # Two commands on a fresh machine:  `make serve`  (the app on SQLite)  and  `make test`.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 .PHONY: serve test lint deps chromium postgres
 
@@ -15,7 +15,7 @@ lint: deps
 	$(UV) run --locked ruff format --check .
 
 deps:  ## uv (from PyPI) and the locked dependencies in .venv
-	@command -v uv >/dev/null 2>&1 || [ -x "$(UV)" ] || python3 -m pip install --quiet --user uv
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --locked --extra dev --quiet
 
 chromium:  ## Debian's Chromium drives the browser tests (Playwright cannot download one here)

@@ -65,8 +65,8 @@ class Engine:
                 municipality=await catalog.municipality(session),
                 nlu=await self._understander(session),
                 text=inbound.text.strip(),
+                value=_picked(conversation, inbound.text.strip()),
             )
-            turn.value = _picked(conversation, turn.text)
             if first_contact:
                 privacy.welcome(turn)
             await route(turn, first_contact)

@@ -56,7 +56,7 @@ class Turn:
 
     def reset(self) -> None:
         self.conversation.state = "idle"
-        set_slots(self.conversation, request=None, after_consent=None, candidates=None)
+        set_slots(self.conversation, request=None, after_consent=None, rating=None)
 
     def is_yes(self) -> bool:
         return self.value == "yes" or (

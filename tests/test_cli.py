@@ -72,3 +72,11 @@ def test_db_upgrade_is_idempotent(database_url: str) -> None:
     for _ in range(2):
         result = ventanilla("db", "upgrade", "--database", database_url)
         assert result.returncode == 0, result.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line_without_the_password() -> None:
+    url = "postgresql+asyncpg://postgres:secreto@127.0.0.1:5432/ventanilla_no_existe"
+    result = ventanilla("chat", "--database", url)
+    assert result.returncode == 1
+    assert "no se pudo usar la base de datos" in result.stderr
+    assert "secreto" not in result.stderr and "Traceback" not in result.stderr

@@ -1,12 +1,15 @@
-"""The `ventanilla` command: serve, chat, db, users, catalog."""
+"""The `ventanilla` command: serve, chat, db, users, catalog. Help texts are for staff (Spanish)."""
 
 import asyncio
 import getpass
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from casework.db import Database
 from ventanilla.settings import Settings, get_settings
@@ -30,26 +33,45 @@ def _settings(database: str | None) -> Settings:
     return settings.model_copy(update={"database_url": database}) if database else settings
 
 
-@app.command()
+def _run(work: Callable[[Database], Coroutine[Any, Any, None]], settings: Settings) -> None:
+    """Run a command against the database; trouble reaching it is one clear line."""
+
+    async def main() -> None:
+        db = Database(settings.database_url)
+        try:
+            await work(db)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(main())
+    except (OSError, SQLAlchemyError) as exc:
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        typer.echo(f"Error: no se pudo usar la base de datos {url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        typer.echo("")
+
+
+@app.command(help="Chat web, back office y API en http://HOST:PUERTO (migra y carga la muestra).")
 def serve(
     host: Annotated[str | None, typer.Option(help="Dirección donde escuchar.")] = None,
     port: Annotated[int | None, typer.Option(help="Puerto.")] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Back office, web chat and API on http://HOST:PORT (migrations and sample data first)."""
     import uvicorn
 
     from backoffice.app import create_app
     from ventanilla.setup import prepare
 
     settings = _settings(database)
+    host, port = host or settings.host, port or settings.port
 
-    async def run() -> None:
-        db = Database(settings.database_url)
+    async def work(db: Database) -> None:
         ready = await prepare(db, settings)
         if ready.catalog is not None:
             typer.echo(f"Catálogo cargado. {ready.catalog.summary()}")
-        url = f"http://{host or settings.host}:{port or settings.port}"
+        url = f"http://{host}:{port}"
         if ready.admin_password:
             typer.echo(
                 "\nPrimer inicio: se creó la cuenta de administración.\n"
@@ -58,21 +80,13 @@ def serve(
                 "Guárdela ahora: no se volverá a mostrar.\n"
             )
         typer.echo(f"Chat web: {url}/   Back office: {url}/backoffice")
-        config = uvicorn.Config(
-            create_app(settings, db, ready.secret_key),
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="info",
-        )
-        try:
-            await uvicorn.Server(config).serve()
-        finally:
-            await db.dispose()
+        app_ = create_app(settings, db, ready.secret_key)
+        await uvicorn.Server(uvicorn.Config(app_, host=host, port=port)).serve()
 
-    asyncio.run(run())
+    _run(work, settings)
 
 
-@app.command()
+@app.command(help="Conversar con el bot en la terminal; cada línea es un mensaje.")
 def chat(
     catalog: Annotated[
         Path | None, typer.Option("--catalog", help="Cargar este catálogo antes de empezar.")
@@ -83,7 +97,6 @@ def chat(
         typer.Option("--user", help="Identidad de quien escribe (por omisión, tu usuario)."),
     ] = None,
 ) -> None:
-    """Talk to the bot in the terminal; each input line is one message."""
     from bot.channels import terminal
     from bot.engine import Engine
     from catalog.validate import CatalogError
@@ -91,47 +104,29 @@ def chat(
 
     settings = _settings(database)
 
-    async def run() -> None:
-        db = Database(settings.database_url)
-        try:
-            await prepare(db, settings, catalog, first_user=False)
-            await terminal.run(
-                Engine(db, settings),
-                user or getpass.getuser(),
-                sys.stdin,
-                sys.stdout,
-                prompt=sys.stdin.isatty(),
-            )
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> None:
+        await prepare(db, settings, catalog, first_user=False)
+        engine = Engine(db, settings)
+        address = user or getpass.getuser()
+        await terminal.run(engine, address, sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
 
     try:
-        asyncio.run(run())
+        _run(work, settings)
     except CatalogError as exc:
         for line in exc.problems:
             typer.echo(line, err=True)
         raise typer.Exit(1) from exc
-    except KeyboardInterrupt:
-        typer.echo("")
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help="Aplicar las migraciones pendientes.")
 def db_upgrade(database: DatabaseOption = None) -> None:
-    """Apply pending migrations."""
     from casework.schema import upgrade
 
-    async def run() -> None:
-        db = Database(_settings(database).database_url)
-        try:
-            await upgrade(db)
-        finally:
-            await db.dispose()
-
-    asyncio.run(run())
+    _run(upgrade, _settings(database))
     typer.echo("Base de datos actualizada.")
 
 
-@users_app.command("create")
+@users_app.command("create", help="Crear una cuenta del personal.")
 def users_create(
     username: Annotated[str, typer.Argument(help="Nombre de usuario.")],
     role: Annotated[str, typer.Option(help="admin, editor, agent o evaluator.")] = "agent",
@@ -141,23 +136,18 @@ def users_create(
     ] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Create a staff account."""
     from casework.schema import upgrade
     from casework.staff.service import StaffError, create_user, generate_password
 
     chosen = password or generate_password()
 
-    async def run() -> None:
-        db = Database(_settings(database).database_url)
-        try:
-            await upgrade(db)
-            async with db.transaction() as session:
-                await create_user(session, username, chosen, role, name)
-        finally:
-            await db.dispose()
+    async def work(db: Database) -> None:
+        await upgrade(db)
+        async with db.transaction() as session:
+            await create_user(session, username, chosen, role, name)
 
     try:
-        asyncio.run(run())
+        _run(work, _settings(database))
     except StaffError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -6,10 +6,18 @@
   let session = localStorage.getItem("ventanilla.session");
   let after = 0;
 
+  const SENDERS = { me: "Tú", bot: "Asistente", agent: "Asesor(a)" };
+
   function add(text, who, choices) {
+    // Earlier buttons no longer apply once the conversation moves on.
+    log.querySelectorAll(".choices button").forEach(function (b) { b.disabled = true; });
     const li = document.createElement("li");
     li.className = who;
-    li.textContent = text;
+    const sender = document.createElement("span");
+    sender.className = who === "agent" ? "sender" : "sender sr-only";
+    sender.textContent = (SENDERS[who] || SENDERS.bot) + ": ";
+    li.appendChild(sender);
+    li.appendChild(document.createTextNode(text));
     if (choices && choices.length) {
       const box = document.createElement("div");
       box.className = "choices";

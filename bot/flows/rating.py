@@ -37,7 +37,6 @@ async def take_comment(turn: Turn) -> None:
     if rating is not None and turn.value != "skip" and turn.text:
         rating.comment = turn.text[:MAX_COMMENT]
     turn.reset()
-    turn.go("idle", rating=None)
     turn.say(texts.t("rating.thanks"), menu_choices())
 
 

@@ -10,6 +10,7 @@ from casework.citizens.models import Citizen
 from casework.citizens.service import attach_curp, check_curp, mask_curp
 from casework.messages import Choice
 from casework.requests.service import NewRequest, open_request
+from catalog import answers
 from catalog.models import Procedure
 from catalog.service import get_procedure, request_procedures
 
@@ -27,29 +28,19 @@ def _save(turn: Turn, state: str, draft: dict[str, Any]) -> None:
 
 
 async def start(turn: Turn, procedure_id: str | None) -> None:
-    """Begin (consent first, then which procedure, then each field it asks for)."""
-    if not privacy.has_consent(turn):
-        privacy.ask_consent(turn, f"request:{procedure_id or ''}")
-        return
+    """Begin: a procedure that takes no requests is explained, then consent comes before any
+    personal data, then which procedure, then each field it asks for."""
     procedure = await get_procedure(turn.session, procedure_id) if procedure_id else None
+    if procedure is not None and not procedure.request_enabled:
+        turn.reset()
+        how = answers.aspect(procedure, "online")
+        turn.say(texts.t("request.not_enabled", name=procedure.name, how=how), menu_choices())
+        return
+    if not privacy.has_consent(turn):
+        privacy.ask_consent(turn, f"request:{procedure.id if procedure else ''}")
+        return
     if procedure is None:
         await ask_which(turn)
-        return
-    if not procedure.request_enabled:
-        how = (
-            texts.t("info.online", name=procedure.name, url=procedure.online_url)
-            if (procedure.online_url)
-            else texts.t(
-                "info.location",
-                name=procedure.name,
-                department=procedure.department.name,
-                address=procedure.department.address,
-                phone=procedure.department.phone,
-                email=procedure.department.email,
-            )
-        )
-        turn.reset()
-        turn.say(texts.t("request.not_enabled", name=procedure.name, how=how), menu_choices())
         return
     turn.conversation.last_procedure_id = procedure.id
     await _next(turn, {"procedure": procedure.id})
@@ -57,7 +48,7 @@ async def start(turn: Turn, procedure_id: str | None) -> None:
 
 async def ask_which(turn: Turn) -> None:
     procedures = await request_procedures(turn.session)
-    choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures[:10])
+    choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures)
     turn.go("request_which", request={})
     turn.say(texts.t("request.which"), choices)
 
@@ -73,7 +64,7 @@ async def which(turn: Turn) -> None:
         if candidate.procedure_id in takes_requests:
             await start(turn, candidate.procedure_id)
             return
-    choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures[:10])
+    choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures)
     turn.say(texts.t("request.which"), choices)
 
 
