@@ -21,7 +21,8 @@ from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue
 from catalog import service as catalog
-from nlu.keywords import KeywordUnderstander
+from nlu import factory
+from nlu.external import who_handles
 from nlu.understanding import Understander
 from ventanilla.settings import Settings
 
@@ -38,7 +39,7 @@ class Engine:
         """Built from the catalogue and rebuilt only when the catalogue changes."""
         current = await catalog.version(session)
         if self._nlu is None or self._nlu[0] != current:
-            self._nlu = (current, KeywordUnderstander(await catalog.entries(session)))
+            self._nlu = (current, factory.build(self.settings, await catalog.entries(session)))
         return self._nlu[1]
 
     async def handle(self, inbound: Inbound) -> list[OutboxMessage]:
@@ -146,7 +147,7 @@ async def idle(turn: Turn, first_contact: bool) -> None:
     if len(turn.text) > turn.settings.max_message_chars:
         turn.say(texts.t("input.too_long", length=len(turn.text)))
         return
-    understanding = turn.understand()
+    understanding = await turn.understand()
     match understanding.intent:
         case "ask_procedure":
             await info.ask(turn, understanding)
@@ -167,6 +168,9 @@ async def idle(turn: Turn, first_contact: bool) -> None:
             turn.say(texts.t("goodbye", municipality=turn.municipality_name))
         case "greet" | "help" | "affirm" | "deny":
             privacy.menu(turn)
+        case "out_of_scope" if "external" in understanding.entities:
+            who = who_handles(understanding.entities["external"]) or texts.t("another_agency")
+            turn.say(texts.t("out_of_scope_external", who=who), menu_choices())
         case "out_of_scope" if not first_contact:
             turn.say(texts.t("out_of_scope"), menu_choices())
         case _:

@@ -1,5 +1,6 @@
 """One turn of the dialogue: the citizen's message, the conversation row, and the replies."""
 
+import asyncio
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,8 +29,10 @@ class Turn:
     value: str | None = None  # the value of the choice they picked, if they picked one
     replies: list[Outbound] = field(default_factory=list)
 
-    def understand(self) -> Understanding:
+    async def understand(self) -> Understanding:
         context = Context(self.conversation.last_procedure_id, self.conversation.state)
+        if getattr(self.nlu, "blocking", False):  # a network backend must not stall the loop
+            return await asyncio.to_thread(self.nlu.understand, self.text, context)
         return self.nlu.understand(self.text, context)
 
     @property

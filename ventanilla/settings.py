@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,15 @@ class Settings(BaseSettings):
     sample_catalog: Path = SAMPLE_CATALOG
     timezone: str = "America/Mexico_City"
     max_message_chars: int = 1000
+    nlu_backend: Literal["default", "baseline", "rasa"] = "default"
+    nlu_data: list[Path] = Field(
+        default_factory=list, description="Extra Rasa-format nlu.yml files to train with"
+    )
+    nlu_procedure_threshold: float = Field(default=0.45, ge=0, le=1)
+    nlu_candidate_threshold: float = Field(default=0.25, ge=0, le=1)
+    nlu_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 3.0
 
 
 @lru_cache

@@ -8,8 +8,6 @@ from catalog.models import Procedure
 from catalog.service import get_procedure
 from nlu.understanding import ASPECTS, Understanding
 
-AMBIGUITY_MARGIN = 0.1  # candidates this close to the best one are offered as choices
-
 
 def aspect_choices(p: Procedure) -> tuple[Choice, ...]:
     shown = ("requirements", "cost", "location", "duration")
@@ -35,7 +33,7 @@ async def ask(turn: Turn, understanding: Understanding) -> None:
         close = [
             c
             for c in understanding.candidates
-            if understanding.confidence - c.score <= AMBIGUITY_MARGIN
+            if understanding.confidence - c.score <= turn.settings.nlu_ambiguity_margin
         ]
         if len(close) > 1:
             await offer(turn, [c.procedure_id for c in close], understanding.aspect)

@@ -60,7 +60,7 @@ async def which(turn: Turn) -> None:
         return
     procedures = await request_procedures(turn.session)
     takes_requests = {p.id for p in procedures}
-    for candidate in turn.understand().candidates:
+    for candidate in (await turn.understand()).candidates:
         if candidate.procedure_id in takes_requests:
             await start(turn, candidate.procedure_id)
             return

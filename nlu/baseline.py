@@ -1,4 +1,4 @@
-"""A small rule-and-overlap understander: the first, simple backend.
+"""The baseline: keyword rules for intents and fuzzy word overlap with procedure names.
 
 Intents come from keyword phrases, procedures from word overlap with names and synonyms
 (tolerating small typos), aspects from keyword lists. It knows nothing catalogue-specific
@@ -82,7 +82,7 @@ def _similar(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b).ratio() >= 0.84
 
 
-class KeywordUnderstander:
+class BaselineUnderstander:
     def __init__(self, procedures: Iterable[ProcedureEntry], threshold: float = 0.5) -> None:
         self.threshold = threshold
         self.procedures = {p.id: p for p in procedures}

@@ -1,0 +1,119 @@
+"""The default understander: intent classifier + procedure index + aspect cues + entities.
+
+Decision order, for one message:
+1. a folio means a status question;
+2. intents about the conversation itself (a person, my data, status, rating) when the
+   classifier is sure of them;
+3. a procedure known to be handled by someone else (passport, INE, RFC...) is out of scope,
+   unless the catalogue matches strongly;
+4. a catalogue procedure matched well enough: a report to open (when the procedure takes
+   requests and the message reads as a report) or a question, with its aspect;
+5. a follow-up aspect ("¿y cuánto cuesta?") about the procedure just discussed;
+6. small talk; a report with no procedure yet; near misses offered as candidates;
+7. otherwise out of scope.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from nlu import entities as entity_patterns
+from nlu.aspects import cue_words, find_aspect
+from nlu.dates import find_date
+from nlu.intents import IntentClassifier
+from nlu.lexicon import Lexicon
+from nlu.procedures import ProcedureIndex
+from nlu.training import TrainingData
+from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
+
+CONVERSATION_INTENTS = ("human_agent", "my_data", "request_status", "rate_service")
+SMALL_TALK = ("greet", "goodbye", "thanks", "help", "affirm", "deny")
+EXTERNAL = "external_procedure"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    procedure: float = 0.45  # a procedure is recognised from this score
+    candidate: float = 0.25  # below `procedure`, from this score it is offered as a choice
+    strong: float = 0.75  # a match this good beats the list of other agencies' procedures
+    intent: float = 0.5  # conversation intents need this probability
+
+
+class DefaultUnderstander:
+    def __init__(
+        self,
+        procedures: Sequence[ProcedureEntry],
+        data: TrainingData,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.lexicon = Lexicon(data)
+        self.procedures = {p.id: p for p in procedures}
+        self.index = ProcedureIndex(procedures, self.lexicon, cue_words())
+        self.intents = IntentClassifier(data, procedures, self.lexicon)
+
+    def understand(self, text: str, context: Context) -> Understanding:
+        t = self.thresholds
+        found = entity_patterns.extract(text)
+        when = find_date(text, _today())
+        if when:
+            found["date"] = when.isoformat()
+        words = self.intents.prepare(text)
+        if "folio" in found:
+            return Understanding("request_status", None, None, 1.0, found)
+        ranking = self.intents.ranking(words)
+        intent, p = ranking[0]
+        aspect = find_aspect(words)
+        if intent in CONVERSATION_INTENTS and p >= t.intent:
+            return Understanding(intent, None, None, p, found)
+
+        candidates = tuple(self.index.search(text))
+        best = candidates[0] if candidates else Candidate("", 0.0)
+        external = self.lexicon.lookup(EXTERNAL, words)
+        if external and best.score < t.strong:
+            found["external"] = external
+            return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
+        if best.score >= t.procedure:
+            return self._about_procedure(best, candidates, ranking, aspect, found)
+        if aspect and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
+            return Understanding(
+                "ask_procedure", context.last_procedure_id, aspect, p, found, candidates
+            )
+        if intent in SMALL_TALK:
+            return Understanding(intent, None, None, p, found, candidates)
+        if intent == "open_request":
+            return Understanding("open_request", None, None, p, found, candidates)
+        near = tuple(c for c in candidates if c.score >= t.candidate)
+        if intent == "ask_procedure" and near:
+            return Understanding("ask_procedure", None, aspect, near[0].score, found, near)
+        return Understanding("out_of_scope", None, None, p, found, candidates)
+
+    def _about_procedure(
+        self,
+        best: Candidate,
+        candidates: tuple[Candidate, ...],
+        ranking: list[tuple[str, float]],
+        aspect: str | None,
+        found: dict[str, str],
+    ) -> Understanding:
+        probabilities = dict(ranking)
+        procedure = self.procedures[best.procedure_id]
+        reports = probabilities.get("open_request", 0) > probabilities.get("ask_procedure", 0)
+        if procedure.takes_requests and reports and aspect is None:
+            return Understanding(
+                "open_request", best.procedure_id, None, best.score, found, candidates
+            )
+        return Understanding(
+            "ask_procedure", best.procedure_id, aspect, best.score, found, candidates
+        )
+
+
+def _reads_as_follow_up(intent: str) -> bool:
+    return intent in ("ask_procedure", "out_of_scope", "open_request")
+
+
+def _today() -> date:
+    from datetime import datetime
+
+    return datetime.now(ZoneInfo("America/Mexico_City")).date()
