@@ -15,6 +15,7 @@ from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.training import TrainingData
 from nlu.understanding import ProcedureEntry
+from nlu.vectors import FastTfidf
 
 ASK_TEMPLATES = (
     "cuanto cuesta {x}",
@@ -63,13 +64,23 @@ class IntentClassifier:
             features, LogisticRegression(C=20, max_iter=2000, class_weight="balanced")
         )
         self.model.fit([self.prepare(t) for t, _ in pairs], [i for _, i in pairs])
-        self.labels: list[str] = list(self.model.classes_)
+        self.labels: list[str] = [str(c) for c in self.model.classes_]
+        chars, words = (FastTfidf(v) for _, v in features.transformer_list)
+        self._blocks = ((chars, 0), (words, chars.size))
+        classifier: LogisticRegression = self.model[-1]
+        self._weights = np.ascontiguousarray(classifier.coef_.T)  # features x classes
+        self._bias = classifier.intercept_
 
     def prepare(self, text: str) -> str:
         return self.lexicon.canonical(normalize(text))
 
     def ranking(self, words: str) -> list[tuple[str, float]]:
         """Intents with probabilities, best first; `words` already prepared."""
-        probabilities = self.model.predict_proba([words])[0]
+        scores = self._bias.copy()
+        for vectorizer, offset in self._blocks:
+            v = vectorizer.vector(words)
+            scores += v.values @ self._weights[v.indices + offset]
+        exp = np.exp(scores - scores.max())
+        probabilities = exp / exp.sum()
         order = np.argsort(-probabilities)
         return [(self.labels[i], float(probabilities[i])) for i in order]

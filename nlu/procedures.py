@@ -8,11 +8,14 @@ score mixes the best title match with the whole-text match.
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.understanding import Candidate, ProcedureEntry
+from nlu.vectors import FastTfidf, SparseVector
 
 STOPWORDS = frozenset(
     """a al ante con de del el en la las lo los mi mis para por que se un una unos unas y o me
@@ -39,10 +42,14 @@ class ProcedureIndex:
             body = " ".join((p.name, *p.synonyms, p.description, *p.requirements))
             bodies.append(self.clean(body))
         self._owners = np.array(owners)
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-        self._titles = self._chars.fit_transform(titles) if titles else None
-        self._words = TfidfVectorizer(analyzer="word", sublinear_tf=True)
-        self._bodies = self._words.fit_transform(bodies) if bodies else None
+        self._titles = self._bodies = None
+        if titles:
+            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+            words = TfidfVectorizer(analyzer="word", sublinear_tf=True)
+            # Rows are features: one message's few features pick a few rows.
+            self._titles = chars.fit_transform(titles).T.tocsr()
+            self._bodies = words.fit_transform(bodies).T.tocsr()
+            self._chars, self._words = FastTfidf(chars), FastTfidf(words)
 
     def clean(self, text: str) -> str:
         words = self.lexicon.canonical(normalize(text)).split()
@@ -52,10 +59,17 @@ class ProcedureIndex:
         query = self.clean(text)
         if not query or self._titles is None or self._bodies is None:
             return []
-        title_sim = (self._titles @ self._chars.transform([query]).T).toarray().ravel()
+        title_sim = _similarity(self._titles, self._chars.vector(query))
         best_title = np.zeros(len(self.ids))
         np.maximum.at(best_title, self._owners, title_sim)
-        body_sim = (self._bodies @ self._words.transform([query]).T).toarray().ravel()
+        body_sim = _similarity(self._bodies, self._words.vector(query))
         scores = TITLE_WEIGHT * best_title + (1 - TITLE_WEIGHT) * body_sim
         top = np.argsort(-scores)[:limit]
         return [Candidate(self.ids[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
+
+
+def _similarity(by_feature: csr_matrix, query: SparseVector) -> NDArray[np.float64]:
+    """Cosine of the query with every document (documents are L2-normalised columns)."""
+    if query.indices.size == 0:
+        return np.zeros(by_feature.shape[1])
+    return np.asarray(by_feature[query.indices].T @ query.values).ravel()

@@ -156,13 +156,15 @@ def users_create(
         typer.echo(f"Contraseña generada: {chosen}")
 
 
-def _add_catalog_commands() -> None:
+def _add_subcommands() -> None:
     from catalog.cli import app as catalog_app
+    from nlu.cli import app as nlu_app
 
     app.add_typer(catalog_app, name="catalog")
+    app.add_typer(nlu_app, name="nlu")
 
 
-_add_catalog_commands()
+_add_subcommands()
 
 
 def main() -> None:

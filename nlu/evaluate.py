@@ -1,0 +1,136 @@
+"""Measuring an understander on a labelled CSV (`text,intent,procedure,aspect`).
+
+The report follows Rasa's intent_report.json for intents (per-intent precision, recall,
+f1-score, support, confused_with, plus accuracy and macro/weighted averages) and adds
+procedure accuracy, aspect accuracy, out_of_scope precision/recall and latency.
+"""
+
+import csv
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sklearn.metrics import classification_report
+
+from nlu.understanding import Context, ProcedureEntry, Understander
+
+HEADER = ["text", "intent", "procedure", "aspect"]
+
+
+class EvaluationDataError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    procedure: str | None
+    aspect: str | None
+
+
+def read_examples(path: Path) -> list[Example]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames != HEADER:
+            raise EvaluationDataError(f"{path.name}: la cabecera debe ser {','.join(HEADER)}")
+        return [
+            Example(
+                row["text"],
+                row["intent"].strip(),
+                row["procedure"].strip() or None,
+                row["aspect"].strip() or None,
+            )
+            for row in reader
+        ]
+
+
+def _ratio(hits: int, total: int) -> float | None:
+    return round(hits / total, 4) if total else None
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return round(ordered[index], 3)
+
+
+def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[str, Any]:
+    predicted: list[tuple[str, str | None, str | None]] = []
+    latencies: list[float] = []
+    for example in examples:
+        started = time.perf_counter()
+        result = understander.understand(example.text, Context())
+        latencies.append((time.perf_counter() - started) * 1000)
+        predicted.append((result.intent, result.procedure_id, result.aspect))
+
+    gold_intents = [e.intent for e in examples]
+    predicted_intents = [p[0] for p in predicted]
+    report: dict[str, Any] = classification_report(
+        gold_intents, predicted_intents, output_dict=True, zero_division=0
+    )
+    confusions: dict[str, Counter[str]] = {}
+    for gold, guess in zip(gold_intents, predicted_intents, strict=True):
+        if gold != guess:
+            confusions.setdefault(gold, Counter())[guess] += 1
+    intents = {
+        name: {**values, "confused_with": dict(confusions.get(name, Counter()).most_common())}
+        for name, values in report.items()
+        if isinstance(values, dict) and name not in ("macro avg", "weighted avg")
+    }
+    with_procedure = [(e, p) for e, p in zip(examples, predicted, strict=True) if e.procedure]
+    asked = [
+        (e, p) for e, p in zip(examples, predicted, strict=True) if e.intent == "ask_procedure"
+    ]
+    oos = intents.get("out_of_scope", {})
+    return {
+        "examples": len(examples),
+        "intent": {
+            "accuracy": round(report["accuracy"], 4),
+            "macro_f1": round(report["macro avg"]["f1-score"], 4),
+            "report": {
+                **intents,
+                "accuracy": report["accuracy"],
+                "macro avg": report["macro avg"],
+                "weighted avg": report["weighted avg"],
+            },
+        },
+        "procedure_accuracy": _ratio(
+            sum(e.procedure == p[1] for e, p in with_procedure), len(with_procedure)
+        ),
+        "procedure_rows": len(with_procedure),
+        "aspect_accuracy": _ratio(sum(e.aspect == p[2] for e, p in asked), len(asked)),
+        "aspect_rows": len(asked),
+        "out_of_scope": {
+            "precision": round(oos.get("precision", 0.0), 4),
+            "recall": round(oos.get("recall", 0.0), 4),
+        },
+        "latency_ms": {"p50": _percentile(latencies, 0.5), "p99": _percentile(latencies, 0.99)},
+        "errors": [
+            {"text": e.text, "gold": [e.intent, e.procedure, e.aspect], "predicted": list(p)}
+            for e, p in zip(examples, predicted, strict=True)
+            if (e.intent, e.procedure, e.aspect) != p
+        ],
+    }
+
+
+def entries_from_catalog(path: Path) -> list[ProcedureEntry]:
+    from catalog.validate import CatalogError, validate_file
+
+    catalog, problems = validate_file(path)
+    if catalog is None:
+        raise CatalogError(problems)
+    return [
+        ProcedureEntry(
+            id=p.id,
+            name=p.name,
+            synonyms=tuple(p.synonyms),
+            description=p.description,
+            requirements=tuple(p.requirements),
+            takes_requests=bool(p.request and p.request.enabled),
+        )
+        for p in catalog.procedures
+    ]

@@ -1,0 +1,173 @@
+"""Understanding Spanish as citizens write it, for any catalogue, without per-procedure examples."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from nlu.dates import find_date
+from nlu.entities import extract
+from nlu.evaluate import entries_from_catalog
+from nlu.pipeline import DefaultUnderstander
+from nlu.training import TrainingDataError, load, parse
+from nlu.understanding import Context
+from ventanilla.settings import SAMPLE_CATALOG
+
+MINIMAL = Path(__file__).parent / "data" / "catalog_min.yml"
+
+
+@pytest.fixture(scope="module")
+def nlu() -> DefaultUnderstander:
+    return DefaultUnderstander(entries_from_catalog(SAMPLE_CATALOG), load())
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure", "aspect"),
+    [
+        ("akta de nacimiento cuanto sale", "copia-certificada-acta", "cost"),
+        ("q papeles piden pa la licensia de construccion", "licencia-construccion", "requirements"),
+        ("me piden un papel que diga que vivo aqui", "constancia-residencia", None),
+        ("quiero poner una tiendita, que ocupo?", "licencia-funcionamiento", "requirements"),
+        ("donde pago el predail", "pago-predial", "location"),
+        (
+            "a que hora abren en el registro civil pa sacar un acta",
+            "copia-certificada-acta",
+            "hours",
+        ),
+        ("se puede pagar el predial por internet?", "pago-predial", "online"),
+    ],
+)
+def test_questions_with_typos_and_slang_find_the_procedure_and_aspect(
+    nlu: DefaultUnderstander, text: str, procedure: str, aspect: str | None
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id, result.aspect) == (
+        "ask_procedure",
+        procedure,
+        aspect,
+    )
+    assert result.candidates[0].procedure_id == procedure
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        ("la lampara de mi calle no prende", "reporte-luminaria"),
+        ("hay un hoyo enorme frente a mi casa", "reporte-bache"),
+        ("se esta tirando el agua en la esquina desde ayer", "reporte-fuga-agua"),
+    ],
+)
+def test_descriptions_of_a_problem_open_a_request(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("open_request", procedure)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["quiero sacar mi pasaporte", "como tramito mi ine", "necesito mi rfc", "beca benito juarez"],
+)
+def test_other_agencies_procedures_are_out_of_scope_not_the_nearest_entry(
+    nlu: DefaultUnderstander, text: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("out_of_scope", None)
+    assert "external" in result.entities
+
+
+@pytest.mark.parametrize("text", ["cuentame un chiste", "quien gano el partido ayer"])
+def test_chit_chat_is_out_of_scope(nlu: DefaultUnderstander, text: str) -> None:
+    assert nlu.understand(text, Context()).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("holaaa buenas tardes", "greet"),
+        ("muchas gracias", "thanks"),
+        ("pasame con un asesor porfa", "human_agent"),
+        ("como va mi reporte?", "request_status"),
+        ("borra mis datos", "my_data"),
+        ("quiero calificar la atencion", "rate_service"),
+        ("simon", "affirm"),
+        ("nel", "deny"),
+    ],
+)
+def test_conversation_intents(nlu: DefaultUnderstander, text: str, intent: str) -> None:
+    assert nlu.understand(text, Context()).intent == intent
+
+
+def test_follow_ups_refer_to_the_procedure_just_discussed(nlu: DefaultUnderstander) -> None:
+    context = Context(last_procedure_id="licencia-construccion")
+    for text, aspect in [("¿y cuánto cuesta?", "cost"), ("y los requisitos?", "requirements")]:
+        result = nlu.understand(text, context)
+        assert (result.intent, result.procedure_id, result.aspect) == (
+            "ask_procedure",
+            "licencia-construccion",
+            aspect,
+        )
+    assert nlu.understand("¿y cuánto cuesta?", Context()).procedure_id is None
+
+
+def test_any_catalogue_works_the_moment_it_is_loaded() -> None:
+    nlu = DefaultUnderstander(entries_from_catalog(MINIMAL), load())
+    result = nlu.understand("cuanto cuesta la constancia de no adeudo", Context())
+    assert (result.intent, result.procedure_id, result.aspect) == (
+        "ask_procedure",
+        "constancia-no-adeudo",
+        "cost",
+    )
+
+
+def test_entities_curp_folio_phone_email() -> None:
+    found = extract("mi curp es gode561231hdfrrn00, folio sma-2026-000123, correo ana@correo.mx")
+    assert found == {
+        "curp": "GODE561231HDFRRN00",
+        "folio": "SMA-2026-000123",
+        "email": "ana@correo.mx",
+    }
+    assert extract("mi cel es 477 555 0101")["phone"] == "4775550101"
+
+
+def test_dates_relative_to_today() -> None:
+    monday = date(2026, 11, 23)
+    assert find_date("puedo ir mañana?", monday) == monday + timedelta(days=1)
+    assert find_date("voy el lunes", monday) == monday + timedelta(days=7)
+    assert find_date("el viernes en la mañana", monday) == date(2026, 11, 27)
+    assert find_date("el 15 de diciembre", monday) == date(2026, 12, 15)
+    assert find_date("cita el 3/12/2026", monday) == date(2026, 12, 3)
+    assert find_date("cuanto cuesta", monday) is None
+
+
+def test_rasa_format_is_read_and_annotations_dropped() -> None:
+    data = parse(
+        'version: "3.1"\nnlu:\n- intent: ask_procedure\n  examples: |\n'
+        "    - cuanto cuesta el [predial](procedure)\n"
+        "- synonym: predial\n  examples: |\n    - impuesto de la casa\n"
+        "- regex: folio\n  examples: |\n    - \\b[A-Z]{2}-\\d{4}\\b\n"
+        "- lookup: colonias\n  examples: |\n    - Centro\n"
+    )
+    assert data.intents == {"ask_procedure": ["cuanto cuesta el predial"]}
+    assert data.synonyms == {"predial": ["impuesto de la casa"]}
+    assert data.regexes == {"folio": ["\\b[A-Z]{2}-\\d{4}\\b"]}
+    assert data.lookups == {"colonias": ["Centro"]}
+
+
+def test_bad_training_files_are_refused_with_the_place() -> None:
+    with pytest.raises(TrainingDataError, match=r"mio.yml: nlu\[0\]"):
+        parse("nlu:\n- nada: 1\n", "mio.yml")
+
+
+def test_bringing_your_own_rasa_file_teaches_new_phrasings(tmp_path: Path) -> None:
+    procedures = entries_from_catalog(SAMPLE_CATALOG)
+    phrase = "orale carnal que rollo"
+    before = DefaultUnderstander(procedures, load()).understand(phrase, Context()).intent
+    own = tmp_path / "nlu.yml"
+    own.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n'
+        "    - orale carnal que rollo\n    - que rollo carnal\n    - orale que rollo\n",
+        encoding="utf-8",
+    )
+    after = DefaultUnderstander(procedures, load([own])).understand(phrase, Context()).intent
+    assert after == "greet" and before != "greet"
