@@ -1,15 +1,23 @@
 """Canonical wording: colloquial and misspelt phrases mapped to the words catalogues use."""
 
 import re
+from collections.abc import Callable
 
 from nlu.normalize import normalize
 from nlu.training import TrainingData
 
+LOOKUP_IGNORED = frozenset("de del la el los las para por a en mi".split())
+
 
 class Lexicon:
-    def __init__(self, data: TrainingData) -> None:
+    def __init__(self, data: TrainingData, word: Callable[[str], str] = str) -> None:
+        """`word` transforms each word of the phrases (a stemmer, say), as it will the text."""
+
+        def form(text: str) -> str:
+            return " ".join(word(w) for w in normalize(text).split())
+
         pairs = [
-            (normalize(variant), normalize(canonical))
+            (form(variant), form(canonical))
             for canonical, variants in data.synonyms.items()
             for variant in variants
         ]
@@ -22,9 +30,10 @@ class Lexicon:
             else None
         )
         self.lookups = {
-            name: sorted({normalize(x) for x in values}, key=len, reverse=True)
+            name: [(entry, set(form(entry).split()) - LOOKUP_IGNORED) for entry in values]
             for name, values in data.lookups.items()
         }
+        self._form = form
 
     def canonical(self, words: str) -> str:
         """`words` normalised; every known variant replaced by its canonical form."""
@@ -32,7 +41,10 @@ class Lexicon:
             return words
         return self._pattern.sub(lambda m: self._canonical[m.group(1)], words)
 
-    def lookup(self, name: str, words: str) -> str | None:
-        """The first entry of lookup table `name` found as whole words in `words`."""
-        padded = f" {words} "
-        return next((e for e in self.lookups.get(name, []) if f" {e} " in padded), None)
+    def lookup(self, name: str, text: str) -> str | None:
+        """The first entry of lookup table `name` whose words all appear in `text`."""
+        present = set(self._form(text).split())
+        return next(
+            (entry for entry, words in self.lookups.get(name, []) if words and words <= present),
+            None,
+        )

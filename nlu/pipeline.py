@@ -23,21 +23,24 @@ from nlu.aspects import cue_words, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
-from nlu.procedures import ProcedureIndex
+from nlu.procedures import ProcedureIndex, stem
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 
 CONVERSATION_INTENTS = ("human_agent", "my_data", "request_status", "rate_service")
 SMALL_TALK = ("greet", "goodbye", "thanks", "help", "affirm", "deny")
 EXTERNAL = "external_procedure"
+ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
+# the message reads this clearly as a question
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    procedure: float = 0.45  # a procedure is recognised from this score
+    procedure: float = 0.42  # a procedure is recognised from this score
     candidate: float = 0.25  # below `procedure`, from this score it is offered as a choice
-    strong: float = 0.75  # a match this good beats the list of other agencies' procedures
-    intent: float = 0.5  # conversation intents need this probability
+    strong: float = 0.8  # a procedure match this good outweighs a confident small-talk intent
+    intent: float = 0.5  # conversation intents (a person, my data...) need this probability
+    sure: float = 0.75  # small talk and chit-chat this likely are taken as they are
 
 
 class DefaultUnderstander:
@@ -50,7 +53,10 @@ class DefaultUnderstander:
         self.thresholds = thresholds or Thresholds()
         self.lexicon = Lexicon(data)
         self.procedures = {p.id: p for p in procedures}
-        self.index = ProcedureIndex(procedures, self.lexicon, cue_words())
+        self.procedure_lexicon = Lexicon(data, stem)
+        self.index = ProcedureIndex(
+            procedures, self.procedure_lexicon, {stem(w) for w in cue_words()}
+        )
         self.intents = IntentClassifier(data, procedures, self.lexicon)
 
     def understand(self, text: str, context: Context) -> Understanding:
@@ -70,10 +76,14 @@ class DefaultUnderstander:
 
         candidates = tuple(self.index.search(text))
         best = candidates[0] if candidates else Candidate("", 0.0)
-        external = self.lexicon.lookup(EXTERNAL, words)
-        if external and best.score < t.strong:
+        external = self.procedure_lexicon.lookup(EXTERNAL, text)
+        if external and not (
+            best.procedure_id and self.index.named_in_title(best.procedure_id, external)
+        ):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
+        if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
+            return Understanding(intent, None, None, p, found, candidates)
         if best.score >= t.procedure:
             return self._about_procedure(best, candidates, ranking, aspect, found)
         if aspect and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
@@ -99,7 +109,8 @@ class DefaultUnderstander:
     ) -> Understanding:
         probabilities = dict(ranking)
         procedure = self.procedures[best.procedure_id]
-        reports = probabilities.get("open_request", 0) > probabilities.get("ask_procedure", 0)
+        asks = probabilities.get("ask_procedure", 0)
+        reports = probabilities.get("open_request", 0) > asks or asks < ASK_SURE
         if procedure.takes_requests and reports and aspect is None:
             return Understanding(
                 "open_request", best.procedure_id, None, best.score, found, candidates

@@ -1,11 +1,18 @@
 """Finding the catalogue procedure a message is about, for any catalogue, without training.
 
-Each procedure is indexed by its name and synonyms (character n-grams, so typos and missing
-accents still match) and by all its words (name, synonyms, description, requirements). The
-score mixes the best title match with the whole-text match.
+Three signals, all built from the catalogue alone:
+- title coverage: how much of a procedure's name or of one of its synonyms the message says
+  (rare words weigh more; near spellings count for a bit less);
+- title n-grams: character n-gram cosine with names and synonyms (typos, run-together words);
+- body coverage: how much of what the message says appears anywhere in the entry (name,
+  synonyms, description, requirements), for messages that describe instead of naming.
+Words are normalised, lightly stemmed and mapped to canonical wording first.
 """
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
+from math import log
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,48 +29,149 @@ STOPWORDS = frozenset(
     es su sus le les como cual cuales hay quiero necesito ocupo hacer sacar tramitar tramite
     tramites informacion info sobre favor porfa pa q k d xq tmb buenas buenos dias tardes noches
     hola disculpe oiga pregunta saber quisiera puedo puede mas este esta ese esa eso ya
-    solicitar solicitud pedir tengo tiene""".split()
+    solicitar solicitud pedir tengo tiene uno una ni si no muy bien ahi aqui alla cuando
+    donde todo toda todos nos te tu yo ella el ellos son ser fue va van voy estoy""".split()
 )
-TITLE_WEIGHT = 0.65
+WEIGHTS = {"title": 0.35, "chars": 0.15, "body": 0.5}
+TITLE_BALANCE = 0.7
+UNKNOWN_WORD_WEIGHT = 0.3  # a word no entry uses still counts a little against every entry
+FUZZY_MIN = 0.72
+
+
+def stem(word: str) -> str:
+    """A light Spanish plural stemmer: lamparas -> lampara, papeles -> papel, luces -> luz."""
+    if len(word) > 4 and word.endswith("ces"):
+        return word[:-3] + "z"
+    if len(word) > 4 and word.endswith("es") and word[-3] in "lrndj":
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _trigrams(word: str) -> set[str]:
+    padded = f"#{word}#"
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
 class ProcedureIndex:
     def __init__(self, procedures: Sequence[ProcedureEntry], lexicon: Lexicon, ignore: set[str]):
         self.lexicon = lexicon
-        self.ignore = STOPWORDS | ignore
+        self.ignore = {stem(w) for w in STOPWORDS} | ignore
         self.ids = [p.id for p in procedures]
-        titles: list[str] = []
-        owners: list[int] = []
-        bodies: list[str] = []
+        titles: list[list[str]] = []
+        self._title_owner: list[int] = []
+        bodies: list[set[str]] = []
         for index, p in enumerate(procedures):
             for title in (p.name, *p.synonyms):
-                titles.append(self.clean(title))
-                owners.append(index)
+                titles.append(self.words(title))
+                self._title_owner.append(index)
             body = " ".join((p.name, *p.synonyms, p.description, *p.requirements))
-            bodies.append(self.clean(body))
-        self._owners = np.array(owners)
-        self._titles = self._bodies = None
+            bodies.append(set(self.words(body)))
+        n = max(len(procedures), 1)
+        title_df: dict[str, set[int]] = defaultdict(set)
+        for t, words in enumerate(titles):
+            for w in words:
+                title_df[w].add(self._title_owner[t])
+        self._title_idf = {w: log(1 + n / len(owners)) for w, owners in title_df.items()}
+        self._title_postings: dict[str, list[int]] = defaultdict(list)
+        for t, words in enumerate(titles):
+            for w in set(words):
+                self._title_postings[w].append(t)
+        self._title_total = [sum(self._title_idf[w] for w in set(ws)) for ws in titles]
+        self._body_postings: dict[str, list[int]] = defaultdict(list)
+        for p, words in enumerate(bodies):
+            for w in words:
+                self._body_postings[w].append(p)
+        self._body_idf = {w: log(1 + n / len(ps)) for w, ps in self._body_postings.items()}
+        self._by_trigram: dict[str, set[str]] = defaultdict(set)
+        for w in self._body_postings:
+            for g in _trigrams(w):
+                self._by_trigram[g].add(w)
+        self._chars: FastTfidf | None = None
         if titles:
-            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-            words = TfidfVectorizer(analyzer="word", sublinear_tf=True)
-            # Rows are features: one message's few features pick a few rows.
-            self._titles = chars.fit_transform(titles).T.tocsr()
-            self._bodies = words.fit_transform(bodies).T.tocsr()
-            self._chars, self._words = FastTfidf(chars), FastTfidf(words)
+            vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+            matrix = vectorizer.fit_transform([" ".join(t) for t in titles])
+            self._title_matrix: csr_matrix = matrix.T.tocsr()  # rows are features
+            self._chars = FastTfidf(vectorizer)
+        self._owners = np.array(self._title_owner)
+        self._name_words = {p.id: set(self.words(p.name)) for p in procedures}
 
-    def clean(self, text: str) -> str:
-        words = self.lexicon.canonical(normalize(text)).split()
-        return " ".join(w for w in words if w not in self.ignore)
+    def named_in_title(self, procedure_id: str, phrase: str) -> bool:
+        """Whether every word of `phrase` is in the procedure's official name."""
+        words = set(self.words(phrase))
+        return bool(words) and words <= self._name_words[procedure_id]
+
+    def words(self, text: str) -> list[str]:
+        stemmed = " ".join(stem(w) for w in normalize(text).split())
+        return [w for w in self.lexicon.canonical(stemmed).split() if w not in self.ignore]
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the index lives as long as its catalogue
+    def _expand(self, word: str) -> tuple[tuple[str, float], ...]:
+        """The catalogue words this word stands for: itself, or near spellings."""
+        if word in self._body_postings:
+            return ((word, 1.0),)
+        if len(word) < 4:
+            return ()
+        grams = _trigrams(word)
+        shared = Counter(v for g in grams for v in self._by_trigram.get(g, ()))
+        scored = []
+        for v, n in shared.items():
+            if 2 * n < FUZZY_MIN * (len(grams) + len(v)):  # dice cannot reach the minimum
+                continue
+            other = _trigrams(v)
+            dice = 2 * len(grams & other) / (len(grams) + len(other))
+            if dice >= FUZZY_MIN:
+                scored.append((v, round(dice, 3)))
+        return tuple(sorted(scored, key=lambda x: -x[1])[:3])
 
     def search(self, text: str, limit: int = 5) -> list[Candidate]:
-        query = self.clean(text)
-        if not query or self._titles is None or self._bodies is None:
+        query = self.words(text)
+        if not query or self._chars is None:
             return []
-        title_sim = _similarity(self._titles, self._chars.vector(query))
-        best_title = np.zeros(len(self.ids))
-        np.maximum.at(best_title, self._owners, title_sim)
-        body_sim = _similarity(self._bodies, self._words.vector(query))
-        scores = TITLE_WEIGHT * best_title + (1 - TITLE_WEIGHT) * body_sim
+        expansions = [self._expand(w) for w in dict.fromkeys(query)]
+        title_hits = np.zeros(len(self._title_owner))
+        title_explains = np.zeros(len(self._title_owner))
+        body_hits = np.zeros(len(self.ids))
+        body_total = 0.0
+        for options in expansions:
+            if not options:
+                body_total += UNKNOWN_WORD_WEIGHT
+                continue
+            word_weight = max(self._body_idf[v] for v, _ in options)
+            body_total += word_weight
+            best_body: dict[int, float] = {}
+            best_title: dict[int, float] = {}
+            for v, sim in options:
+                weight = self._body_idf[v] * sim
+                for p in self._body_postings[v]:
+                    best_body[p] = max(best_body.get(p, 0.0), weight)
+                title_weight = self._title_idf.get(v, 0.0) * sim
+                for t in self._title_postings.get(v, ()):
+                    best_title[t] = max(best_title.get(t, 0.0), title_weight)
+            for p, w in best_body.items():
+                body_hits[p] += w
+            for t, w in best_title.items():
+                title_hits[t] += w
+                title_explains[t] += word_weight
+        # Half how much of the title was said, half how much of what was said the title is.
+        title_cover = TITLE_BALANCE * np.minimum(
+            title_hits / np.maximum(self._title_total, 1e-9), 1.0
+        ) + (1 - TITLE_BALANCE) * title_explains / max(body_total, 1e-9)
+        title_score = np.zeros(len(self.ids))
+        np.maximum.at(title_score, self._owners, np.minimum(title_cover, 1.0))
+        char_score = np.zeros(len(self.ids))
+        np.maximum.at(
+            char_score,
+            self._owners,
+            _similarity(self._title_matrix, self._chars.vector(" ".join(query))),
+        )
+        body_score = body_hits / max(body_total, 1e-9)
+        scores = (
+            WEIGHTS["title"] * title_score
+            + WEIGHTS["chars"] * char_score
+            + WEIGHTS["body"] * body_score
+        )
         top = np.argsort(-scores)[:limit]
         return [Candidate(self.ids[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
 

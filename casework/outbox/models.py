@@ -22,7 +22,12 @@ class OutboxMessage(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # While a worker sends it (status "sending"); after this a crashed worker's claim lapses.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Delivery receipts from the provider (WhatsApp: sent, delivered, read, failed).
+    receipt: Mapped[str | None] = mapped_column(String(20))
+    receipt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    provider_id: Mapped[str | None] = mapped_column(String(200))
+    provider_id: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
