@@ -1,8 +1,13 @@
 """The FastAPI application: back office pages, public pages and the web chat API."""
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from aiogram import Bot, Dispatcher
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -12,20 +17,71 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from backoffice.deps import LoginRequired
 from backoffice.routes import auth, handoffs, public, ratings, requests
-from bot.channels import web
+from backoffice.routes import telegram as telegram_routes
+from bot.channels import telegram, web
 from bot.engine import Engine
 from casework.db import Database
+from casework.outbox.delivery import Deliverer, Sender
 from ventanilla.settings import Settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings, db: Database, secret_key: str) -> FastAPI:
-    app = FastAPI(title="Ventanilla", docs_url="/api/docs", redoc_url=None)
+@dataclass
+class TelegramChannel:
+    bot: Bot
+    dispatcher: Dispatcher
+
+
+def create_app(
+    settings: Settings,
+    db: Database,
+    secret_key: str,
+    *,
+    deliver: bool = True,
+    telegram_polling: bool = False,
+) -> FastAPI:
+    """The whole web application. With `deliver`, an outbox worker runs beside it for the push
+    channels configured (Telegram); with `telegram_polling`, updates are fetched by long polling
+    instead of arriving on the webhook."""
+    engine = Engine(db, settings)
+    senders: list[Sender] = []
+    telegram_channel = None
+    if settings.telegram_token:
+        bot = telegram.make_bot(settings)
+        telegram_channel = TelegramChannel(bot, telegram.build_dispatcher(engine))
+        senders.append(telegram.TelegramSender(bot))
+    deliverer = Deliverer(db, senders) if senders else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        tasks = []
+        if deliver and deliverer is not None:
+            tasks.append(asyncio.create_task(deliverer.run(stop)))
+        if telegram_polling and telegram_channel is not None:
+            tasks.append(
+                asyncio.create_task(
+                    telegram.poll(telegram_channel.dispatcher, telegram_channel.bot, stop)
+                )
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if telegram_channel is not None:
+                await telegram_channel.bot.session.close()
+
+    app = FastAPI(title="Ventanilla", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
     app.state.db = db
     app.state.settings = settings
-    app.state.engine = Engine(db, settings)
+    app.state.engine = engine
+    app.state.telegram = telegram_channel
+    app.state.deliverer = deliverer
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,
@@ -35,7 +91,7 @@ def create_app(settings: Settings, db: Database, secret_key: str) -> FastAPI:
         max_age=12 * 3600,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (public, auth, requests, handoffs, ratings):
+    for module in (public, auth, requests, handoffs, ratings, telegram_routes):
         app.include_router(module.router)
     app.include_router(web.router)
 

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     nlu_procedure_threshold: float = Field(default=0.45, ge=0, le=1)
     nlu_candidate_threshold: float = Field(default=0.25, ge=0, le=1)
     nlu_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
+    telegram_token: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_secret: str = Field(
+        default="", description="Generated once and kept in the database when empty"
+    )
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 3.0
 

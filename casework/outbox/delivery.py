@@ -90,7 +90,7 @@ class Deliverer:
             .with_for_update(skip_locked=True, of=OutboxMessage)
         )
         async with self.db.transaction() as session:
-            rows = list((await session.execute(query)).tuples())
+            rows = [(item, identity) for item, identity in await session.execute(query)]
             for item, _ in rows:
                 item.status = "sending"
                 item.lease_until = now + timedelta(seconds=self.policy.lease)

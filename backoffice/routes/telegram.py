@@ -1,0 +1,39 @@
+"""The Telegram webhook: check the secret, parse, hand the Update to the dispatcher."""
+
+import hmac
+import json
+import logging
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import ValidationError
+
+from bot.channels import telegram
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@router.post("/telegram/webhook", include_in_schema=False)
+async def telegram_webhook(request: Request) -> dict[str, bool]:
+    channel = getattr(request.app.state, "telegram", None)
+    if channel is None:
+        raise HTTPException(404, "Telegram no está configurado.")
+    given = request.headers.get(SECRET_HEADER)
+    if given is None:
+        log.warning("telegram webhook without secret from %s", request.client)
+        raise HTTPException(401, "Falta el secreto del webhook.")
+    expected = await telegram.webhook_secret(request.app.state.db, request.app.state.settings)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        log.warning("telegram webhook with a wrong secret from %s", request.client)
+        raise HTTPException(403, "Secreto del webhook incorrecto.")
+    body = await request.body()
+    try:
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        await telegram.feed(channel.dispatcher, channel.bot, data)
+    except (ValueError, ValidationError) as exc:
+        log.warning("malformed telegram update refused: %s; body=%r", exc, body[:200])
+        raise HTTPException(400, "Update de Telegram inválido.") from exc
+    return {"ok": True}

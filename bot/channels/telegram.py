@@ -1,0 +1,183 @@
+"""Telegram through aiogram 3: updates in (our webhook route or long polling), outbox out.
+
+The adapter only translates: an Update becomes one Inbound for the engine, an outbox row
+becomes sendMessage calls (split at 4,096 characters, choices as an inline keyboard).
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.filters import CommandStart
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+
+from bot.engine import Engine
+from casework.citizens.models import ChannelIdentity
+from casework.db import Database
+from casework.messages import Inbound, Location
+from casework.outbox.delivery import DeliveryError
+from casework.outbox.models import OutboxMessage
+from casework.staff.service import instance_secret
+from ventanilla.settings import Settings
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+log = logging.getLogger(__name__)
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    return Bot(settings.telegram_token, session=session)
+
+
+def _inbound(message: Message, update: Update, **fields: Any) -> Inbound:
+    user = message.from_user
+    return Inbound(
+        channel=CHANNEL,
+        address=str(message.chat.id),
+        external_id=str(update.update_id),
+        display_name=user.full_name if user else None,
+        **fields,
+    )
+
+
+def build_dispatcher(engine: Engine) -> Dispatcher:
+    router = Router(name="ventanilla")
+
+    @router.message(CommandStart())
+    async def on_start(message: Message, event_update: Update) -> None:
+        await engine.handle(_inbound(message, event_update, text="hola"))
+
+    @router.message(F.text)
+    async def on_text(message: Message, event_update: Update) -> None:
+        await engine.handle(_inbound(message, event_update, text=message.text or ""))
+
+    @router.message(F.location)
+    async def on_location(message: Message, event_update: Update) -> None:
+        assert message.location is not None
+        where = Location(message.location.latitude, message.location.longitude)
+        await engine.handle(_inbound(message, event_update, kind="location", location=where))
+
+    @router.message(F.photo)
+    async def on_photo(message: Message, event_update: Update) -> None:
+        assert message.photo
+        largest = message.photo[-1].file_id
+        text = message.caption or ""
+        await engine.handle(_inbound(message, event_update, kind="photo", media=largest, text=text))
+
+    @router.message()
+    async def on_other(message: Message, event_update: Update) -> None:
+        kind = str(message.content_type).split(".")[-1].lower()
+        await engine.handle(_inbound(message, event_update, kind=kind or "other"))
+
+    @router.callback_query(F.data)
+    async def on_choice(query: CallbackQuery, event_update: Update) -> None:
+        await query.answer()  # stops the button's spinner; the reply comes through the outbox
+        chat = query.message.chat.id if query.message else query.from_user.id
+        await engine.handle(
+            Inbound(
+                channel=CHANNEL,
+                address=str(chat),
+                text=query.data or "",
+                external_id=str(event_update.update_id),
+                display_name=query.from_user.full_name,
+            )
+        )
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher
+
+
+async def feed(dispatcher: Dispatcher, bot: Bot, data: dict[str, Any]) -> None:
+    """Hand one raw Update (already parsed JSON) to the dispatcher; raises on bad shape."""
+    update = Update.model_validate(data, context={"bot": bot})
+    await dispatcher.feed_update(bot, update)
+
+
+async def poll(dispatcher: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
+    """Long polling, for municipalities without a public HTTPS address."""
+    await bot.delete_webhook(drop_pending_updates=False)
+    offset: int | None = None
+    while not stop.is_set():
+        try:
+            updates = await bot.get_updates(offset=offset, timeout=20)
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            log.warning("getUpdates failed: %s", exc)
+            await asyncio.sleep(2)
+            continue
+        for update in updates:
+            try:
+                await dispatcher.feed_update(bot, update)
+            except Exception:
+                log.exception("update %s could not be handled", update.update_id)
+            offset = update.update_id + 1
+
+
+def split(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most `limit` characters, cut at a paragraph, line or word when possible."""
+    pieces = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*pieces, rest] if rest or not pieces else pieces
+
+
+def keyboard(choices: list[dict[str, str]]) -> InlineKeyboardMarkup | None:
+    if not choices:
+        return None
+    rows = [
+        [InlineKeyboardButton(text=c["label"][:64], callback_data=c["value"][:64])] for c in choices
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class TelegramSender:
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, item: OutboxMessage, identity: ChannelIdentity) -> str | None:
+        pieces = split(item.text)
+        last = None
+        try:
+            for n, piece in enumerate(pieces):
+                markup = keyboard(item.choices) if n == len(pieces) - 1 else None
+                last = await self.bot.send_message(identity.address, piece, reply_markup=markup)
+        except TelegramRetryAfter as exc:
+            raise DeliveryError(str(exc), retry_after=exc.retry_after) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise DeliveryError(str(exc)) from exc
+        except (TelegramForbiddenError, TelegramUnauthorizedError, TelegramBadRequest) as exc:
+            raise DeliveryError(str(exc), permanent=True) from exc
+        return str(last.message_id) if last else None
+
+
+async def webhook_secret(db: Database, settings: Settings) -> str:
+    """The secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    async with db.transaction() as session:
+        return await instance_secret(session, "telegram_webhook_secret")

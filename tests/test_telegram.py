@@ -1,0 +1,174 @@
+"""Telegram end to end against a fake Bot API server speaking the real wire format."""
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from backoffice.app import create_app
+from casework import texts
+from casework.conversations.models import Message
+from casework.db import Database
+from casework.outbox.delivery import Deliverer
+from casework.requests.models import Request
+from catalog.models import Procedure
+from tests.conftest import valid_curp
+from tests.fakes.payloads import (
+    TG_CHAT_ID,
+    tg_callback,
+    tg_command,
+    tg_location,
+    tg_photo,
+    tg_sticker,
+    tg_text,
+    tg_voice,
+    tg_webhook_headers,
+)
+from tests.fakes.telegram import FakeTelegram
+from ventanilla.settings import Settings
+
+SECRET = "secreto-del-webhook-de-prueba"
+updates = itertools.count(1000)
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+class TelegramClient:
+    def __init__(self, client: httpx.AsyncClient, deliverer: Deliverer) -> None:
+        self.client = client
+        self.deliverer = deliverer
+
+    async def post(self, update: dict, secret: str | None = SECRET) -> httpx.Response:
+        headers = tg_webhook_headers(secret) if secret is not None else {}
+        return await self.client.post("/telegram/webhook", json=update, headers=headers)
+
+    async def say(self, text: str, chat_id: int = TG_CHAT_ID) -> None:
+        response = await self.post(tg_text(next(updates), chat_id, text))
+        assert response.status_code == 200, response.text
+        await self.deliver()
+
+    async def deliver(self) -> None:
+        while await self.deliverer.run_once():
+            pass
+
+
+@pytest.fixture
+async def tg(
+    fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
+) -> AsyncIterator[TelegramClient]:
+    configured = settings.model_copy(
+        update={
+            "telegram_token": fake_telegram.token,
+            "telegram_api_base": fake_telegram.base_url,
+            "telegram_webhook_secret": SECRET,
+        }
+    )
+    app = create_app(configured, loaded_db, "k", deliver=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield TelegramClient(client, app.state.deliverer)
+    await app.state.telegram.bot.session.close()
+
+
+def texts_sent(fake: FakeTelegram) -> list[str]:
+    return [m["text"] for m in fake.sent_messages()]
+
+
+async def test_a_question_on_telegram_is_answered_with_an_inline_keyboard(
+    tg: TelegramClient, fake_telegram: FakeTelegram, loaded_db: Database
+) -> None:
+    async with loaded_db.transaction() as session:
+        predial = await session.get(Procedure, "pago-predial")
+    assert predial is not None
+    assert (await tg.post(tg_command("/start", update_id=1))).status_code == 200
+    await tg.deliver()
+    assert texts.t("menu.prompt") in texts_sent(fake_telegram)
+    await tg.say("cuanto cuesta el predial")
+    last = fake_telegram.sent_messages()[-1]
+    assert predial.cost in last["text"]
+    buttons = [row[0] for row in last["reply_markup"]["inline_keyboard"]]
+    assert {
+        "text": texts.t("info.aspect.requirements"),
+        "callback_data": "aspect:requirements",
+    } in buttons
+
+
+async def test_a_pressed_button_is_answered_and_picks_the_choice(
+    tg: TelegramClient, fake_telegram: FakeTelegram, loaded_db: Database
+) -> None:
+    async with loaded_db.transaction() as session:
+        predial = await session.get(Procedure, "pago-predial")
+    assert predial is not None
+    await tg.say("cuanto cuesta el predial")
+    message_id = fake_telegram.calls_to("sendMessage")[-1].response["result"]["message_id"]
+    await tg.post(tg_callback(next(updates), TG_CHAT_ID, "aspect:requirements", message_id))
+    await tg.deliver()
+    assert fake_telegram.calls_to("answerCallbackQuery")
+    assert predial.requirements[0] in texts_sent(fake_telegram)[-1]
+
+
+@pytest.mark.parametrize(("secret", "status"), [(None, 401), ("otro-secreto", 403)])
+async def test_forged_or_missing_secrets_are_refused_and_nothing_is_stored(
+    tg: TelegramClient, loaded_db: Database, secret: str | None, status: int
+) -> None:
+    response = await tg.post(tg_text(1, TG_CHAT_ID, "hola"), secret=secret)
+    assert response.status_code == status
+    async with loaded_db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"update_id": "x"}'])
+async def test_malformed_updates_get_a_400_and_nothing_is_stored(
+    tg: TelegramClient, loaded_db: Database, body: bytes
+) -> None:
+    response = await tg.client.post(
+        "/telegram/webhook", content=body, headers=tg_webhook_headers(SECRET)
+    )
+    assert response.status_code == 400
+    async with loaded_db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+async def test_a_repeated_update_changes_nothing(
+    tg: TelegramClient, fake_telegram: FakeTelegram
+) -> None:
+    update = tg_text(77, TG_CHAT_ID, "quiero hablar con un asesor")
+    for _ in range(3):
+        assert (await tg.post(update)).status_code == 200
+    await tg.deliver()
+    assert texts_sent(fake_telegram).count(texts.t("handoff.requested")) == 1
+
+
+async def test_voice_notes_and_stickers_get_a_polite_answer(
+    tg: TelegramClient, fake_telegram: FakeTelegram
+) -> None:
+    await tg.post(tg_voice(update_id=next(updates)))
+    await tg.post(tg_sticker(update_id=next(updates)))
+    await tg.deliver()
+    assert texts_sent(fake_telegram).count(texts.t("input.not_text")) == 2
+
+
+async def test_a_shared_location_and_a_photo_are_attached_to_the_report(
+    tg: TelegramClient, fake_telegram: FakeTelegram, loaded_db: Database
+) -> None:
+    await tg.say("quiero reportar un bache")
+    await tg.say("Sí, acepto")
+    await tg.say("Bache profundo en el carril de baja velocidad, frente al mercado.")
+    await tg.post(tg_location(21.1219, -101.6843, update_id=next(updates)))
+    await tg.post(tg_photo(update_id=next(updates), caption="así está"))
+    await tg.deliver()
+    await tg.say(valid_curp("GODE561231HDFRRN0"))
+    await tg.say("Sí, registrar")
+    assert "Tu folio es" in texts_sent(fake_telegram)[-1]
+    async with loaded_db.transaction() as session:
+        request = await session.scalar(select(Request))
+    assert request is not None
+    assert request.location == {"latitude": 21.1219, "longitude": -101.6843, "address": ""}
+    assert request.photo and request.photo.startswith("AgACAgEAAxkBAAI")
+    assert request.channel == "telegram"
