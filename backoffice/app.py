@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from backoffice.deps import LoginRequired
-from backoffice.routes import auth, handoffs, public, ratings, requests
+from backoffice.routes import auth, deliveries, handoffs, public, ratings, requests
 from backoffice.routes import telegram as telegram_routes
 from bot.channels import telegram, web
 from bot.engine import Engine
@@ -91,7 +91,7 @@ def create_app(
         max_age=12 * 3600,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (public, auth, requests, handoffs, ratings, telegram_routes):
+    for module in (public, auth, requests, handoffs, ratings, deliveries, telegram_routes):
         app.include_router(module.router)
     app.include_router(web.router)
 

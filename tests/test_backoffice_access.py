@@ -12,6 +12,7 @@ STAFF_PAGES = [
     "/backoffice/solicitudes",
     "/backoffice/canalizaciones",
     "/backoffice/calificaciones",
+    "/backoffice/envios",
 ]
 
 

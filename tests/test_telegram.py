@@ -1,6 +1,10 @@
 """Telegram end to end against a fake Bot API server speaking the real wire format."""
 
+import asyncio
 import itertools
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -172,3 +176,64 @@ async def test_a_shared_location_and_a_photo_are_attached_to_the_report(
     assert request.location == {"latitude": 21.1219, "longitude": -101.6843, "address": ""}
     assert request.photo and request.photo.startswith("AgACAgEAAxkBAAI")
     assert request.channel == "telegram"
+
+
+def set_webhook(fake: FakeTelegram, url: str, database_url: str) -> None:
+    """Run `ventanilla telegram set-webhook` as an administrator would."""
+    env = {
+        **os.environ,
+        "VENTANILLA_TELEGRAM_TOKEN": fake.token,
+        "VENTANILLA_TELEGRAM_API_BASE": fake.base_url,
+    }
+    env.pop("VENTANILLA_TELEGRAM_WEBHOOK_SECRET", None)
+    command = [sys.executable, "-m", "ventanilla", "telegram", "set-webhook", url]
+    result = subprocess.run(
+        [*command, "--database", database_url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+async def test_set_webhook_registers_the_secret_the_route_accepts(
+    fake_telegram: FakeTelegram, loaded_db: Database, database_url: str
+) -> None:
+    url = "https://ventanilla.acacias.example/telegram/webhook"
+    set_webhook(fake_telegram, url, database_url)
+    assert fake_telegram.webhook.url == url
+    secret = fake_telegram.webhook.secret_token
+    assert secret is not None and len(secret) >= 32
+
+    settings = Settings(
+        database_url=database_url,
+        telegram_token=fake_telegram.token,
+        telegram_api_base=fake_telegram.base_url,
+        _env_file=None,
+    )
+    app = create_app(settings, loaded_db, "k", deliver=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        update = tg_text(5, TG_CHAT_ID, "hola")
+        ok = await c.post("/telegram/webhook", json=update, headers=tg_webhook_headers(secret))
+        wrong = await c.post("/telegram/webhook", json=update, headers=tg_webhook_headers("x" * 32))
+    await app.state.telegram.bot.session.close()
+    assert (ok.status_code, wrong.status_code) == (200, 403)
+
+
+async def test_long_polling_receives_updates_without_a_webhook(
+    fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
+) -> None:
+    configured = settings.model_copy(
+        update={"telegram_token": fake_telegram.token, "telegram_api_base": fake_telegram.base_url}
+    )
+    app = create_app(configured, loaded_db, "k", telegram_polling=True)
+    fake_telegram.queue_update(tg_text(900, TG_CHAT_ID, "quiero hablar con un asesor"))
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            if texts.t("handoff.requested") in texts_sent(fake_telegram):
+                break
+            await asyncio.sleep(0.1)
+    assert texts.t("handoff.requested") in texts_sent(fake_telegram)
+    assert fake_telegram.calls_to("deleteWebhook")

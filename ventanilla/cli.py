@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Base de datos.", no_args_is_help=True)
 users_app = typer.Typer(help="Usuarios del personal.", no_args_is_help=True)
+telegram_app = typer.Typer(help="Canal de Telegram.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 
@@ -58,6 +60,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Dirección donde escuchar.")] = None,
     port: Annotated[int | None, typer.Option(help="Puerto.")] = None,
     database: DatabaseOption = None,
+    telegram_polling: Annotated[
+        bool,
+        typer.Option(
+            "--telegram-polling", help="Recibir Telegram por consulta periódica, sin webhook."
+        ),
+    ] = False,
 ) -> None:
     import uvicorn
 
@@ -80,7 +88,7 @@ def serve(
                 "Guárdela ahora: no se volverá a mostrar.\n"
             )
         typer.echo(f"Chat web: {url}/   Back office: {url}/backoffice")
-        app_ = create_app(settings, db, ready.secret_key)
+        app_ = create_app(settings, db, ready.secret_key, telegram_polling=telegram_polling)
         await uvicorn.Server(uvicorn.Config(app_, host=host, port=port)).serve()
 
     _run(work, settings)
@@ -154,6 +162,35 @@ def users_create(
     typer.echo(f"Usuario '{username}' creado con rol {role}.")
     if password is None:
         typer.echo(f"Contraseña generada: {chosen}")
+
+
+@telegram_app.command("set-webhook", help="Registrar en Telegram la URL HTTPS del webhook.")
+def telegram_set_webhook(
+    url: Annotated[str, typer.Argument(help="https://su-dominio/telegram/webhook")],
+    database: DatabaseOption = None,
+) -> None:
+    from bot.channels.telegram import make_bot, webhook_secret
+    from casework.schema import upgrade
+
+    settings = _settings(database)
+    if not settings.telegram_token:
+        typer.echo("Error: falta VENTANILLA_TELEGRAM_TOKEN.", err=True)
+        raise typer.Exit(1)
+
+    async def work(db: Database) -> None:
+        await upgrade(db)
+        bot = make_bot(settings)
+        try:
+            await bot.set_webhook(
+                url,
+                secret_token=await webhook_secret(db, settings),
+                allowed_updates=["message", "callback_query"],
+            )
+        finally:
+            await bot.session.close()
+
+    _run(work, settings)
+    typer.echo(f"Webhook registrado: {url}")
 
 
 def _add_subcommands() -> None:

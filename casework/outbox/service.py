@@ -62,3 +62,20 @@ async def pull(
             .values(status="sent", sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
         )
     return items
+
+
+async def failed(session: AsyncSession, limit: int = 200) -> list[OutboxMessage]:
+    """Messages that could not be delivered after every try, newest first."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def retry(session: AsyncSession, item: OutboxMessage) -> None:
+    """Send a failed message again from the first try."""
+    item.status, item.attempts, item.next_attempt_at = "pending", 0, utcnow()
+    item.lease_until = None

@@ -1,0 +1,29 @@
+"""Messages that could not be delivered: seen by staff, sent again on request."""
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from backoffice.deps import Session, Staff
+from backoffice.templating import templates
+from casework.outbox.models import OutboxMessage
+from casework.outbox.service import failed, retry
+from casework.staff.service import audit
+
+router = APIRouter(prefix="/backoffice/envios")
+
+
+@router.get("", response_class=HTMLResponse)
+async def failed_list(request: Request, session: Session, staff: Staff) -> Response:
+    return templates.TemplateResponse(
+        request, "deliveries.html", {"staff": staff, "items": await failed(session)}
+    )
+
+
+@router.post("/{item_id}/reintentar")
+async def failed_retry(item_id: int, session: Session, staff: Staff) -> Response:
+    item = await session.get(OutboxMessage, item_id, with_for_update=True)
+    if item is None or item.status != "failed":
+        raise HTTPException(404, "No hay un envío fallido con ese número.")
+    await retry(session, item)
+    await audit(session, staff, "outbox.retry", "outbox", item.id, {"status": "failed"}, None)
+    return RedirectResponse("/backoffice/envios", status_code=303)

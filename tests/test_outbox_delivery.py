@@ -1,0 +1,207 @@
+"""Outbox delivery to Telegram: retries, rate limits, order, crashes and several workers."""
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from aiogram import Bot
+from sqlalchemy import select, update
+
+from backoffice.app import create_app
+from bot.channels.telegram import TelegramSender, make_bot, split
+from casework.citizens.service import identity_for
+from casework.conversations.service import conversation_for
+from casework.db import Database, utcnow
+from casework.messages import Outbound
+from casework.outbox.delivery import Deliverer, RetryPolicy
+from casework.outbox.models import OutboxMessage
+from casework.outbox.service import enqueue
+from tests.conftest import login
+from tests.fakes.telegram import FakeTelegram
+from ventanilla.settings import Settings
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(fake_telegram: FakeTelegram, settings: Settings) -> AsyncIterator[Bot]:
+    configured = settings.model_copy(
+        update={"telegram_token": fake_telegram.token, "telegram_api_base": fake_telegram.base_url}
+    )
+    telegram_bot = make_bot(configured)
+    yield telegram_bot
+    await telegram_bot.session.close()
+
+
+async def queue(db: Database, chat: str, *texts: str) -> list[int]:
+    async with db.transaction() as session:
+        identity = await identity_for(session, "telegram", chat)
+        conversation = await conversation_for(session, identity)
+        items = [await enqueue(session, identity, conversation.id, Outbound(t)) for t in texts]
+        return [i.id for i in items]
+
+
+async def status_of(db: Database, item_id: int) -> OutboxMessage:
+    async with db.transaction() as session:
+        item = await session.get(OutboxMessage, item_id)
+        assert item is not None
+        return item
+
+
+async def make_due(db: Database) -> None:
+    async with db.transaction() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending")
+            .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+async def test_rate_limits_wait_for_the_time_telegram_asks(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    [item_id] = await queue(db, "100", "Tu solicitud fue atendida.")
+    fake_telegram.rate_limit_next("sendMessage", retry_after=30)
+    deliverer = Deliverer(db, [TelegramSender(bot)])
+    assert await deliverer.run_once() == 1
+    item = await status_of(db, item_id)
+    assert item.status == "pending" and item.attempts == 1
+    wait = (item.next_attempt_at - utcnow()).total_seconds()
+    assert 25 < wait <= 30
+    assert await deliverer.run_once() == 0  # not before it is due
+    await make_due(db)
+    await deliverer.run_once()
+    assert (await status_of(db, item_id)).status == "sent"
+    assert [m["text"] for m in fake_telegram.sent_messages()] == ["Tu solicitud fue atendida."]
+
+
+async def test_server_errors_back_off_then_fail_and_are_kept_for_staff(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    [item_id] = await queue(db, "101", "Hola")
+    fake_telegram.fail_next("sendMessage", 502, times=10)
+    deliverer = Deliverer(db, [TelegramSender(bot)], RetryPolicy(max_attempts=3, base_delay=2))
+    waits = []
+    for _ in range(3):
+        await make_due(db)
+        await deliverer.run_once()
+        item = await status_of(db, item_id)
+        waits.append(round((item.next_attempt_at - utcnow()).total_seconds()))
+    item = await status_of(db, item_id)
+    assert (
+        item.status == "failed" and item.attempts == 3 and "Bad Gateway" in (item.last_error or "")
+    )
+    assert waits[:2] == [2, 4]  # exponential backoff between tries
+    assert fake_telegram.sent_messages() == []
+
+
+async def test_a_blocked_bot_fails_at_once(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    [item_id] = await queue(db, "102", "Hola")
+    fake_telegram.fail_next("sendMessage", 403)
+    await Deliverer(db, [TelegramSender(bot)]).run_once()
+    assert (await status_of(db, item_id)).status == "failed"
+
+
+async def test_messages_to_one_chat_keep_their_order_through_failures(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    await queue(db, "103", "primero", "segundo", "tercero")
+    fake_telegram.fail_next("sendMessage", 500)
+    deliverer = Deliverer(db, [TelegramSender(bot)])
+    for _ in range(6):
+        await make_due(db)
+        await deliverer.run_once()
+    assert [m["text"] for m in fake_telegram.sent_messages()] == ["primero", "segundo", "tercero"]
+
+
+async def test_a_worker_killed_mid_delivery_loses_nothing(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    [item_id] = await queue(db, "104", "no te pierdas")
+    crashed = Deliverer(db, [TelegramSender(bot)], RetryPolicy(lease=60))
+    assert len(await crashed.claim(10)) == 1  # claimed, then the worker dies
+    survivor = Deliverer(db, [TelegramSender(bot)])
+    assert await survivor.run_once() == 0  # the lease still holds
+    async with db.transaction() as session:
+        await session.execute(
+            update(OutboxMessage).values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+    assert await survivor.run_once() == 1
+    assert (await status_of(db, item_id)).status == "sent"
+    assert [m["text"] for m in fake_telegram.sent_messages()] == ["no te pierdas"]
+
+
+async def test_long_replies_are_split_under_4096_characters(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    paragraph = "Requisito importante para el trámite. " * 40
+    text = "\n\n".join([paragraph] * 7)
+    await queue(db, "105", text)
+    await Deliverer(db, [TelegramSender(bot)]).run_once()
+    sent = [m["text"] for m in fake_telegram.sent_messages()]
+    assert len(sent) == len(split(text)) > 1
+    assert all(len(piece) <= 4096 for piece in sent)
+    assert "".join(sent).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace(
+        "\n", ""
+    )
+
+
+async def test_two_workers_drain_one_backlog_without_loss_or_duplicates(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    chats = [str(200 + n) for n in range(12)]
+    for chat in chats:
+        await queue(db, chat, *(f"{chat}-{k}" for k in range(8)))
+
+    async def drain(worker: Deliverer) -> None:
+        while True:
+            if not await worker.run_once(limit=5):
+                async with db.transaction() as session:
+                    left = await session.scalar(
+                        select(OutboxMessage.id).where(OutboxMessage.status != "sent").limit(1)
+                    )
+                if left is None:
+                    return
+                await asyncio.sleep(0.01)
+
+    other_db = Database(db.url)  # a second worker with its own connections
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(
+                drain(Deliverer(db, [TelegramSender(bot)])),
+                drain(Deliverer(other_db, [TelegramSender(bot)])),
+            ),
+            timeout=60,
+        )
+    finally:
+        await other_db.dispose()
+    sent = [m["text"] for m in fake_telegram.sent_messages()]
+    assert sorted(sent) == sorted(f"{c}-{k}" for c in chats for k in range(8))
+    for chat in chats:
+        mine = [m["text"] for m in fake_telegram.sent_messages(chat_id=chat)]
+        assert mine == [f"{chat}-{k}" for k in range(8)]
+
+
+async def test_failed_messages_are_listed_for_staff_and_can_be_sent_again(
+    loaded_db: Database, bot: Bot, fake_telegram: FakeTelegram, settings: Settings
+) -> None:
+    [item_id] = await queue(loaded_db, "106", "Aviso importante")
+    fake_telegram.fail_next("sendMessage", 403)
+    deliverer = Deliverer(loaded_db, [TelegramSender(bot)])
+    await deliverer.run_once()
+    app = create_app(settings, loaded_db, "k", deliver=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await login(c)
+        page = await c.get("/backoffice/envios")
+        assert "Aviso importante" in page.text and "blocked" in page.text
+        assert (await c.post(f"/backoffice/envios/{item_id}/reintentar")).status_code == 303
+    await deliverer.run_once()
+    assert (await status_of(loaded_db, item_id)).status == "sent"
