@@ -18,7 +18,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from backoffice.deps import LoginRequired
 from backoffice.routes import auth, deliveries, handoffs, public, ratings, requests
 from backoffice.routes import telegram as telegram_routes
-from bot.channels import telegram, web
+from backoffice.routes import whatsapp as whatsapp_routes
+from bot.channels import telegram, web, whatsapp
 from bot.engine import Engine
 from casework.db import Database
 from casework.outbox.delivery import Deliverer, Sender
@@ -52,6 +53,8 @@ def create_app(
         bot = telegram.make_bot(settings)
         telegram_channel = TelegramChannel(bot, telegram.build_dispatcher(engine))
         senders.append(telegram.TelegramSender(bot))
+    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
+        senders.append(whatsapp.WhatsAppSender(settings, db))
     deliverer = Deliverer(db, senders) if senders else None
 
     @asynccontextmanager
@@ -91,7 +94,16 @@ def create_app(
         max_age=12 * 3600,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (public, auth, requests, handoffs, ratings, deliveries, telegram_routes):
+    for module in (
+        public,
+        auth,
+        requests,
+        handoffs,
+        ratings,
+        deliveries,
+        telegram_routes,
+        whatsapp_routes,
+    ):
         app.include_router(module.router)
     app.include_router(web.router)
 

@@ -1,6 +1,7 @@
 """The channel-neutral shape of what a citizen sends and what they are sent back."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 
@@ -44,3 +45,7 @@ class Outbound:
     text: str
     choices: tuple[Choice, ...] = ()
     sender: str = "bot"
+
+
+# Channels that only allow free-form replies for a while after the citizen last wrote.
+REPLY_WINDOWS = {"whatsapp": timedelta(hours=24)}

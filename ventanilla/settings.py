@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field(
         default="", description="Generated once and kept in the database when empty"
     )
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_template_language: str = "es_MX"
+    whatsapp_template_status: str = Field(
+        default="aviso_solicitud", description="Approved template for status updates: {{1}}"
+    )
+    whatsapp_template_survey: str = Field(
+        default="encuesta_servicio", description="Approved template for the survey: {{1}}"
+    )
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 3.0
 

@@ -10,7 +10,13 @@ from backoffice.deps import Session, Staff
 from backoffice.templating import templates
 from casework.conversations.service import transcript
 from casework.handoffs.models import Handoff
-from casework.handoffs.service import HandoffError, close, list_open, reply
+from casework.handoffs.service import (
+    HandoffError,
+    close,
+    list_open,
+    reply,
+    reply_window_closed,
+)
 
 router = APIRouter(prefix="/backoffice/canalizaciones")
 
@@ -41,6 +47,7 @@ async def handoff_detail(
             "staff": staff,
             "handoff": handoff,
             "messages": await transcript(session, handoff.conversation_id),
+            "window_closed": await reply_window_closed(session, handoff),
             "error": error,
         },
     )

@@ -8,7 +8,7 @@ from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.db import utcnow
 from casework.handoffs.models import OPEN_STATUSES, Handoff
-from casework.messages import Outbound
+from casework.messages import REPLY_WINDOWS, Outbound
 from casework.outbox.service import enqueue
 from casework.ratings.service import ask_about_handoff
 from casework.staff.models import StaffUser
@@ -69,7 +69,8 @@ async def reply(session: AsyncSession, handoff: Handoff, staff: StaffUser, text:
     if handoff.status == "waiting":
         handoff.status, handoff.agent_id, handoff.claimed_at = "active", staff.id, utcnow()
     conversation, identity = await _parties(session, handoff)
-    await enqueue(session, identity, conversation.id, Outbound(text, sender="agent"), staff.id)
+    reply_ = Outbound(text, sender="agent")
+    await enqueue(session, identity, conversation.id, reply_, staff.id, "agent")
     await audit(session, staff, "handoff.reply", "handoff", handoff.id, None, {"text": text})
 
 
@@ -87,3 +88,15 @@ async def close(session: AsyncSession, handoff: Handoff, staff: StaffUser) -> No
     await audit(
         session, staff, "handoff.close", "handoff", handoff.id, before, {"status": "closed"}
     )
+
+
+async def reply_window_closed(session: AsyncSession, handoff: Handoff) -> bool:
+    """Whether the citizen's channel no longer accepts free-form replies (WhatsApp, 24 h)."""
+    conversation = await session.get(Conversation, handoff.conversation_id)
+    assert conversation is not None
+    identity = await session.get(ChannelIdentity, conversation.identity_id)
+    window = REPLY_WINDOWS.get(identity.channel) if identity else None
+    if window is None:
+        return False
+    last = conversation.last_inbound_at
+    return last is None or utcnow() - last > window

@@ -19,6 +19,9 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     sender: Mapped[str] = mapped_column(String(10), default="bot")
+    # reply | status | survey | agent: what a channel with rules (WhatsApp's 24-hour window)
+    # may do with it; status updates and surveys can go as approved templates.
+    purpose: Mapped[str] = mapped_column(String(10), default="reply", server_default="reply")
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

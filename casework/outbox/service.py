@@ -16,6 +16,7 @@ async def enqueue(
     conversation_id: int,
     outbound: Outbound,
     staff_user_id: int | None = None,
+    purpose: str = "reply",
 ) -> OutboxMessage:
     """Record the message in the transcript and queue it for delivery, in the caller's
     transaction: it is sent only if the change that produced it is committed."""
@@ -37,6 +38,7 @@ async def enqueue(
         text=outbound.text,
         choices=choices,
         sender=outbound.sender,
+        purpose=purpose,
     )
     session.add(item)
     await session.flush()
@@ -79,3 +81,18 @@ async def retry(session: AsyncSession, item: OutboxMessage) -> None:
     """Send a failed message again from the first try."""
     item.status, item.attempts, item.next_attempt_at = "pending", 0, utcnow()
     item.lease_until = None
+
+
+async def record_receipt(
+    session: AsyncSession, provider_id: str, status: str, error: str | None = None
+) -> bool:
+    """Store a provider's delivery receipt against the message it sent; False if unknown."""
+    item = await session.scalar(
+        select(OutboxMessage).where(OutboxMessage.provider_id == provider_id).with_for_update()
+    )
+    if item is None:
+        return False
+    item.receipt, item.receipt_at = status, utcnow()
+    if status == "failed":
+        item.status, item.last_error = "failed", error or "failed"
+    return True

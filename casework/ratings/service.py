@@ -74,9 +74,8 @@ async def _ask(
     session.add(rating)
     await session.flush()
     choices = score_choices()
-    await enqueue(
-        session, identity, conversation.id, Outbound(texts.t("rating.ask", about=about), choices)
-    )
+    question = Outbound(texts.t("rating.ask", about=about), choices)
+    await enqueue(session, identity, conversation.id, question, purpose="survey")
     if conversation.state == "idle":
         set_slots(conversation, choices=[c.as_dict() for c in choices])
     return rating

@@ -169,7 +169,7 @@ async def change_status(
             status=texts.label("status", to_status),
             note=texts.t("status.note", note=note.strip()) if note.strip() else "",
         )
-        await enqueue(session, identity, conversation.id, Outbound(text), staff.id)
+        await enqueue(session, identity, conversation.id, Outbound(text), staff.id, "status")
         if to_status == "resolved":
             await ask_about_request(session, identity, conversation, request)
     await session.flush()

@@ -1,0 +1,227 @@
+"""WhatsApp Cloud API: a thin httpx client for sending, a tolerant parser for the webhook.
+
+Inbound: `messages[]` become Inbound (text, button/list replies, location, image; anything
+else is passed on with its type so the bot answers politely); `statuses[]` become delivery
+receipts. The sender uses the Graph API at the configured base URL and keeps WhatsApp's
+rules: at most 3 reply buttons (titles up to 20 characters), lists of up to 10 rows, and
+outside the 24-hour customer-service window only approved templates.
+"""
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation
+from casework.db import Database, utcnow
+from casework.messages import REPLY_WINDOWS, Inbound, Location
+from casework.outbox.delivery import DeliveryError
+from casework.outbox.models import OutboxMessage
+from ventanilla.settings import Settings
+
+CHANNEL = "whatsapp"
+WINDOW = REPLY_WINDOWS[CHANNEL]
+MAX_TEXT, MAX_BODY = 4096, 1024
+MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
+MAX_ROWS, MAX_ROW_TITLE = 10, 24
+RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}
+TEMPLATE_PURPOSES = ("status", "survey")
+log = logging.getLogger(__name__)
+
+
+def signature_ok(body: bytes, header: str, app_secret: str) -> bool:
+    """X-Hub-Signature-256 is "sha256=" + HMAC-SHA256 of the raw body with the app secret."""
+    expected = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(header.encode(), expected.encode())
+
+
+@dataclass(frozen=True)
+class Receipt:
+    provider_id: str
+    status: str  # sent | delivered | read | failed
+    error: str | None = None
+
+
+def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> tuple[str | None, str]:
+    """The chat address (phone wa_id, or the business-scoped user id) and the profile name."""
+    contact = contacts[0] if len(contacts) == 1 else {}
+    address = (
+        message.get("from")
+        or contact.get("wa_id")
+        or message.get("from_user_id")
+        or contact.get("user_id")
+    )
+    return address, (contact.get("profile") or {}).get("name") or ""
+
+
+def _inbound(message: dict[str, Any], address: str, name: str) -> Inbound:
+    kind = str(message.get("type", "other"))
+    base: dict[str, Any] = {
+        "channel": CHANNEL,
+        "address": str(address),
+        "external_id": str(message.get("id") or "") or None,
+        "display_name": name or None,
+    }
+    content = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    if kind == "text":
+        return Inbound(text=str(content.get("body", "")), **base)
+    if kind == "interactive":
+        reply = content.get("button_reply") or content.get("list_reply") or {}
+        return Inbound(text=str(reply.get("id") or reply.get("title") or ""), **base)
+    if kind == "button":  # a quick reply on a template
+        return Inbound(text=str(content.get("payload") or content.get("text") or ""), **base)
+    if kind == "location":
+        where = Location(
+            float(content["latitude"]),
+            float(content["longitude"]),
+            str(content.get("address") or content.get("name") or ""),
+        )
+        return Inbound(kind="location", location=where, **base)
+    if kind == "image":
+        return Inbound(
+            kind="photo", media=content.get("id"), text=content.get("caption", ""), **base
+        )
+    known = {"audio": "voice", "voice": "voice", "sticker": "sticker", "document": "document"}
+    if kind not in known:
+        log.warning("whatsapp message of unknown type %r answered politely", kind)
+    return Inbound(kind=known.get(kind, "other"), **base)
+
+
+def parse(body: dict[str, Any]) -> tuple[list[Inbound], list[Receipt]]:
+    """Everything a webhook body carries; malformed parts are logged and skipped."""
+    inbound: list[Inbound] = []
+    receipts: list[Receipt] = []
+    for entry in body.get("entry") or []:
+        for change in entry.get("changes") or []:
+            value = change.get("value") or {}
+            contacts = value.get("contacts") or []
+            for message in value.get("messages") or []:
+                address, name = _sender(message, contacts)
+                if not address:
+                    log.warning("whatsapp message %s without a sender skipped", message.get("id"))
+                    continue
+                try:
+                    inbound.append(_inbound(message, address, name))
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("whatsapp message %s unreadable: %s", message.get("id"), exc)
+            for status in value.get("statuses") or []:
+                errors = status.get("errors") or []
+                error = None
+                if errors:
+                    first = errors[0]
+                    error = f"{first.get('code')}: {first.get('title') or first.get('message')}"
+                if status.get("id") and status.get("status"):
+                    receipts.append(Receipt(str(status["id"]), str(status["status"]), error))
+    return inbound, receipts
+
+
+def _trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def message_bodies(item: OutboxMessage, to: str) -> list[dict[str, Any]]:
+    """The Graph API bodies for one outbox message inside the 24-hour window."""
+    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
+    choices = item.choices
+    text = item.text
+    fits_buttons = 0 < len(choices) <= MAX_BUTTONS and all(
+        len(c["label"]) <= MAX_BUTTON_TITLE for c in choices
+    )
+    if not choices or len(choices) > MAX_ROWS or len(text) > MAX_BODY:
+        if choices:  # too many options, or too long a text: numbered options instead
+            numbered = "\n".join(f"{n}. {c['label']}" for n, c in enumerate(choices, 1))
+            text = f"{text}\n\n{numbered}"
+        pieces = [text[i : i + MAX_TEXT] for i in range(0, len(text), MAX_TEXT)]
+        return [{**base, "type": "text", "text": {"body": p, "preview_url": False}} for p in pieces]
+    if fits_buttons:
+        action: dict[str, Any] = {
+            "buttons": [
+                {"type": "reply", "reply": {"id": c["value"][:256], "title": c["label"]}}
+                for c in choices
+            ]
+        }
+        interactive = {"type": "button", "body": {"text": text}, "action": action}
+    else:
+        rows = [
+            {"id": c["value"][:200], "title": _trim(c["label"], MAX_ROW_TITLE)}
+            | ({"description": _trim(c["label"], 72)} if len(c["label"]) > MAX_ROW_TITLE else {})
+            for c in choices
+        ]
+        action = {"button": "Ver opciones", "sections": [{"title": "Opciones", "rows": rows}]}
+        interactive = {"type": "list", "body": {"text": text}, "action": action}
+    return [{**base, "type": "interactive", "interactive": interactive}]
+
+
+class WhatsAppSender:
+    channel = CHANNEL
+
+    def __init__(self, settings: Settings, db: Database, client: httpx.AsyncClient | None = None):
+        self.settings = settings
+        self.db = db
+        self.client = client or httpx.AsyncClient(timeout=10)
+        base = settings.whatsapp_api_base.rstrip("/")
+        self.url = (
+            f"{base}/{settings.whatsapp_api_version}/{settings.whatsapp_phone_number_id}/messages"
+        )
+
+    async def _last_inbound(self, identity: ChannelIdentity) -> datetime | None:
+        async with self.db.transaction() as session:
+            return await session.scalar(
+                select(Conversation.last_inbound_at).where(Conversation.identity_id == identity.id)
+            )
+
+    def _template(self, item: OutboxMessage, to: str) -> dict[str, Any]:
+        name = (
+            self.settings.whatsapp_template_status
+            if item.purpose == "status"
+            else self.settings.whatsapp_template_survey
+        )
+        parameter = {"type": "text", "text": _trim(item.text.replace("\n", " "), MAX_BODY)}
+        return {
+            "messaging_product": "whatsapp",
+            "to": to,
+            "type": "template",
+            "template": {
+                "name": name,
+                "language": {"code": self.settings.whatsapp_template_language},
+                "components": [{"type": "body", "parameters": [parameter]}],
+            },
+        }
+
+    async def send(self, item: OutboxMessage, identity: ChannelIdentity) -> str | None:
+        last = await self._last_inbound(identity)
+        in_window = last is not None and utcnow() - last < WINDOW
+        if in_window:
+            bodies = message_bodies(item, identity.address)
+        elif item.purpose in TEMPLATE_PURPOSES:
+            bodies = [self._template(item, identity.address)]
+        else:
+            raise DeliveryError("fuera de la ventana de 24 horas de WhatsApp", permanent=True)
+        provider_id = None
+        for body in bodies:
+            provider_id = await self._post(body)
+        return provider_id
+
+    async def _post(self, body: dict[str, Any]) -> str:
+        headers = {"Authorization": f"Bearer {self.settings.whatsapp_token}"}
+        try:
+            response = await self.client.post(self.url, json=body, headers=headers)
+        except httpx.HTTPError as exc:  # timeouts and connection errors: try again later
+            raise DeliveryError(f"red: {exc!r}") from exc
+        if response.status_code == 200:
+            return str(response.json()["messages"][0]["id"])
+        try:
+            error = response.json().get("error") or {}
+        except ValueError:
+            error = {}
+        code = error.get("code")
+        reason = f"{response.status_code} {code}: {error.get('message', response.text[:200])}"
+        if response.status_code >= 500 or response.status_code == 429 or code in RATE_LIMIT_CODES:
+            raise DeliveryError(reason)
+        raise DeliveryError(reason, permanent=True)
