@@ -124,6 +124,9 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
         if then and then.startswith("request:"):
             await request.start(turn, then.removeprefix("request:") or None)
         return
+    if state == "erase_confirm":
+        await privacy.answer_erase(turn)
+        return
     if state in request.STEPS:
         await request.STEPS[state](turn)
         return

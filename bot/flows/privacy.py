@@ -2,6 +2,7 @@
 
 from bot.turn import Turn, menu_choices, yes_no
 from casework import texts
+from casework.citizens.erasure import erase
 from casework.citizens.models import Citizen
 from casework.citizens.service import mask_curp
 from casework.db import utcnow
@@ -47,6 +48,25 @@ def answer_consent(turn: Turn) -> str | None:
 
 
 async def my_data(turn: Turn) -> None:
+    """What data is held; or, when the citizen asks to delete it, confirmation first."""
+    if set(turn.words.split()) & set(texts.t("labels.erase_words").split()):
+        turn.go("erase_confirm")
+        turn.say(texts.t("erase.ask"), yes_no("erase.accept", "erase.decline"))
+        return
+    await _show_data(turn)
+
+
+async def answer_erase(turn: Turn) -> None:
+    """State `erase_confirm`."""
+    if turn.is_yes():
+        await erase(turn.session, turn.identity, turn.conversation)
+        turn.say(texts.t("erase.done"))
+        return
+    turn.reset()
+    turn.say(texts.t("erase.kept"), menu_choices())
+
+
+async def _show_data(turn: Turn) -> None:
     citizen = (
         await turn.session.get(Citizen, turn.identity.citizen_id)
         if turn.identity.citizen_id

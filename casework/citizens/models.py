@@ -32,3 +32,17 @@ class ChannelIdentity(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LinkCode(Base):
+    """A one-time code proving that a new chat belongs to a citizen already known by CURP."""
+
+    __tablename__ = "link_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

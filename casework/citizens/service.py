@@ -55,20 +55,28 @@ async def identity_for(
     return identity
 
 
+async def citizen_by_curp(session: AsyncSession, curp: str) -> Citizen | None:
+    return await session.scalar(select(Citizen).where(Citizen.curp == curp))
+
+
 async def attach_curp(
     session: AsyncSession, identity: ChannelIdentity, curp: str, consent_at: datetime | None
 ) -> Citizen:
     """The citizen with this CURP, created if new.
 
     A new CURP is linked to this identity, which from then on sees that citizen's requests.
-    A CURP already known from another identity is *not* linked: proving it is the same person
-    needs a code sent to a channel already linked. Until then, this identity only sees the
-    requests it opened itself.
+    A CURP already known from another identity is *not* linked here: that takes the one-time
+    code of casework.citizens.linking. Until then, this identity only sees the requests it
+    opened itself.
     """
-    citizen = await session.scalar(select(Citizen).where(Citizen.curp == curp))
+    citizen = await citizen_by_curp(session, curp)
     if citizen is None:
         citizen = Citizen(curp=curp, consent_at=consent_at)
         session.add(citizen)
         await session.flush()
+    linked = await session.scalar(
+        select(ChannelIdentity.id).where(ChannelIdentity.citizen_id == citizen.id).limit(1)
+    )
+    if linked is None:  # nobody else holds this CURP: this chat is its first
         identity.citizen_id = citizen.id
     return citizen
