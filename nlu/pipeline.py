@@ -77,9 +77,7 @@ class DefaultUnderstander:
         candidates = tuple(self.index.search(text))
         best = candidates[0] if candidates else Candidate("", 0.0)
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
-        if external and not (
-            best.procedure_id and self.index.named_in_title(best.procedure_id, external)
-        ):
+        if external and self._other_agency(external, best):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
@@ -98,6 +96,20 @@ class DefaultUnderstander:
         if intent == "ask_procedure" and near:
             return Understanding("ask_procedure", None, aspect, near[0].score, found, near)
         return Understanding("out_of_scope", None, None, p, found, candidates)
+
+    def _other_agency(self, external: str, best: Candidate) -> bool:
+        """Whether a procedure other agencies handle is what the message is about: not when
+        the catalogue names a procedure that way ("licencia de conducir" where a municipality
+        issues it), nor when it strongly matches a procedure for other reasons
+        ("constancia de residencia para el IMSS")."""
+        if not best.procedure_id:
+            return True
+        if self.index.named_in_title(best.procedure_id, external):
+            return False
+        strong_elsewhere = best.score >= self.thresholds.strong and not self.index.in_titles(
+            best.procedure_id, external
+        )
+        return not strong_elsewhere
 
     def _about_procedure(
         self,

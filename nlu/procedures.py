@@ -96,11 +96,18 @@ class ProcedureIndex:
             self._chars = FastTfidf(vectorizer)
         self._owners = np.array(self._title_owner)
         self._name_words = {p.id: set(self.words(p.name)) for p in procedures}
+        self._title_words = {
+            p.id: {w for t in (p.name, *p.synonyms) for w in self.words(t)} for p in procedures
+        }
 
     def named_in_title(self, procedure_id: str, phrase: str) -> bool:
         """Whether every word of `phrase` is in the procedure's official name."""
         words = set(self.words(phrase))
         return bool(words) and words <= self._name_words[procedure_id]
+
+    def in_titles(self, procedure_id: str, phrase: str) -> bool:
+        """Whether some word of `phrase` is in the procedure's name or synonyms."""
+        return bool(set(self.words(phrase)) & self._title_words[procedure_id])
 
     def words(self, text: str) -> list[str]:
         stemmed = " ".join(stem(w) for w in normalize(text).split())
