@@ -20,9 +20,11 @@ from sqlalchemy import text
 from backoffice.app import create_app
 from bot.engine import Engine
 from casework.db import Database
+from casework.outbox.delivery import Deliverer
 from casework.schema import table_names, upgrade
 from casework.staff.service import create_user
 from catalog.transfer import load_catalog_file
+from tests.fakes.telegram import FakeTelegram
 from ventanilla.settings import SAMPLE_CATALOG, Settings
 
 PG_ADMIN_DSN = os.environ.get("VENTANILLA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -168,3 +170,21 @@ def valid_curp(first17: str) -> str:
     from stdnum.mx import curp
 
     return first17 + curp.calc_check_digit(first17)
+
+
+class ChannelClient:
+    """A messaging app posting to our webhook, and the outbox worker that answers it."""
+
+    def __init__(self, client: httpx.AsyncClient, deliverer: Deliverer) -> None:
+        self.client = client
+        self.deliverer = deliverer
+
+    async def deliver(self) -> None:
+        while await self.deliverer.run_once():
+            pass
+
+
+@pytest.fixture
+def fake_telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as fake:
+        yield fake

@@ -1,7 +1,7 @@
 """Outbox delivery to Telegram: retries, rate limits, order, crashes and several workers."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -21,12 +21,6 @@ from casework.outbox.service import enqueue
 from tests.conftest import login
 from tests.fakes.telegram import FakeTelegram
 from ventanilla.settings import Settings
-
-
-@pytest.fixture
-def fake_telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
 
 
 @pytest.fixture

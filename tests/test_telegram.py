@@ -5,7 +5,7 @@ import itertools
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -15,10 +15,9 @@ from backoffice.app import create_app
 from casework import texts
 from casework.conversations.models import Message
 from casework.db import Database
-from casework.outbox.delivery import Deliverer
 from casework.requests.models import Request
 from catalog.models import Procedure
-from tests.conftest import valid_curp
+from tests.conftest import ChannelClient, valid_curp
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     tg_callback,
@@ -37,17 +36,7 @@ SECRET = "secreto-del-webhook-de-prueba"
 updates = itertools.count(1000)
 
 
-@pytest.fixture
-def fake_telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as fake:
-        yield fake
-
-
-class TelegramClient:
-    def __init__(self, client: httpx.AsyncClient, deliverer: Deliverer) -> None:
-        self.client = client
-        self.deliverer = deliverer
-
+class TelegramClient(ChannelClient):
     async def post(self, update: dict, secret: str | None = SECRET) -> httpx.Response:
         headers = tg_webhook_headers(secret) if secret is not None else {}
         return await self.client.post("/telegram/webhook", json=update, headers=headers)
@@ -56,10 +45,6 @@ class TelegramClient:
         response = await self.post(tg_text(next(updates), chat_id, text))
         assert response.status_code == 200, response.text
         await self.deliver()
-
-    async def deliver(self) -> None:
-        while await self.deliverer.run_once():
-            pass
 
 
 @pytest.fixture

@@ -11,10 +11,9 @@ from backoffice.app import create_app
 from casework import texts
 from casework.conversations.models import Conversation, Message
 from casework.db import Database, utcnow
-from casework.outbox.delivery import Deliverer
 from casework.outbox.models import OutboxMessage
 from catalog.models import Procedure
-from tests.conftest import login
+from tests.conftest import ChannelClient, login
 from tests.fakes.payloads import (
     WA_BSUID,
     WA_ID,
@@ -40,11 +39,7 @@ def fake_whatsapp() -> Iterator[FakeWhatsApp]:
         yield fake
 
 
-class WhatsAppClient:
-    def __init__(self, client: httpx.AsyncClient, deliverer: Deliverer) -> None:
-        self.client = client
-        self.deliverer = deliverer
-
+class WhatsAppClient(ChannelClient):
     async def post(self, payload: dict) -> httpx.Response:
         body, headers = signed(payload, APP_SECRET)
         return await self.client.post("/whatsapp/webhook", content=body, headers=headers)
@@ -53,10 +48,6 @@ class WhatsAppClient:
         response = await self.post(wa_text(WA_ID, text, **options))
         assert response.status_code == 200, response.text
         await self.deliver()
-
-    async def deliver(self) -> None:
-        while await self.deliverer.run_once():
-            pass
 
 
 @pytest.fixture
