@@ -1,7 +1,7 @@
 """The channel-neutral shape of what a citizen sends and what they are sent back."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -49,3 +49,12 @@ class Outbound:
 
 # Channels that only allow free-form replies for a while after the citizen last wrote.
 REPLY_WINDOWS = {"whatsapp": timedelta(hours=24)}
+
+
+def reply_window_open(channel: str, last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether free-form replies may still be sent on `channel` to a chat last heard from at
+    `last_inbound_at` (always, on channels without a window)."""
+    window = REPLY_WINDOWS.get(channel)
+    if window is None:
+        return True
+    return last_inbound_at is not None and now - last_inbound_at < window

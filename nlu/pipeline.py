@@ -15,7 +15,7 @@ Decision order, for one message:
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
@@ -137,6 +137,4 @@ def _reads_as_follow_up(intent: str) -> bool:
 
 
 def _today() -> date:
-    from datetime import datetime
-
     return datetime.now(ZoneInfo("America/Mexico_City")).date()

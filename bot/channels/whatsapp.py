@@ -20,13 +20,12 @@ from sqlalchemy import select
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.db import Database, utcnow
-from casework.messages import REPLY_WINDOWS, Inbound, Location
+from casework.messages import Inbound, Location, reply_window_open
 from casework.outbox.delivery import DeliveryError
 from casework.outbox.models import OutboxMessage
 from ventanilla.settings import Settings
 
 CHANNEL = "whatsapp"
-WINDOW = REPLY_WINDOWS[CHANNEL]
 MAX_TEXT, MAX_BODY = 4096, 1024
 MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
 MAX_ROWS, MAX_ROW_TITLE = 10, 24
@@ -196,8 +195,7 @@ class WhatsAppSender:
 
     async def send(self, item: OutboxMessage, identity: ChannelIdentity) -> str | None:
         last = await self._last_inbound(identity)
-        in_window = last is not None and utcnow() - last < WINDOW
-        if in_window:
+        if reply_window_open(CHANNEL, last, utcnow()):
             bodies = message_bodies(item, identity.address)
         elif item.purpose in TEMPLATE_PURPOSES:
             bodies = [self._template(item, identity.address)]

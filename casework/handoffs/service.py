@@ -8,7 +8,7 @@ from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.db import utcnow
 from casework.handoffs.models import OPEN_STATUSES, Handoff
-from casework.messages import REPLY_WINDOWS, Outbound
+from casework.messages import Outbound, reply_window_open
 from casework.outbox.service import enqueue
 from casework.ratings.service import ask_about_handoff
 from casework.staff.models import StaffUser
@@ -95,8 +95,5 @@ async def reply_window_closed(session: AsyncSession, handoff: Handoff) -> bool:
     conversation = await session.get(Conversation, handoff.conversation_id)
     assert conversation is not None
     identity = await session.get(ChannelIdentity, conversation.identity_id)
-    window = REPLY_WINDOWS.get(identity.channel) if identity else None
-    if window is None:
-        return False
-    last = conversation.last_inbound_at
-    return last is None or utcnow() - last > window
+    assert identity is not None
+    return not reply_window_open(identity.channel, conversation.last_inbound_at, utcnow())
