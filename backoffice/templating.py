@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from backoffice.csrf import csrf_input, csrf_token
 from casework import texts
 from casework.calendar import format_local
 
@@ -11,3 +12,5 @@ templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templat
 templates.env.filters["local"] = format_local
 templates.env.globals["status_label"] = lambda code: texts.label("status", code)
 templates.env.globals["status_labels"] = texts.labels("status")
+templates.env.globals["csrf_input"] = csrf_input
+templates.env.globals["csrf_token"] = csrf_token

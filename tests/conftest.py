@@ -116,11 +116,28 @@ async def client(loaded_db: Database, settings: Settings) -> AsyncIterator[httpx
         yield c
 
 
+def csrf_from(page: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert found, "page without a CSRF token"
+    return found.group(1)
+
+
+async def post_login(
+    client: httpx.AsyncClient, username: str, password: str, **fields: str
+) -> httpx.Response:
+    """Post the login form as a browser would: with the token from the login page."""
+    client.headers.pop("X-CSRF-Token", None)
+    form = await client.get("/backoffice/login")
+    data = {"username": username, "password": password, "csrf_token": csrf_from(form.text)}
+    return await client.post("/backoffice/login", data={**data, **fields})
+
+
 async def login(client: httpx.AsyncClient, username: str = "agente") -> None:
-    response = await client.post(
-        "/backoffice/login", data={"username": username, "password": STAFF_PASSWORD}
-    )
+    """Log in through the form, then send the session's CSRF token on every later request."""
+    response = await post_login(client, username, STAFF_PASSWORD)
     assert response.status_code == 303, response.text
+    page = await client.get(response.headers["location"])
+    client.headers["X-CSRF-Token"] = csrf_from(page.text)
 
 
 class WebChat:

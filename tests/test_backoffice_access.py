@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from casework.db import Database
 from casework.staff.models import AuditEntry
-from tests.conftest import STAFF_PASSWORD, login
+from tests.conftest import STAFF_PASSWORD, login, post_login
 
 STAFF_PAGES = [
     "/backoffice/solicitudes",
@@ -31,9 +31,7 @@ async def test_anonymous_status_changes_are_refused(client: httpx.AsyncClient) -
 
 
 async def test_wrong_password_is_refused(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/backoffice/login", data={"username": "agente", "password": STAFF_PASSWORD + "x"}
-    )
+    response = await post_login(client, "agente", STAFF_PASSWORD + "x")
     assert response.status_code == 401
     assert "Usuario o contraseña incorrectos" in response.text
     assert (await client.get("/backoffice/solicitudes")).status_code == 303
@@ -51,10 +49,7 @@ async def test_login_opens_the_pages_and_is_audited(
 
 
 async def test_login_never_redirects_off_site(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/backoffice/login",
-        data={"username": "agente", "password": STAFF_PASSWORD, "next": "https://evil.example/"},
-    )
+    response = await post_login(client, "agente", STAFF_PASSWORD, next="https://evil.example/")
     assert response.headers["location"] == "/backoffice/solicitudes"
 
 
@@ -74,3 +69,23 @@ async def test_malformed_chat_requests_get_a_4xx(client: httpx.AsyncClient) -> N
         "/api/chat/messages", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
+
+
+async def test_staff_forms_need_the_session_token(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    form = await client.get("/backoffice/login")
+    refused = await client.post(
+        "/backoffice/login", data={"username": "agente", "password": STAFF_PASSWORD}
+    )
+    assert refused.status_code == 403 and "caducó" in refused.text
+    assert "csrf_token" in form.text
+    await login(client)
+    token = client.headers.pop("X-CSRF-Token")
+    forged = await client.post("/backoffice/envios/1/reintentar", data={"csrf_token": "x" * 43})
+    assert forged.status_code == 403
+    missing = await client.post("/backoffice/logout")
+    assert missing.status_code == 403
+    assert (await client.get("/backoffice/solicitudes")).status_code == 200  # still logged in
+    logout = await client.post("/backoffice/logout", data={"csrf_token": token})
+    assert logout.status_code == 303

@@ -2,14 +2,15 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backoffice.csrf import rotate, verify_csrf
 from backoffice.deps import Session
 from backoffice.templating import templates
 from casework.staff.service import audit, authenticate
 
-router = APIRouter(prefix="/backoffice")
+router = APIRouter(prefix="/backoffice", dependencies=[Depends(verify_csrf)])
 
 
 def _safe_next(next_url: str) -> str:
@@ -38,6 +39,7 @@ async def login(
             status_code=401,
         )
     request.session.clear()
+    rotate(request)
     request.session["staff_id"] = user.id
     await audit(session, user, "staff.login", "staff_user", user.id, None, None)
     return RedirectResponse(_safe_next(next), status_code=303)

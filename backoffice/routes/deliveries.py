@@ -1,15 +1,16 @@
 """Messages that could not be delivered: seen by staff, sent again on request."""
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backoffice.csrf import verify_csrf
 from backoffice.deps import Session, Staff
 from backoffice.templating import templates
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import failed, retry
 from casework.staff.service import audit
 
-router = APIRouter(prefix="/backoffice/envios")
+router = APIRouter(prefix="/backoffice/envios", dependencies=[Depends(verify_csrf)])
 
 
 @router.get("", response_class=HTMLResponse)

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.csrf import verify_csrf
 from backoffice.deps import Session, Staff
 from backoffice.templating import templates
 from casework.conversations.service import transcript
@@ -18,7 +19,7 @@ from casework.handoffs.service import (
     reply_window_closed,
 )
 
-router = APIRouter(prefix="/backoffice/canalizaciones")
+router = APIRouter(prefix="/backoffice/canalizaciones", dependencies=[Depends(verify_csrf)])
 
 
 async def _get(session: AsyncSession, handoff_id: int) -> Handoff:

@@ -1,13 +1,14 @@
 """The ratings citizens gave, for evaluators."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from backoffice.csrf import verify_csrf
 from backoffice.deps import Session, Staff
 from backoffice.templating import templates
 from casework.ratings.service import list_ratings
 
-router = APIRouter(prefix="/backoffice/calificaciones")
+router = APIRouter(prefix="/backoffice/calificaciones", dependencies=[Depends(verify_csrf)])
 
 
 @router.get("", response_class=HTMLResponse)

@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backoffice.csrf import verify_csrf
 from backoffice.deps import Session, Staff
 from backoffice.templating import templates
 from casework.requests.models import STATUSES
 from casework.requests.service import RequestError, change_status, get_by_folio, list_requests
 
-router = APIRouter(prefix="/backoffice/solicitudes")
+router = APIRouter(prefix="/backoffice/solicitudes", dependencies=[Depends(verify_csrf)])
 
 
 @router.get("", response_class=HTMLResponse)
