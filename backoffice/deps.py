@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import Database
@@ -40,3 +40,18 @@ async def current_staff(request: Request, session: Session) -> StaffUser:
 
 
 Staff = Annotated[StaffUser, Depends(current_staff)]
+
+
+class RoleRequired:
+    """A route's permission: the logged-in staff member must hold one of `roles`, else 403.
+
+    Use as `staff: Annotated[StaffUser, Depends(RoleRequired("admin", "editor"))]`; anonymous
+    visitors are sent to the login page first."""
+
+    def __init__(self, *roles: str) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(self, staff: Staff) -> StaffUser:
+        if staff.role not in self.roles:
+            raise HTTPException(403, "Tu rol no tiene permiso para esta sección.")
+        return staff
