@@ -59,6 +59,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await engine.warm_up()
         stop = asyncio.Event()
         tasks = []
         if deliver and deliverer is not None:

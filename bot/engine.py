@@ -6,6 +6,8 @@ loses nothing.
 """
 
 import logging
+import time
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +21,9 @@ from casework.db import Database
 from casework.handoffs.service import open_for
 from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
-from casework.outbox.service import enqueue
+from casework.outbox.service import enqueue_all
 from catalog import service as catalog
+from catalog.models import Municipality
 from nlu import factory
 from nlu.external import who_handles
 from nlu.understanding import Understander
@@ -29,18 +32,44 @@ from ventanilla.settings import Settings
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _CatalogView:
+    """What every turn needs from the catalogue, kept between messages."""
+
+    version: tuple[int, str]
+    municipality: Municipality | None
+    nlu: Understander
+    checked_at: float
+
+
 class Engine:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
         self.settings = settings
-        self._nlu: tuple[tuple[int, str], Understander] | None = None
+        self._catalog: _CatalogView | None = None
 
-    async def _understander(self, session: AsyncSession) -> Understander:
-        """Built from the catalogue and rebuilt only when the catalogue changes."""
+    def forget_catalog(self) -> None:
+        """Called after staff change the catalogue in this process: the next turn reloads it."""
+        self._catalog = None
+
+    async def warm_up(self) -> None:
+        """Build the understanding model now, so the first citizen does not wait for it."""
+        async with self.db.transaction() as session:
+            await self._catalog_view(session)
+
+    async def _catalog_view(self, session: AsyncSession) -> _CatalogView:
+        """The municipality and the understanding model, rebuilt only when the catalogue
+        changes. Another process's edits are noticed within `catalog_refresh_seconds`."""
+        view, now = self._catalog, time.monotonic()
+        if view is not None and now - view.checked_at < self.settings.catalog_refresh_seconds:
+            return view
         current = await catalog.version(session)
-        if self._nlu is None or self._nlu[0] != current:
-            self._nlu = (current, factory.build(self.settings, await catalog.entries(session)))
-        return self._nlu[1]
+        if view is None or view.version != current:
+            nlu = factory.build(self.settings, await catalog.entries(session))
+            view = _CatalogView(current, await catalog.municipality(session), nlu, now)
+        view.checked_at = now
+        self._catalog = view
+        return view
 
     async def handle(self, inbound: Inbound) -> list[OutboxMessage]:
         """Process one message; returns the replies queued (none for a repeated delivery)."""
@@ -50,33 +79,31 @@ class Engine:
             )
             conversation = await conversation_for(session, identity)
             first_contact = conversation.last_inbound_at is None
-            if await record_inbound(session, conversation, inbound) is None:
+            if not await record_inbound(session, conversation, inbound):
                 log.info("duplicate delivery %s:%s ignored", inbound.channel, inbound.external_id)
                 return []
             if conversation.state == "handoff":
                 if await open_for(session, conversation.id) is not None:
                     return []  # a person holds the conversation: the bot stays silent
                 conversation.state = "idle"
+            view = await self._catalog_view(session)
             turn = Turn(
                 session=session,
                 settings=self.settings,
                 identity=identity,
                 conversation=conversation,
                 inbound=inbound,
-                municipality=await catalog.municipality(session),
-                nlu=await self._understander(session),
+                municipality=view.municipality,
+                nlu=view.nlu,
                 text=inbound.text.strip(),
                 value=_picked(conversation, inbound.text.strip()),
             )
             if first_contact:
                 privacy.welcome(turn)
             await route(turn, first_contact)
-            queued = [
-                await enqueue(session, identity, conversation.id, reply) for reply in turn.replies
-            ]
             last_choices = turn.replies[-1].choices if turn.replies else ()
             set_slots(conversation, choices=[c.as_dict() for c in last_choices] or None)
-            return queued
+            return await enqueue_all(session, identity, conversation.id, turn.replies)
 
 
 def _picked(conversation: Conversation, text: str) -> str | None:

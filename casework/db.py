@@ -70,6 +70,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -97,10 +98,12 @@ class Database:
 
 async def insert_ignore(
     session: AsyncSession, table: type[Base], values: dict[str, object]
-) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on either backend (safe under concurrent workers)."""
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on either backend (safe under concurrent workers).
+    True when the row was inserted, False when it already existed."""
     if session.bind.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    await session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -29,6 +29,8 @@ from playwright.async_api import (
 )
 
 CHROMIUM = "/usr/bin/chromium"
+# A shared CI machine can be slow; a reply that takes longer than this is still a failure.
+expect.set_options(timeout=15_000)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

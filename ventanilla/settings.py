@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     sample_catalog: Path = SAMPLE_CATALOG
     timezone: str = "America/Mexico_City"
     max_message_chars: int = 1000
+    catalog_refresh_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often the bot checks for catalogue changes made by another process",
+    )
     nlu_backend: Literal["default", "baseline", "rasa"] = "default"
     nlu_data: list[Path] = Field(
         default_factory=list, description="Extra Rasa-format nlu.yml files to train with"

@@ -41,16 +41,14 @@ async def identity_for(
     session: AsyncSession, channel: str, address: str, display_name: str | None = None
 ) -> ChannelIdentity:
     """The identity for a chat on a channel, created on first contact."""
-    await insert_ignore(
-        session,
-        ChannelIdentity,
-        {"channel": channel, "address": address, "display_name": display_name},
+    query = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.address == address
     )
-    identity = await session.scalar(
-        select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel, ChannelIdentity.address == address
-        )
-    )
+    identity = await session.scalar(query)
+    if identity is None:  # first contact; a concurrent first contact may win the insert
+        values = {"channel": channel, "address": address, "display_name": display_name}
+        await insert_ignore(session, ChannelIdentity, values)
+        identity = await session.scalar(query)
     assert identity is not None
     return identity
 

@@ -3,7 +3,6 @@
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
@@ -14,18 +13,20 @@ from casework.messages import Inbound
 
 async def conversation_for(session: AsyncSession, identity: ChannelIdentity) -> Conversation:
     """The identity's conversation, locked for this turn so two workers never interleave."""
-    await insert_ignore(session, Conversation, {"identity_id": identity.id, "slots": {}})
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.identity_id == identity.id).with_for_update()
-    )
+    query = select(Conversation).where(Conversation.identity_id == identity.id).with_for_update()
+    conversation = await session.scalar(query)
+    if conversation is None:
+        await insert_ignore(session, Conversation, {"identity_id": identity.id, "slots": {}})
+        conversation = await session.scalar(query)
     assert conversation is not None
     return conversation
 
 
 async def record_inbound(
     session: AsyncSession, conversation: Conversation, inbound: Inbound
-) -> Message | None:
-    """Store the citizen's message; None when this exact delivery was already stored."""
+) -> bool:
+    """Store the citizen's message; False when this exact delivery was already stored (the
+    unique dedup key decides, so it holds across workers and restarts)."""
     payload: dict[str, Any] = {}
     if inbound.location:
         payload["location"] = {
@@ -35,22 +36,19 @@ async def record_inbound(
         }
     if inbound.media:
         payload["media"] = inbound.media
-    message = Message(
-        conversation_id=conversation.id,
-        direction="in",
-        sender="citizen",
-        kind=inbound.kind,
-        text=inbound.text,
-        payload=payload,
-        dedup_key=f"{inbound.channel}:{inbound.external_id}" if inbound.external_id else None,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        return None
+    values = {
+        "conversation_id": conversation.id,
+        "direction": "in",
+        "sender": "citizen",
+        "kind": inbound.kind,
+        "text": inbound.text,
+        "payload": payload,
+        "dedup_key": f"{inbound.channel}:{inbound.external_id}" if inbound.external_id else None,
+    }
+    if not await insert_ignore(session, Message, values):
+        return False
     conversation.last_inbound_at = utcnow()
-    return message
+    return True
 
 
 async def transcript(

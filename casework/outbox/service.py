@@ -1,5 +1,7 @@
 """Writing replies to the outbox and handing them to pull channels (web, terminal)."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,29 +22,53 @@ async def enqueue(
 ) -> OutboxMessage:
     """Record the message in the transcript and queue it for delivery, in the caller's
     transaction: it is sent only if the change that produced it is committed."""
-    choices = [c.as_dict() for c in outbound.choices]
-    message = Message(
-        conversation_id=conversation_id,
-        direction="out",
-        sender=outbound.sender,
-        text=outbound.text,
-        payload={"choices": choices} if choices else {},
-        staff_user_id=staff_user_id,
+    [item] = await enqueue_all(
+        session, identity, conversation_id, [outbound], staff_user_id, purpose
     )
-    session.add(message)
-    await session.flush()
-    item = OutboxMessage(
-        identity_id=identity.id,
-        message_id=message.id,
-        channel=identity.channel,
-        text=outbound.text,
-        choices=choices,
-        sender=outbound.sender,
-        purpose=purpose,
-    )
-    session.add(item)
-    await session.flush()
     return item
+
+
+async def enqueue_all(
+    session: AsyncSession,
+    identity: ChannelIdentity,
+    conversation_id: int,
+    outbounds: Sequence[Outbound],
+    staff_user_id: int | None = None,
+    purpose: str = "reply",
+) -> list[OutboxMessage]:
+    """`enqueue` for several replies in order, with one insert per table."""
+    if not outbounds:
+        return []
+    messages = [
+        Message(
+            conversation_id=conversation_id,
+            direction="out",
+            sender=outbound.sender,
+            text=outbound.text,
+            payload={"choices": [c.as_dict() for c in outbound.choices]}
+            if outbound.choices
+            else {},
+            staff_user_id=staff_user_id,
+        )
+        for outbound in outbounds
+    ]
+    session.add_all(messages)
+    await session.flush()
+    items = [
+        OutboxMessage(
+            identity_id=identity.id,
+            message_id=message.id,
+            channel=identity.channel,
+            text=outbound.text,
+            choices=[c.as_dict() for c in outbound.choices],
+            sender=outbound.sender,
+            purpose=purpose,
+        )
+        for outbound, message in zip(outbounds, messages, strict=True)
+    ]
+    session.add_all(items)
+    await session.flush()
+    return items
 
 
 async def pull(
