@@ -42,6 +42,15 @@ async def current_staff(request: Request, session: Session) -> StaffUser:
 Staff = Annotated[StaffUser, Depends(current_staff)]
 
 
+async def staff_outside_transaction(
+    request: Request, db: Annotated[Database, Depends(database)]
+) -> StaffUser:
+    """`current_staff` for long responses (event streams): checks the login in a short
+    transaction of its own instead of holding one open while the response lasts."""
+    async with db.transaction() as session:
+        return await current_staff(request, session)
+
+
 class RoleRequired:
     """A route's permission: the logged-in staff member must hold one of `roles`, else 403.
 

@@ -14,3 +14,4 @@ templates.env.globals["status_label"] = lambda code: texts.label("status", code)
 templates.env.globals["status_labels"] = texts.labels("status")
 templates.env.globals["csrf_input"] = csrf_input
 templates.env.globals["csrf_token"] = csrf_token
+templates.env.globals["label"] = texts.label

@@ -217,5 +217,7 @@ async def _menu_pick(turn: Turn, option: str) -> None:
             await status.mine(turn)
         case "person":
             await handoff.to_person(turn)
+        case "person_wait":
+            await handoff.to_person(turn, even_if_closed=True)
         case _:
             privacy.menu(turn)

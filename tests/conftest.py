@@ -91,7 +91,11 @@ STAFF_PASSWORD = "contraseña-de-prueba-1"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret", _env_file=None)
+    # No desk hours: a citizen asking for a person is always queued, whatever the clock says
+    # (tests/test_handoffs.py sets hours where they matter).
+    return Settings(
+        database_url=database_url, secret_key="test-secret", desk_hours="", _env_file=None
+    )
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import yaml
 from playwright.async_api import Page, expect
 
 from casework import texts
+from casework.handoffs.canned import canned_answers
 
 # The fixtures module is also a plugin (below); have pytest rewrite its asserts before import.
 pytest.register_assert_rewrite("tests.browser_fixtures")
@@ -139,27 +140,36 @@ async def test_an_agent_answers_a_handed_off_chat_and_hands_it_back_to_the_bot(
     server: ServerProcess, new_page: NewPage, review_page: ReviewPage
 ) -> None:
     question = "quiero hablar con un asesor"
-    answer = "Hola, soy Laura de atención ciudadana."
+    answer = canned_answers()["saludo"]
+
+    # The agent has the inbox open before anyone asks.
+    staff = await new_page()
+    await log_in_as_admin(staff, server, review_page)
+    await staff.get_by_role("link", name="Canalizaciones").click()
+    await expect(staff.get_by_text("No hay conversaciones en espera.")).to_be_visible()
 
     chat = await ChatWindow.open(await new_page())
     replies = await chat.say(question)
     await expect(replies.last).to_contain_text(texts.t("handoff.requested"))
+    await expect(replies.last).to_contain_text(texts.t("handoff.place", place=1))
 
-    # The agent takes the waiting conversation and answers it.
-    staff = await new_page()
-    await log_in_as_admin(staff, server, review_page)
-    await staff.get_by_role("link", name="Canalizaciones").click()
+    # The new conversation appears in the open inbox without reloading, and is announced.
     waiting = staff.get_by_role("row").filter(has_text=question)
-    await expect(waiting).to_contain_text("En espera")
+    await expect(waiting).to_contain_text("En espera", timeout=POLL_WAIT_MS)
+    await expect(staff.get_by_role("status")).to_contain_text("Nueva conversación en espera")
+    await expect(staff).to_have_title(re.compile(r"^\(1\) Canalizaciones"))
     await review_page(staff, "handoffs")
     await waiting.get_by_role("link", name=re.compile(r"^Conversación \d+$")).click()
     transcript = staff.get_by_role("list", name="Conversación")
     await expect(transcript.get_by_role("listitem").filter(has_text=question)).to_be_visible()
+    await staff.get_by_role("button", name="Tomar esta conversación").click()
+    await expect(staff.get_by_text("Estado: Atendiendo")).to_be_visible()
     await review_page(staff, "handoff-detail")
-    await staff.get_by_label("Respuesta").fill(answer)
+
+    # A canned answer by its short code.
+    await staff.get_by_label("Respuesta").fill("/saludo")
     await staff.get_by_role("button", name="Enviar", exact=True).click()
     await expect(transcript.get_by_role("listitem").filter(has_text=answer)).to_be_visible()
-    await expect(staff.get_by_text("Estado: Atendiendo")).to_be_visible()
 
     # The citizen's open chat page shows the answer without reloading.
     from_agent = chat.log.locator(":scope > li.agent", has_text=answer)

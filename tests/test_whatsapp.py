@@ -157,7 +157,7 @@ async def test_a_repeated_delivery_changes_nothing(
     for _ in range(3):
         assert (await wa.post(payload)).status_code == 200
     await wa.deliver()
-    assert bodies(fake_whatsapp).count(texts.t("handoff.requested")) == 1
+    assert sum(texts.t("handoff.requested") in sent for sent in bodies(fake_whatsapp)) == 1
 
 
 async def test_status_callbacks_are_stored_against_the_message(

@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+CANNED_ANSWERS = (
+    Path(__file__).resolve().parent.parent / "casework" / "handoffs" / "canned.es-MX.yml"
+)
 SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "acacias.yml"
 
 
@@ -32,6 +35,13 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description="How often the bot checks for catalogue changes made by another process",
+    )
+    desk_hours: str = Field(
+        default="Lunes a viernes de 8:00 a 15:00 h",
+        description="When staff answer chats not tied to a department, as catalogue hours text",
+    )
+    canned_answers: Path = Field(
+        default=CANNED_ANSWERS, description="YAML file of agents' canned answers (code: text)"
     )
     nlu_backend: Literal["default", "baseline", "rasa"] = "default"
     nlu_data: list[Path] = Field(

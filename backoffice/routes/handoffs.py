@@ -1,25 +1,32 @@
-"""Conversations handed to a person: the waiting list, the chat view, reply and close."""
+"""Conversations handed to a person: the live inbox, the chat view, claim, reply and close."""
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.csrf import verify_csrf
-from backoffice.deps import Session, Staff
+from backoffice.deps import Session, Staff, database, staff_outside_transaction
 from backoffice.templating import templates
 from casework.conversations.service import transcript
+from casework.db import Database
+from casework.handoffs.canned import canned_answers, expand
 from casework.handoffs.models import Handoff
 from casework.handoffs.service import (
     HandoffError,
+    claim,
     close,
-    list_open,
+    inbox,
     reply,
     reply_window_closed,
 )
 
 router = APIRouter(prefix="/backoffice/canalizaciones", dependencies=[Depends(verify_csrf)])
+INBOX_POLL_SECONDS = 2.0
 
 
 async def _get(session: AsyncSession, handoff_id: int) -> Handoff:
@@ -32,8 +39,26 @@ async def _get(session: AsyncSession, handoff_id: int) -> Handoff:
 @router.get("", response_class=HTMLResponse)
 async def handoff_list(request: Request, session: Session, staff: Staff) -> Response:
     return templates.TemplateResponse(
-        request, "handoffs.html", {"staff": staff, "handoffs": await list_open(session)}
+        request, "handoffs.html", {"staff": staff, "rows": await inbox(session)}
     )
+
+
+@router.get("/eventos", response_class=EventSourceResponse)
+async def handoff_events(
+    request: Request,
+    db: Annotated[Database, Depends(database)],
+    _staff: Annotated[object, Depends(staff_outside_transaction)],
+) -> AsyncIterator[ServerSentEvent]:
+    """The inbox as server-sent events: a new list whenever it changes. Each check is its own
+    short transaction, so an open page never holds the database."""
+    last = None
+    while not await request.is_disconnected():
+        async with db.transaction() as session:
+            rows = [row.as_dict() for row in await inbox(session)]
+        if rows != last:
+            yield ServerSentEvent(data=rows, event="inbox")
+            last = rows
+        await asyncio.sleep(INBOX_POLL_SECONDS)
 
 
 @router.get("/{handoff_id}", response_class=HTMLResponse)
@@ -49,19 +74,34 @@ async def handoff_detail(
             "handoff": handoff,
             "messages": await transcript(session, handoff.conversation_id),
             "window_closed": await reply_window_closed(session, handoff),
+            "canned": canned_answers(request.app.state.settings.canned_answers),
             "error": error,
         },
     )
 
 
+@router.post("/{handoff_id}/tomar")
+async def handoff_claim(handoff_id: int, session: Session, staff: Staff) -> Response:
+    try:
+        await claim(session, await _get(session, handoff_id), staff)
+    except HandoffError as exc:
+        raise HTTPException(409, f"No se pudo tomar: {exc}.") from exc
+    return RedirectResponse(f"/backoffice/canalizaciones/{handoff_id}", status_code=303)
+
+
 @router.post("/{handoff_id}/responder")
 async def handoff_reply(
-    handoff_id: int, session: Session, staff: Staff, text: Annotated[str, Form()]
+    request: Request,
+    handoff_id: int,
+    session: Session,
+    staff: Staff,
+    text: Annotated[str, Form()],
 ) -> Response:
+    text = expand(text, canned_answers(request.app.state.settings.canned_answers))
     try:
         await reply(session, await _get(session, handoff_id), staff, text)
     except HandoffError as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409, f"No se pudo enviar: {exc}.") from exc
     return RedirectResponse(f"/backoffice/canalizaciones/{handoff_id}", status_code=303)
 
 
@@ -70,5 +110,5 @@ async def handoff_close(handoff_id: int, session: Session, staff: Staff) -> Resp
     try:
         await close(session, await _get(session, handoff_id), staff)
     except HandoffError as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409, f"No se pudo cerrar: {exc}.") from exc
     return RedirectResponse("/backoffice/canalizaciones", status_code=303)

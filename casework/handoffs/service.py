@@ -1,6 +1,9 @@
 """Handing a conversation to a person, their replies, and handing it back to the bot."""
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import texts
@@ -13,6 +16,7 @@ from casework.outbox.service import enqueue
 from casework.ratings.service import ask_about_handoff
 from casework.staff.models import StaffUser
 from casework.staff.service import audit
+from catalog.models import Department
 
 
 class HandoffError(ValueError):
@@ -42,6 +46,50 @@ async def request_person(
     return handoff
 
 
+async def place_in_queue(session: AsyncSession, handoff: Handoff) -> int:
+    """1 for the next to be attended among those waiting for the same department."""
+    same_queue = (
+        Handoff.department_id.is_(None)
+        if handoff.department_id is None
+        else Handoff.department_id == handoff.department_id
+    )
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(Handoff)
+        .where(Handoff.status == "waiting", same_queue, Handoff.id < handoff.id)
+    )
+    return int(ahead or 0) + 1
+
+
+async def claim(session: AsyncSession, handoff: Handoff, staff: StaffUser) -> None:
+    """Take a waiting conversation. One conditional UPDATE decides, so of two agents claiming
+    at once exactly one wins, on any number of workers."""
+    if handoff.agent_id == staff.id and handoff.status == "active":
+        return
+    now = utcnow()
+    taken = await session.execute(
+        update(Handoff)
+        .where(Handoff.id == handoff.id, Handoff.status == "waiting", Handoff.agent_id.is_(None))
+        .values(status="active", agent_id=staff.id, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        await session.refresh(handoff)
+        if handoff.status not in OPEN_STATUSES:
+            raise HandoffError("esta conversación ya se cerró")
+        raise HandoffError("otra persona ya atiende esta conversación")
+    handoff.status, handoff.agent_id, handoff.claimed_at = "active", staff.id, now
+    await audit(
+        session,
+        staff,
+        "handoff.claim",
+        "handoff",
+        handoff.id,
+        {"status": "waiting", "agent_id": None},
+        {"status": "active", "agent_id": staff.id},
+    )
+
+
 async def list_open(session: AsyncSession) -> list[Handoff]:
     rows = await session.scalars(
         select(Handoff).where(Handoff.status.in_(OPEN_STATUSES)).order_by(Handoff.created_at)
@@ -64,10 +112,7 @@ async def reply(session: AsyncSession, handoff: Handoff, staff: StaffUser, text:
         raise HandoffError("el mensaje está vacío")
     if handoff.status not in OPEN_STATUSES:
         raise HandoffError("esta conversación ya se cerró")
-    if handoff.agent_id not in (None, staff.id):
-        raise HandoffError("otra persona atiende esta conversación")
-    if handoff.status == "waiting":
-        handoff.status, handoff.agent_id, handoff.claimed_at = "active", staff.id, utcnow()
+    await claim(session, handoff, staff)  # the first reply takes the conversation
     conversation, identity = await _parties(session, handoff)
     reply_ = Outbound(text, sender="agent")
     await enqueue(session, identity, conversation.id, reply_, staff.id, "agent")
@@ -97,3 +142,52 @@ async def reply_window_closed(session: AsyncSession, handoff: Handoff) -> bool:
     identity = await session.get(ChannelIdentity, conversation.identity_id)
     assert identity is not None
     return not reply_window_open(identity.channel, conversation.last_inbound_at, utcnow())
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One open conversation as the escalation inbox shows it."""
+
+    id: int
+    status: str
+    reason: str
+    waiting_since: datetime
+    channel: str
+    department: str | None
+    agent: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "reason": self.reason,
+            "waiting_since": self.waiting_since.isoformat(),
+            "channel": self.channel,
+            "department": self.department,
+            "agent": self.agent,
+        }
+
+
+async def inbox(session: AsyncSession) -> list[InboxRow]:
+    """Open conversations, the longest waiting first."""
+    rows = await session.execute(
+        select(Handoff, ChannelIdentity.channel, Department.name, StaffUser)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+        .outerjoin(Department, Department.id == Handoff.department_id)
+        .outerjoin(StaffUser, StaffUser.id == Handoff.agent_id)
+        .where(Handoff.status.in_(OPEN_STATUSES))
+        .order_by(Handoff.created_at, Handoff.id)
+    )
+    return [
+        InboxRow(
+            id=handoff.id,
+            status=handoff.status,
+            reason=handoff.reason[:160],
+            waiting_since=handoff.created_at,
+            channel=channel,
+            department=department,
+            agent=(agent.full_name or agent.username) if agent else None,
+        )
+        for handoff, channel, department, agent in rows
+    ]
