@@ -38,6 +38,11 @@ def due_at(opened_at: datetime, business_days: int) -> datetime:
     return datetime.combine(due_day, time(23, 59, 59), LOCAL_TZ).astimezone(ZoneInfo("UTC"))
 
 
+def local_midnight(day: date) -> datetime:
+    """The start of a local calendar day, in UTC (for date filters)."""
+    return datetime.combine(day, time(0, 0), LOCAL_TZ).astimezone(ZoneInfo("UTC"))
+
+
 def local(dt: datetime) -> datetime:
     return dt.astimezone(LOCAL_TZ)
 

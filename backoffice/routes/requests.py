@@ -1,40 +1,126 @@
-"""The request queue: list, detail with history, status changes."""
+"""The request queue: filters, detail with its timeline, assignment, status changes."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.csrf import verify_csrf
 from backoffice.deps import Session, Staff
 from backoffice.templating import templates
+from casework.db import utcnow
 from casework.requests.models import STATUSES
-from casework.requests.service import RequestError, change_status, get_by_folio, list_requests
+from casework.requests.models import Request as CaseRequest
+from casework.requests.service import (
+    QueueFilter,
+    RequestError,
+    assign,
+    change_status,
+    get_by_folio,
+    list_requests,
+)
+from casework.staff.models import StaffUser
+from catalog.models import Department, Procedure
 
 router = APIRouter(prefix="/backoffice/solicitudes", dependencies=[Depends(verify_csrf)])
 
 
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None  # a mistyped date filters nothing rather than failing the page
+
+
+async def _colleagues(session: AsyncSession) -> list[StaffUser]:
+    rows = await session.scalars(
+        select(StaffUser)
+        .where(StaffUser.active.is_(True), StaffUser.role.in_(("admin", "agent")))
+        .order_by(StaffUser.full_name, StaffUser.username)
+    )
+    return list(rows)
+
+
 @router.get("", response_class=HTMLResponse)
 async def request_list(
-    request: Request, session: Session, staff: Staff, estado: str = ""
+    request: Request,
+    session: Session,
+    staff: Staff,
+    estado: str = "",
+    tramite: str = "",
+    area: str = "",
+    vencidas: bool = False,
+    mias: bool = False,
+    desde: str = "",
+    hasta: str = "",
 ) -> Response:
-    status = estado if estado in STATUSES else None
-    rows = await list_requests(session, status)
+    filters = QueueFilter(
+        status=estado if estado in STATUSES else None,
+        procedure_id=tramite or None,
+        department_ids=(area,) if area else None,
+        overdue_only=vencidas,
+        assigned_to_id=staff.id if mias else None,
+        opened_from=_day(desde),
+        opened_to=_day(hasta),
+    )
+    procedures = await session.scalars(
+        select(Procedure).where(Procedure.request_enabled.is_(True)).order_by(Procedure.name)
+    )
+    departments = await session.scalars(select(Department).order_by(Department.name))
     return templates.TemplateResponse(
         request,
         "requests.html",
-        {"staff": staff, "requests": rows, "status": status, "statuses": STATUSES},
+        {
+            "staff": staff,
+            "requests": await list_requests(session, filters),
+            "filters": filters,
+            "form": {"desde": desde, "hasta": hasta, "area": area, "mias": mias},
+            "statuses": STATUSES,
+            "procedures": list(procedures),
+            "departments": list(departments),
+            "now": utcnow(),
+        },
     )
+
+
+async def _get(session: AsyncSession, folio: str) -> CaseRequest:
+    item = await get_by_folio(session, folio)
+    if item is None:
+        raise HTTPException(404, "No existe esa solicitud.")
+    return item
 
 
 @router.get("/{folio}", response_class=HTMLResponse)
 async def request_detail(request: Request, folio: str, session: Session, staff: Staff) -> Response:
-    item = await get_by_folio(session, folio)
-    if item is None:
-        raise HTTPException(404, "No existe esa solicitud.")
+    item = await _get(session, folio)
     return templates.TemplateResponse(
-        request, "request_detail.html", {"staff": staff, "item": item, "statuses": STATUSES}
+        request,
+        "request_detail.html",
+        {
+            "staff": staff,
+            "item": item,
+            "statuses": STATUSES,
+            "colleagues": await _colleagues(session),
+            "now": utcnow(),
+        },
     )
+
+
+@router.post("/{folio}/asignar")
+async def request_assign(
+    folio: str, session: Session, staff: Staff, assignee: Annotated[str, Form()] = ""
+) -> Response:
+    item = await _get(session, folio)
+    person = None
+    if assignee:
+        person = await session.get(StaffUser, int(assignee)) if assignee.isdigit() else None
+        if person is None or not person.active or person.role not in ("admin", "agent"):
+            raise HTTPException(422, "Esa persona no puede atender solicitudes.")
+    await assign(session, item, staff, person)
+    return RedirectResponse(f"/backoffice/solicitudes/{folio}", status_code=303)
 
 
 @router.post("/{folio}/estado")
@@ -46,9 +132,7 @@ async def request_status(
     note: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = "public",
 ) -> Response:
-    item = await get_by_folio(session, folio)
-    if item is None:
-        raise HTTPException(404, "No existe esa solicitud.")
+    item = await _get(session, folio)
     try:
         await change_status(session, item, staff, status, note, public=visibility == "public")
     except RequestError as exc:

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.db import Base, UTCDateTime, utcnow
+from casework.staff.models import StaffUser
 from catalog.models import Procedure
 
 STATUSES = ("received", "in_progress", "resolved", "rejected")
@@ -32,11 +33,17 @@ class Request(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
 
     procedure: Mapped[Procedure] = relationship(lazy="joined")
+    assigned_to: Mapped[StaffUser | None] = relationship(lazy="joined")
     events: Mapped[list["RequestEvent"]] = relationship(
         back_populates="request", order_by="RequestEvent.id", lazy="selectin"
     )
+
+    def overdue(self, now: datetime) -> bool:
+        """Past its due date and not yet resolved or rejected."""
+        return self.status not in CLOSED_STATUSES and self.due_at is not None and self.due_at < now
 
 
 class RequestEvent(Base):
@@ -52,8 +59,14 @@ class RequestEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Set on assignment events: who the request was given to.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
     request: Mapped[Request] = relationship(back_populates="events")
+    staff: Mapped[StaffUser | None] = relationship(foreign_keys=[staff_user_id], lazy="joined")
+    assigned_to: Mapped[StaffUser | None] = relationship(
+        foreign_keys=[assigned_to_id], lazy="joined"
+    )
 
 
 class FolioCounter(Base):

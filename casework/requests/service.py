@@ -1,13 +1,14 @@
 """Opening requests, giving folios, changing status and telling the citizen."""
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import texts
-from casework.calendar import due_at, format_local
+from casework.calendar import due_at, format_local, local_midnight
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.service import conversation_for
 from casework.db import insert_ignore, utcnow
@@ -102,13 +103,69 @@ async def get_by_folio(session: AsyncSession, folio: str) -> Request | None:
     return await session.scalar(select(Request).where(Request.folio == folio))
 
 
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the request queue shows; every field left empty means no filter."""
+
+    status: str | None = None
+    procedure_id: str | None = None
+    department_ids: tuple[str, ...] | None = None  # None: every department
+    overdue_only: bool = False
+    assigned_to_id: int | None = None
+    opened_from: date | None = None  # local dates, inclusive
+    opened_to: date | None = None
+
+
 async def list_requests(
-    session: AsyncSession, status: str | None = None, limit: int = 200
+    session: AsyncSession, filters: QueueFilter = QueueFilter(), limit: int = 200
 ) -> list[Request]:
+    """The queue, the nearest due date first (requests without one last)."""
     query = select(Request).order_by(Request.due_at.is_(None), Request.due_at, Request.id)
-    if status:
-        query = query.where(Request.status == status)
+    if filters.status:
+        query = query.where(Request.status == filters.status)
+    if filters.procedure_id:
+        query = query.where(Request.procedure_id == filters.procedure_id)
+    if filters.department_ids is not None:
+        query = query.where(Request.department_id.in_(filters.department_ids))
+    if filters.assigned_to_id is not None:
+        query = query.where(Request.assigned_to_id == filters.assigned_to_id)
+    if filters.overdue_only:
+        query = query.where(Request.status.not_in(CLOSED_STATUSES), Request.due_at < utcnow())
+    if filters.opened_from:
+        query = query.where(Request.created_at >= local_midnight(filters.opened_from))
+    if filters.opened_to:
+        query = query.where(
+            Request.created_at < local_midnight(filters.opened_to + timedelta(days=1))
+        )
     return list(await session.scalars(query.limit(limit)))
+
+
+async def assign(
+    session: AsyncSession, request: Request, staff: StaffUser, assignee: StaffUser | None
+) -> None:
+    """Give the request to a staff member (or to nobody); recorded in its timeline."""
+    before = {"assigned_to": request.assigned_to.username if request.assigned_to else None}
+    request.assigned_to_id = assignee.id if assignee else None
+    request.assigned_to = assignee
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            public=False,
+            staff_user_id=staff.id,
+            assigned_to_id=assignee.id if assignee else None,
+            note="" if assignee else "Sin asignar",
+        )
+    )
+    await audit(
+        session,
+        staff,
+        "request.assign",
+        "request",
+        request.folio,
+        before,
+        {"assigned_to": assignee.username if assignee else None},
+    )
+    await session.flush()
 
 
 def describe(request: Request) -> str:
