@@ -19,6 +19,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
+from nlu.aspect_classifier import AspectClassifier
 from nlu.aspects import cue_words, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
@@ -58,6 +59,7 @@ class DefaultUnderstander:
             procedures, self.procedure_lexicon, {stem(w) for w in cue_words()}
         )
         self.intents = IntentClassifier(data, procedures, self.lexicon)
+        self.aspects = AspectClassifier(data, self.intents.prepare)
 
     def understand(self, text: str, context: Context) -> Understanding:
         t = self.thresholds
@@ -70,7 +72,7 @@ class DefaultUnderstander:
             return Understanding("request_status", None, None, 1.0, found)
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
-        aspect = find_aspect(words)
+        aspect = self.aspects.find(words)
         if intent in CONVERSATION_INTENTS and p >= t.intent:
             return Understanding(intent, None, None, p, found)
 
@@ -84,9 +86,10 @@ class DefaultUnderstander:
             return Understanding(intent, None, None, p, found, candidates)
         if best.score >= t.procedure:
             return self._about_procedure(best, candidates, ranking, aspect, found)
-        if aspect and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
+        cue = find_aspect(words)  # a follow-up names its aspect outright
+        if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
             return Understanding(
-                "ask_procedure", context.last_procedure_id, aspect, p, found, candidates
+                "ask_procedure", context.last_procedure_id, aspect or cue, p, found, candidates
             )
         if intent in SMALL_TALK:
             return Understanding(intent, None, None, p, found, candidates)

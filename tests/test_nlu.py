@@ -171,3 +171,32 @@ def test_bringing_your_own_rasa_file_teaches_new_phrasings(tmp_path: Path) -> No
     )
     after = DefaultUnderstander(procedures, load([own])).understand(phrase, Context()).intent
     assert after == "greet" and before != "greet"
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [
+        # no cue phrase the old rules knew: the aspect classifier reads the asking
+        ("q le piden a uno pa la licencia de construccion", "requirements"),
+        ("el permiso de construccion hasta cuando sirve?", "validity"),
+        ("el permiso de construccion cuantos dias dura", "validity"),
+        ("la licencia de construccion en cuantos dias me la dan", "duration"),
+        # two cues: the question is about the cost, "q piden" is only a description
+        ("la platica esa q piden pa casarse tiene costo?", "cost"),
+        ("en que normatividad se basa la licencia de construccion", "legal_basis"),
+    ],
+)
+def test_the_aspect_asked_is_read_from_the_whole_question(
+    nlu: DefaultUnderstander, text: str, aspect: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.aspect) == ("ask_procedure", aspect)
+
+
+def test_a_report_that_mentions_a_day_asks_no_aspect(nlu: DefaultUnderstander) -> None:
+    result = nlu.understand("no cae agua en mi colonia desde el domingo", Context())
+    assert (result.intent, result.procedure_id, result.aspect) == (
+        "open_request",
+        "reporte-falta-agua",
+        None,
+    )
