@@ -48,3 +48,10 @@ class Lexicon:
             (entry for entry, words in self.lookups.get(name, []) if words and words <= present),
             None,
         )
+
+    def preceding(self, entry: str, text: str, n: int) -> list[str]:
+        """Up to `n` words of `text` (normalised) just before lookup entry `entry` appears."""
+        words = self._form(text).split()
+        content = set(self._form(entry).split()) - LOOKUP_IGNORED
+        at = next((i for i, w in enumerate(words) if w in content), 0)
+        return words[max(0, at - n) : at]

@@ -31,6 +31,10 @@ from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 CONVERSATION_INTENTS = ("human_agent", "my_data", "request_status", "rate_service")
 SMALL_TALK = ("greet", "goodbye", "thanks", "help", "affirm", "deny")
 EXTERNAL = "external_procedure"
+NEGATION = frozenset("no sin nunca ni".split())  # "no tengo INE": what they lack, not ask for
+PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what it is for
+SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
+# the municipal police holds as a guarantee: getting it back is the municipality's business
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -79,7 +83,7 @@ class DefaultUnderstander:
         candidates = tuple(self.index.search(text))
         best = candidates[0] if candidates else Candidate("", 0.0)
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
-        if external and self._other_agency(external, best):
+        if external and self._other_agency(external, best, text):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
@@ -100,15 +104,23 @@ class DefaultUnderstander:
             return Understanding("ask_procedure", None, aspect, near[0].score, found, near)
         return Understanding("out_of_scope", None, None, p, found, candidates)
 
-    def _other_agency(self, external: str, best: Candidate) -> bool:
+    def _other_agency(self, external: str, best: Candidate, text: str) -> bool:
         """Whether a procedure other agencies handle is what the message is about: not when
         the catalogue names a procedure that way ("licencia de conducir" where a municipality
         issues it), nor when it strongly matches a procedure for other reasons
-        ("constancia de residencia para el IMSS")."""
+        ("constancia de residencia para el IMSS"), nor when a catalogue procedure matches and
+        the other agency's procedure is only what the citizen lacks, needs it for or had seized
+        ("a los que no tienen INE", "me la piden pa la visa", "me quitaron la licencia de
+        conducir")."""
         if not best.procedure_id:
             return True
         if self.index.named_in_title(best.procedure_id, external):
             return False
+        if best.score >= self.thresholds.procedure:
+            lexicon = self.procedure_lexicon
+            before = lexicon.preceding(external, text, 3)
+            if (NEGATION | SEIZED) & set(before) or PURPOSE & set(before[-2:]):
+                return False
         strong_elsewhere = best.score >= self.thresholds.strong and not self.index.in_titles(
             best.procedure_id, external
         )

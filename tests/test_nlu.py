@@ -200,3 +200,44 @@ def test_a_report_that_mentions_a_day_asks_no_aspect(nlu: DefaultUnderstander) -
         "reporte-falta-agua",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        # what the citizen lacks, needs the paper for, or had seized is not what they ask for
+        (
+            "mi abuelo no tiene credencial de elector, q le piden pa la carta de identidad",
+            "constancia-identidad",
+        ),
+        (
+            "la constancia de residencia me la piden pa la visa, cuanto cuesta?",
+            "constancia-residencia",
+        ),
+        (
+            "el de transito me quito la licencia de manejo, como pago la multa",
+            "pago-multa-transito",
+        ),
+    ],
+)
+def test_another_agency_mentioned_as_context_keeps_the_catalogue_procedure(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "como saco el pasaporte pa mi bebe",
+        "cuanto cuesta la revalidacion de placas de mi carro",
+        "ocupo un notario pa unas escrituras",
+        "se me perdio la ine que hago",
+    ],
+)
+def test_another_agencys_procedure_asked_for_is_out_of_scope(
+    nlu: DefaultUnderstander, text: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert result.intent == "out_of_scope" and "external" in result.entities
