@@ -39,7 +39,9 @@ class Lexicon:
         """`words` normalised; every known variant replaced by its canonical form."""
         if self._pattern is None:
             return words
-        return self._pattern.sub(lambda m: self._canonical[m.group(1)], words)
+        once = self._pattern.sub(lambda m: self._canonical[m.group(1)], words)
+        # a second pass for phrases made by the first: "tumbar un alamo" -> "tumbar un arbol"
+        return self._pattern.sub(lambda m: self._canonical[m.group(1)], once)
 
     def lookup(self, name: str, text: str) -> str | None:
         """The first entry of lookup table `name` whose words all appear in `text`."""

@@ -46,6 +46,8 @@ class Thresholds:
     strong: float = 0.8  # a procedure match this good outweighs a confident small-talk intent
     intent: float = 0.5  # conversation intents (a person, my data...) need this probability
     sure: float = 0.75  # small talk and chit-chat this likely are taken as they are
+    lead: float = 0.3  # below `procedure`, a match this good and this far ahead is taken
+    margin: float = 0.08
 
 
 class DefaultUnderstander:
@@ -88,7 +90,7 @@ class DefaultUnderstander:
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
-        if best.score >= t.procedure:
+        if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             return self._about_procedure(best, candidates, ranking, aspect, found)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
@@ -103,6 +105,21 @@ class DefaultUnderstander:
         if intent == "ask_procedure" and near:
             return Understanding("ask_procedure", None, aspect, near[0].score, found, near)
         return Understanding("out_of_scope", None, None, p, found, candidates)
+
+    def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
+        """A weaker match still names the procedure when the message surely asks about or
+        reports something and no other procedure comes close ("la sesion de terapia pa mi
+        rodilla en el dif cuanto sale": many words the catalogue does not use)."""
+        t = self.thresholds
+        if intent not in ("ask_procedure", "open_request") or p < t.intent or not candidates:
+            return False
+        if (
+            intent == "open_request"
+            and not self.procedures[candidates[0].procedure_id].takes_requests
+        ):
+            return False
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        return candidates[0].score >= t.lead and candidates[0].score - runner_up >= t.margin
 
     def _other_agency(self, external: str, best: Candidate, text: str) -> bool:
         """Whether a procedure other agencies handle is what the message is about: not when

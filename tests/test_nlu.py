@@ -241,3 +241,36 @@ def test_another_agencys_procedure_asked_for_is_out_of_scope(
 ) -> None:
     result = nlu.understand(text, Context())
     assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        # colloquial descriptions mapped by the lexicon, in two passes
+        ("como le hago pa q le pongan numero a mi casa nueva", "alineamiento-numero-oficial"),
+        (
+            "cuanto cobran por la carta de que no debo nada de predial",
+            "constancia-no-adeudo-predial",
+        ),
+    ],
+)
+def test_colloquial_descriptions_find_the_procedure(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+def test_a_tree_species_is_a_tree_and_felling_it_is_not_demolishing() -> None:
+    from nlu.lexicon import Lexicon
+
+    lexicon = Lexicon(load())
+    assert lexicon.canonical("tumbar un alamo") == "derribo de arbol"
+    assert lexicon.canonical("tumbar la barda") == "demolicion"
+
+
+def test_a_clear_but_weak_match_names_the_procedure(nlu: DefaultUnderstander) -> None:
+    result = nlu.understand(
+        "mi papa se lastimo la espalda, en el dif le pueden dar terapia?", Context()
+    )
+    assert (result.intent, result.procedure_id) == ("ask_procedure", "terapia-rehabilitacion")
