@@ -1,7 +1,9 @@
 """Which aspect of a procedure a question is about, from cue phrases (accents removed).
 
 Strong cues name the aspect; weak ones ("pagar", "atienden") count only when no strong cue
-is present. When several aspects are asked, the first one in the sentence wins.
+is present. When several aspects are asked, the first one in the sentence wins. The cues are
+also features of the learned aspect classifier (nlu.aspect_classifier), which weighs them
+against the rest of the sentence ("la platica q piden ... tiene costo?" asks the cost).
 """
 
 STRONG: dict[str, tuple[str, ...]] = {
@@ -43,6 +45,10 @@ STRONG: dict[str, tuple[str, ...]] = {
         "cuanto tengo que pagar",
         "cuanto vale",
         "cobra",
+        "tiene costo",
+        "que precio",
+        "cuanto me va a salir",
+        "cuanto saldria",
     ),
     "hours": (
         "horario",
@@ -56,6 +62,12 @@ STRONG: dict[str, tuple[str, ...]] = {
         "domingos",
         "hasta que hora",
         "desde que hora",
+        "abre",
+        "abiertas",
+        "abiertos",
+        "a que horas",
+        "que horas",
+        "dias festivos",
     ),
     "location": (
         "donde",
@@ -67,6 +79,9 @@ STRONG: dict[str, tuple[str, ...]] = {
         "en que oficina",
         "que oficina",
         "como llego",
+        "en donde",
+        "que dependencia",
+        "con quien voy",
     ),
     "duration": (
         "tarda",
@@ -83,6 +98,16 @@ STRONG: dict[str, tuple[str, ...]] = {
         "que tan rapido",
         "dias habiles",
         "se tardan",
+        "cuando me lo entregan",
+        "en cuanto me lo dan",
+        "en cuanto me la dan",
+        "cuando me la entregan",
+        "cuando la tengo",
+        "cuando lo tengo",
+        "cuando estaria",
+        "mismo dia",
+        "luego luego",
+        "tardado",
     ),
     "validity": (
         "vigencia",
@@ -104,6 +129,17 @@ STRONG: dict[str, tuple[str, ...]] = {
         "cuanto tiempo sirve",
         "cuanto tiempo es valido",
         "cuanto tiempo tengo para",
+        "cuantos dias dura",
+        "cuantos dias sirve",
+        "cuanto tiempo dura",
+        "cuanto tiempo vale",
+        "hasta cuando sirve",
+        "hasta cuando es valido",
+        "todavia sirve",
+        "sigue sirviendo",
+        "sigue valiendo",
+        "sigue vigente",
+        "caducidad",
     ),
     "online": (
         "en linea",
@@ -120,6 +156,14 @@ STRONG: dict[str, tuple[str, ...]] = {
         "sin ir",
         "virtual",
         "por la red",
+        "app",
+        "aplicacion",
+        "correo electronico",
+        "por correo",
+        "transferencia",
+        "spei",
+        "digital",
+        "en la pagina",
     ),
     "legal_basis": (
         "fundamento",
@@ -131,11 +175,18 @@ STRONG: dict[str, tuple[str, ...]] = {
         "base legal",
         "normativa",
         "norma",
+        "normatividad",
+        "se basa",
+        "se basan",
+        "legalmente",
+        "fundamento legal",
+        "juridico",
+        "codigo",
     ),
 }
 WEAK: dict[str, tuple[str, ...]] = {
     "cost": ("pagar", "pago", "pagan"),
-    "hours": ("hora", "atienden", "abierto"),
+    "hours": ("hora", "atienden", "abierto", "sabado", "domingo", "fin de semana"),
     "location": ("oficina", "lugar"),
     "duration": ("tiempo", "cuando"),
 }
@@ -167,3 +218,29 @@ def cue_words() -> set[str]:
         for p in phrases
         for w in p.split()
     }
+
+
+def _last(words: str, cues: dict[str, tuple[str, ...]]) -> str | None:
+    padded = f" {words} "
+    best: tuple[int, int, str] | None = None
+    for aspect, phrases in cues.items():
+        for phrase in phrases:
+            at = padded.rfind(f" {phrase} ")
+            if at >= 0:
+                key = (at + len(phrase), len(phrase), aspect)
+                best = key if best is None or key > best else best
+    return best[2] if best else None
+
+
+def cue_features(words: str) -> list[str]:
+    """Tokens naming the cues found in `words`: the first and the last strong aspect (a
+    question often ends the message: "el papel q piden en la escuela, cuanto cuesta?"), the
+    first weak one and every aspect with a strong cue anywhere."""
+    padded = f" {words} "
+    anywhere = sorted({a for a, phrases in STRONG.items() for p in phrases if f" {p} " in padded})
+    return [
+        f"cuestrong{_first(words, STRONG) or 'none'}",
+        f"cuelast{_last(words, STRONG) or 'none'}",
+        f"cueweak{_first(words, WEAK) or 'none'}",
+        *(f"cueany{a}" for a in anywhere),
+    ]

@@ -39,7 +39,9 @@ class Lexicon:
         """`words` normalised; every known variant replaced by its canonical form."""
         if self._pattern is None:
             return words
-        return self._pattern.sub(lambda m: self._canonical[m.group(1)], words)
+        once = self._pattern.sub(lambda m: self._canonical[m.group(1)], words)
+        # a second pass for phrases made by the first: "tumbar un alamo" -> "tumbar un arbol"
+        return self._pattern.sub(lambda m: self._canonical[m.group(1)], once)
 
     def lookup(self, name: str, text: str) -> str | None:
         """The first entry of lookup table `name` whose words all appear in `text`."""
@@ -48,3 +50,10 @@ class Lexicon:
             (entry for entry, words in self.lookups.get(name, []) if words and words <= present),
             None,
         )
+
+    def preceding(self, entry: str, text: str, n: int) -> list[str]:
+        """Up to `n` words of `text` (normalised) just before lookup entry `entry` appears."""
+        words = self._form(text).split()
+        content = set(self._form(entry).split()) - LOOKUP_IGNORED
+        at = next((i for i, w in enumerate(words) if w in content), 0)
+        return words[max(0, at - n) : at]

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
+from nlu.aspect_classifier import AspectClassifier
 from nlu.aspects import cue_words, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
@@ -30,6 +31,10 @@ from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 CONVERSATION_INTENTS = ("human_agent", "my_data", "request_status", "rate_service")
 SMALL_TALK = ("greet", "goodbye", "thanks", "help", "affirm", "deny")
 EXTERNAL = "external_procedure"
+NEGATION = frozenset("no sin nunca ni".split())  # "no tengo INE": what they lack, not ask for
+PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what it is for
+SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
+# the municipal police holds as a guarantee: getting it back is the municipality's business
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -41,6 +46,8 @@ class Thresholds:
     strong: float = 0.8  # a procedure match this good outweighs a confident small-talk intent
     intent: float = 0.5  # conversation intents (a person, my data...) need this probability
     sure: float = 0.75  # small talk and chit-chat this likely are taken as they are
+    lead: float = 0.3  # below `procedure`, a match this good and this far ahead is taken
+    margin: float = 0.08
 
 
 class DefaultUnderstander:
@@ -58,6 +65,7 @@ class DefaultUnderstander:
             procedures, self.procedure_lexicon, {stem(w) for w in cue_words()}
         )
         self.intents = IntentClassifier(data, procedures, self.lexicon)
+        self.aspects = AspectClassifier(data, self.intents.prepare)
 
     def understand(self, text: str, context: Context) -> Understanding:
         t = self.thresholds
@@ -70,23 +78,24 @@ class DefaultUnderstander:
             return Understanding("request_status", None, None, 1.0, found)
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
-        aspect = find_aspect(words)
+        aspect = self.aspects.find(words)
         if intent in CONVERSATION_INTENTS and p >= t.intent:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
         best = candidates[0] if candidates else Candidate("", 0.0)
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
-        if external and self._other_agency(external, best):
+        if external and self._other_agency(external, best, text):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
-        if best.score >= t.procedure:
+        if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             return self._about_procedure(best, candidates, ranking, aspect, found)
-        if aspect and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
+        cue = find_aspect(words)  # a follow-up names its aspect outright
+        if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
             return Understanding(
-                "ask_procedure", context.last_procedure_id, aspect, p, found, candidates
+                "ask_procedure", context.last_procedure_id, aspect or cue, p, found, candidates
             )
         if intent in SMALL_TALK:
             return Understanding(intent, None, None, p, found, candidates)
@@ -97,15 +106,38 @@ class DefaultUnderstander:
             return Understanding("ask_procedure", None, aspect, near[0].score, found, near)
         return Understanding("out_of_scope", None, None, p, found, candidates)
 
-    def _other_agency(self, external: str, best: Candidate) -> bool:
+    def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
+        """A weaker match still names the procedure when the message surely asks about or
+        reports something and no other procedure comes close ("la sesion de terapia pa mi
+        rodilla en el dif cuanto sale": many words the catalogue does not use)."""
+        t = self.thresholds
+        if intent not in ("ask_procedure", "open_request") or p < t.intent or not candidates:
+            return False
+        if (
+            intent == "open_request"
+            and not self.procedures[candidates[0].procedure_id].takes_requests
+        ):
+            return False
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        return candidates[0].score >= t.lead and candidates[0].score - runner_up >= t.margin
+
+    def _other_agency(self, external: str, best: Candidate, text: str) -> bool:
         """Whether a procedure other agencies handle is what the message is about: not when
         the catalogue names a procedure that way ("licencia de conducir" where a municipality
         issues it), nor when it strongly matches a procedure for other reasons
-        ("constancia de residencia para el IMSS")."""
+        ("constancia de residencia para el IMSS"), nor when a catalogue procedure matches and
+        the other agency's procedure is only what the citizen lacks, needs it for or had seized
+        ("a los que no tienen INE", "me la piden pa la visa", "me quitaron la licencia de
+        conducir")."""
         if not best.procedure_id:
             return True
         if self.index.named_in_title(best.procedure_id, external):
             return False
+        if best.score >= self.thresholds.procedure:
+            lexicon = self.procedure_lexicon
+            before = lexicon.preceding(external, text, 3)
+            if (NEGATION | SEIZED) & set(before) or PURPOSE & set(before[-2:]):
+                return False
         strong_elsewhere = best.score >= self.thresholds.strong and not self.index.in_titles(
             best.procedure_id, external
         )

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-BUNDLED = Path(__file__).resolve().parent / "data" / "nlu.yml"
+DATA = Path(__file__).resolve().parent / "data"
+BUNDLED = (DATA / "nlu.yml", DATA / "aspects.yml")
+RETRIEVAL = "/"  # Rasa retrieval intents: "ask_procedure/cost" is ask_procedure, about cost
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
@@ -34,10 +36,30 @@ class TrainingData:
                     target.setdefault(key, []).extend(v for v in values if v not in target[key])
         return merged
 
+    def examples_by_intent(self) -> list[tuple[str, str]]:
+        """(text, intent) pairs, retrieval intents counted as their base intent."""
+        return [
+            (text, intent.split(RETRIEVAL, 1)[0])
+            for intent, texts in self.intents.items()
+            for text in texts
+        ]
+
+    def examples_by_response(self, intent: str) -> list[tuple[str, str]]:
+        """(text, response key) pairs of `intent`'s retrieval intents ("cost" of
+        "ask_procedure/cost")."""
+        prefix = intent + RETRIEVAL
+        return [
+            (text, name[len(prefix) :])
+            for name, texts in self.intents.items()
+            if name.startswith(prefix)
+            for text in texts
+        ]
+
     def summary(self) -> str:
         examples = sum(len(v) for v in self.intents.values())
+        intents = {name.split(RETRIEVAL, 1)[0] for name in self.intents}
         return (
-            f"{len(self.intents)} intenciones con {examples} ejemplos, "
+            f"{len(intents)} intenciones con {examples} ejemplos, "
             f"{len(self.synonyms)} sinónimos, {len(self.regexes)} expresiones regulares, "
             f"{len(self.lookups)} listas de búsqueda"
         )
@@ -86,7 +108,7 @@ def parse(text: str, name: str = "nlu.yml") -> TrainingData:
 
 def load(paths: list[Path] | None = None, include_bundled: bool = True) -> TrainingData:
     """The bundled training data plus any files given, merged."""
-    files = ([BUNDLED] if include_bundled else []) + list(paths or [])
+    files = (list(BUNDLED) if include_bundled else []) + list(paths or [])
     data = TrainingData()
     for path in files:
         data = data.merge(parse(Path(path).read_text(encoding="utf-8"), Path(path).name))

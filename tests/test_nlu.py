@@ -171,3 +171,106 @@ def test_bringing_your_own_rasa_file_teaches_new_phrasings(tmp_path: Path) -> No
     )
     after = DefaultUnderstander(procedures, load([own])).understand(phrase, Context()).intent
     assert after == "greet" and before != "greet"
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [
+        # no cue phrase the old rules knew: the aspect classifier reads the asking
+        ("q le piden a uno pa la licencia de construccion", "requirements"),
+        ("el permiso de construccion hasta cuando sirve?", "validity"),
+        ("el permiso de construccion cuantos dias dura", "validity"),
+        ("la licencia de construccion en cuantos dias me la dan", "duration"),
+        # two cues: the question is about the cost, "q piden" is only a description
+        ("la platica esa q piden pa casarse tiene costo?", "cost"),
+        ("en que normatividad se basa la licencia de construccion", "legal_basis"),
+    ],
+)
+def test_the_aspect_asked_is_read_from_the_whole_question(
+    nlu: DefaultUnderstander, text: str, aspect: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.aspect) == ("ask_procedure", aspect)
+
+
+def test_a_report_that_mentions_a_day_asks_no_aspect(nlu: DefaultUnderstander) -> None:
+    result = nlu.understand("no cae agua en mi colonia desde el domingo", Context())
+    assert (result.intent, result.procedure_id, result.aspect) == (
+        "open_request",
+        "reporte-falta-agua",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        # what the citizen lacks, needs the paper for, or had seized is not what they ask for
+        (
+            "mi abuelo no tiene credencial de elector, q le piden pa la carta de identidad",
+            "constancia-identidad",
+        ),
+        (
+            "la constancia de residencia me la piden pa la visa, cuanto cuesta?",
+            "constancia-residencia",
+        ),
+        (
+            "el de transito me quito la licencia de manejo, como pago la multa",
+            "pago-multa-transito",
+        ),
+    ],
+)
+def test_another_agency_mentioned_as_context_keeps_the_catalogue_procedure(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "como saco el pasaporte pa mi bebe",
+        "cuanto cuesta la revalidacion de placas de mi carro",
+        "ocupo un notario pa unas escrituras",
+        "se me perdio la ine que hago",
+    ],
+)
+def test_another_agencys_procedure_asked_for_is_out_of_scope(
+    nlu: DefaultUnderstander, text: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        # colloquial descriptions mapped by the lexicon, in two passes
+        ("como le hago pa q le pongan numero a mi casa nueva", "alineamiento-numero-oficial"),
+        (
+            "cuanto cobran por la carta de que no debo nada de predial",
+            "constancia-no-adeudo-predial",
+        ),
+    ],
+)
+def test_colloquial_descriptions_find_the_procedure(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+def test_a_tree_species_is_a_tree_and_felling_it_is_not_demolishing() -> None:
+    from nlu.lexicon import Lexicon
+
+    lexicon = Lexicon(load())
+    assert lexicon.canonical("tumbar un alamo") == "derribo de arbol"
+    assert lexicon.canonical("tumbar la barda") == "demolicion"
+
+
+def test_a_clear_but_weak_match_names_the_procedure(nlu: DefaultUnderstander) -> None:
+    result = nlu.understand(
+        "mi papa se lastimo la espalda, en el dif le pueden dar terapia?", Context()
+    )
+    assert (result.intent, result.procedure_id) == ("ask_procedure", "terapia-rehabilitacion")
