@@ -1,6 +1,9 @@
 """Handing a conversation to a person, their replies, and handing it back to the bot."""
 
-from sqlalchemy import select
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import texts
@@ -42,11 +45,33 @@ async def request_person(
     return handoff
 
 
-async def list_open(session: AsyncSession) -> list[Handoff]:
+def _in_scope(departments: Collection[str] | None) -> Any:
+    """Handoffs a staff member with this department scope may see (None: all). A handoff with
+    no department (the citizen asked for a person before naming any procedure) is the shared
+    front-desk queue: every agent sees it."""
+    if departments is None:
+        return true()
+    return or_(Handoff.department_id.is_(None), Handoff.department_id.in_(departments))
+
+
+async def list_open(
+    session: AsyncSession, departments: Collection[str] | None = None
+) -> list[Handoff]:
     rows = await session.scalars(
-        select(Handoff).where(Handoff.status.in_(OPEN_STATUSES)).order_by(Handoff.created_at)
+        select(Handoff)
+        .where(Handoff.status.in_(OPEN_STATUSES), _in_scope(departments))
+        .order_by(Handoff.created_at)
     )
     return list(rows)
+
+
+async def get_for_staff(
+    session: AsyncSession, handoff_id: int, departments: Collection[str] | None = None
+) -> Handoff | None:
+    """The handoff, locked for change, if it exists and is within the department scope."""
+    return await session.scalar(
+        select(Handoff).where(Handoff.id == handoff_id, _in_scope(departments)).with_for_update()
+    )
 
 
 async def _parties(session: AsyncSession, handoff: Handoff) -> tuple[Conversation, ChannelIdentity]:
@@ -66,28 +91,29 @@ async def reply(session: AsyncSession, handoff: Handoff, staff: StaffUser, text:
         raise HandoffError("esta conversación ya se cerró")
     if handoff.agent_id not in (None, staff.id):
         raise HandoffError("otra persona atiende esta conversación")
+    before = {"status": handoff.status, "agent_id": handoff.agent_id}
     if handoff.status == "waiting":
         handoff.status, handoff.agent_id, handoff.claimed_at = "active", staff.id, utcnow()
     conversation, identity = await _parties(session, handoff)
     reply_ = Outbound(text, sender="agent")
     await enqueue(session, identity, conversation.id, reply_, staff.id, "agent")
-    await audit(session, staff, "handoff.reply", "handoff", handoff.id, None, {"text": text})
+    after = {"status": handoff.status, "agent_id": handoff.agent_id, "text": text}
+    await audit(session, staff, "handoff.reply", "handoff", handoff.id, before, after)
 
 
 async def close(session: AsyncSession, handoff: Handoff, staff: StaffUser) -> None:
     """Hand the conversation back to the bot, which then asks for a rating."""
     if handoff.status not in OPEN_STATUSES:
         raise HandoffError("esta conversación ya se cerró")
-    before = {"status": handoff.status}
+    before = {"status": handoff.status, "agent_id": handoff.agent_id}
     handoff.status, handoff.closed_at = "closed", utcnow()
     handoff.agent_id = handoff.agent_id or staff.id
     conversation, identity = await _parties(session, handoff)
     conversation.state = "idle"
     await enqueue(session, identity, conversation.id, Outbound(texts.t("handoff.closed")))
     await ask_about_handoff(session, identity, conversation, handoff)
-    await audit(
-        session, staff, "handoff.close", "handoff", handoff.id, before, {"status": "closed"}
-    )
+    after = {"status": "closed", "agent_id": handoff.agent_id}
+    await audit(session, staff, "handoff.close", "handoff", handoff.id, before, after)
 
 
 async def reply_window_closed(session: AsyncSession, handoff: Handoff) -> bool:

@@ -1,5 +1,6 @@
 """Opening requests, giving folios, changing status and telling the citizen."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,16 +99,29 @@ async def find_visible(
     )
 
 
-async def get_by_folio(session: AsyncSession, folio: str) -> Request | None:
-    return await session.scalar(select(Request).where(Request.folio == folio))
+async def get_by_folio(
+    session: AsyncSession, folio: str, departments: Collection[str] | None = None
+) -> Request | None:
+    """The request with this folio; with `departments` (a staff member's scope, None for
+    all), only if it belongs to one of them, so another department's folio looks unknown."""
+    query = select(Request).where(Request.folio == folio)
+    if departments is not None:
+        query = query.where(Request.department_id.in_(departments))
+    return await session.scalar(query)
 
 
 async def list_requests(
-    session: AsyncSession, status: str | None = None, limit: int = 200
+    session: AsyncSession,
+    status: str | None = None,
+    limit: int = 200,
+    departments: Collection[str] | None = None,
 ) -> list[Request]:
+    """The queue, soonest due first; limited to `departments` unless it is None."""
     query = select(Request).order_by(Request.due_at.is_(None), Request.due_at, Request.id)
     if status:
         query = query.where(Request.status == status)
+    if departments is not None:
+        query = query.where(Request.department_id.in_(departments))
     return list(await session.scalars(query.limit(limit)))
 
 
