@@ -108,11 +108,11 @@ async def loaded_db(db: Database) -> Database:
     return db
 
 
-# One account of each other role, and an agent of one department only (Tesorería).
+# One account of each other role, and an agent of one department only (Obras Públicas).
 ROLE_USERS = {
     "admin": "administradora",
     "editor": "editora",
-    "agent": "agente-tesoreria",
+    "agent": "agente-obras",
     "evaluator": "evaluadora",
 }
 
@@ -122,7 +122,7 @@ async def staff_of_every_role(loaded_db: Database) -> dict[str, str]:
     """Adds the ROLE_USERS accounts (password STAFF_PASSWORD); returns role -> username."""
     async with loaded_db.transaction() as session:
         for role, username in ROLE_USERS.items():
-            departments = ["tesoreria"] if role == "agent" else []
+            departments = ["obras-publicas"] if role == "agent" else []
             await create_user(session, username, STAFF_PASSWORD, role, username, departments)
     return dict(ROLE_USERS)
 
