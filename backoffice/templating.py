@@ -14,7 +14,7 @@ from casework.calendar import format_local
 def label(group: str, code: str) -> str:
     """A Spanish label from the texts file, or the code itself if it has none."""
     try:
-        return texts.label(group, code)
+        return str(texts.labels(group).get(code, code))  # codes may hold dots: no dotted lookup
     except KeyError:
         return code
 
