@@ -6,19 +6,32 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from aiogram import Bot, Dispatcher
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from backoffice.deps import LoginRequired
-from backoffice.routes import auth, deliveries, handoffs, public, ratings, requests
+from backoffice.routes import (
+    audit_log,
+    auth,
+    deliveries,
+    handoffs,
+    public,
+    ratings,
+    requests,
+    users,
+)
 from backoffice.routes import telegram as telegram_routes
 from backoffice.routes import whatsapp as whatsapp_routes
+from backoffice.templating import templates
 from bot.channels import telegram, web, whatsapp
 from bot.engine import Engine
 from casework.db import Database
@@ -102,6 +115,8 @@ def create_app(
         handoffs,
         ratings,
         deliveries,
+        users,
+        audit_log,
         telegram_routes,
         whatsapp_routes,
     ):
@@ -118,10 +133,24 @@ def create_app(
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(f"/backoffice/login?next={exc.next_url}", status_code=303)
+        if request.url.path.startswith("/backoffice/api/"):
+            return JSONResponse({"detail": "Inicia sesión."}, status_code=401)
+        if request.method != "GET":  # coming back to a form's target would be a GET: useless
+            return RedirectResponse("/backoffice/login", status_code=303)
+        return RedirectResponse(f"/backoffice/login?next={quote(exc.next_url)}", status_code=303)
 
-    @app.get("/backoffice", include_in_schema=False)
-    async def _home() -> Response:
-        return RedirectResponse("/backoffice/solicitudes", status_code=303)
+    @app.exception_handler(StarletteHTTPException)
+    async def _error_page(request: Request, exc: StarletteHTTPException) -> Response:
+        """Back office pages answer errors with a page in Spanish; the APIs keep JSON."""
+        path = request.url.path
+        if not path.startswith("/backoffice") or path.startswith("/backoffice/api/"):
+            return await http_exception_handler(request, exc)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": exc.status_code, "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     return app

@@ -1,17 +1,24 @@
 """Dependencies every route uses: the database session and the logged-in staff member."""
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Annotated, Any
 
+import fastapi.routing
 from fastapi import Depends, HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.routing import BaseRoute
 
 from casework.db import Database
 from casework.staff.models import StaffUser
+from casework.staff.service import session_stamp
+
+STAMP = "staff_stamp"
 
 
 class LoginRequired(Exception):
-    """Raised for anonymous visitors; the app turns it into a redirect to the login page."""
+    """Raised for anonymous visitors; the app turns it into a redirect to the login page (or
+    a 401 for the JSON API under /backoffice/api)."""
 
     def __init__(self, next_url: str) -> None:
         self.next_url = next_url
@@ -33,7 +40,8 @@ Session = Annotated[AsyncSession, Depends(transaction)]
 async def current_staff(request: Request, session: Session) -> StaffUser:
     staff_id = request.session.get("staff_id")
     user = await session.get(StaffUser, staff_id) if staff_id else None
-    if user is None or not user.active:
+    # A deactivated account, or one whose password was reset since, is logged out.
+    if user is None or not user.active or request.session.get(STAMP) != session_stamp(user):
         request.session.clear()
         raise LoginRequired(str(request.url.path))
     return user
@@ -64,3 +72,40 @@ class RoleRequired:
         if staff.role not in self.roles:
             raise HTTPException(403, "Tu rol no tiene permiso para esta sección.")
         return staff
+
+
+class RoleRequiredOutsideTransaction(RoleRequired):
+    """`RoleRequired` for long responses (event streams): the login is checked in a short
+    transaction of its own instead of one held open while the response lasts."""
+
+    async def __call__(  # type: ignore[override]
+        self, staff: Annotated[StaffUser, Depends(staff_outside_transaction)]
+    ) -> StaffUser:
+        return await super().__call__(staff)
+
+
+def walk_routes(routes: Sequence[BaseRoute]) -> Iterator[Any]:
+    """Every route of an app, flattened: `app.routes` holds included routers as one entry
+    each in recent FastAPI versions; their routes come out with the full path and the
+    router-level dependencies. Each item has `path`, and API routes `methods` and `dependant`."""
+    iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iter_contexts is None:  # older FastAPI: app.routes is already flat
+        yield from routes
+    else:
+        yield from iter_contexts(routes)
+
+
+def required_roles(route: Any) -> frozenset[str] | None:
+    """The roles a route admits, read from the `RoleRequired` dependencies anywhere in its
+    dependency tree (router-level ones included); None if it declares none or is not an API
+    route."""
+    found: frozenset[str] | None = None
+    root: Dependant | None = getattr(route, "dependant", None)
+    stack: list[Dependant] = [root] if root is not None else []
+    while stack:
+        dependant = stack.pop()
+        if isinstance(dependant.call, RoleRequired):
+            roles = dependant.call.roles
+            found = roles if found is None else found & roles
+        stack.extend(dependant.dependencies)
+    return found

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from backoffice.app import create_app
 from bot.engine import Engine
@@ -23,6 +23,7 @@ from casework.db import Database
 from casework.outbox.delivery import Deliverer
 from casework.schema import table_names, upgrade
 from casework.staff.service import create_user
+from catalog.models import Department
 from catalog.transfer import load_catalog_file
 from tests.fakes.telegram import FakeTelegram
 from ventanilla.settings import SAMPLE_CATALOG, Settings
@@ -100,11 +101,34 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def loaded_db(db: Database) -> Database:
-    """A database with the sample catalogue and one staff member (`agente`)."""
+    """A database with the sample catalogue and one staff member (`agente`), an agent of
+    every department."""
     await load_catalog_file(db, SAMPLE_CATALOG)
     async with db.transaction() as session:
-        await create_user(session, "agente", STAFF_PASSWORD, "agent", "Agente de prueba")
+        everyone = await session.scalars(select(Department.id))
+        await create_user(
+            session, "agente", STAFF_PASSWORD, "agent", "Agente de prueba", list(everyone)
+        )
     return db
+
+
+# One account of each other role, and an agent of one department only (Obras Públicas).
+ROLE_USERS = {
+    "admin": "administradora",
+    "editor": "editora",
+    "agent": "agente-obras",
+    "evaluator": "evaluadora",
+}
+
+
+@pytest.fixture
+async def staff_of_every_role(loaded_db: Database) -> dict[str, str]:
+    """Adds the ROLE_USERS accounts (password STAFF_PASSWORD); returns role -> username."""
+    async with loaded_db.transaction() as session:
+        for role, username in ROLE_USERS.items():
+            departments = ["obras-publicas"] if role == "agent" else []
+            await create_user(session, username, STAFF_PASSWORD, role, username, departments)
+    return dict(ROLE_USERS)
 
 
 @pytest.fixture

@@ -182,3 +182,35 @@ async def test_an_agent_answers_a_handed_off_chat_and_hands_it_back_to_the_bot(
     await expect(chat.bot_message(texts.t("handoff.closed"))).to_be_visible(timeout=POLL_WAIT_MS)
     await expect_rating_question(chat, texts.t("rating.about_handoff"))
     await review_page(chat.page, "chat")
+
+
+async def test_an_administrator_creates_an_agent_and_finds_it_in_the_audit_log(
+    server: ServerProcess, new_page: NewPage, review_page: ReviewPage
+) -> None:
+    admin = await new_page()
+    await log_in_as_admin(admin, server, review_page)
+    await (
+        admin.get_by_role("navigation", name="Secciones")
+        .get_by_role("link", name="Usuarios")
+        .click()
+    )
+    await expect(admin.get_by_role("heading", name="Cuentas del personal")).to_be_visible()
+    await review_page(admin, "users")
+    await admin.get_by_role("link", name="Crear una cuenta").click()
+    await admin.get_by_label("Usuario", exact=True).fill("laura")
+    await admin.get_by_label("Nombre completo").fill("Laura Pérez")
+    await admin.get_by_label("Rol", exact=True).select_option(label=texts.label("role", "agent"))
+    await admin.get_by_label("Sistema de Agua Potable").check()
+    await admin.get_by_label("Contraseña inicial").fill("una-clave-larga")
+    await review_page(admin, "user-new")
+    await admin.get_by_role("button", name="Crear cuenta").click()
+    await expect(admin.get_by_role("heading", name="Cuenta laura")).to_be_visible()
+    await expect(admin.get_by_role("status")).to_have_text("Cuenta creada.")
+    await review_page(admin, "user-edit")
+
+    await admin.get_by_role("link", name="Auditoría").click()
+    await admin.get_by_label("Acción").select_option(label="Alta de cuenta")
+    await admin.get_by_role("button", name="Filtrar").click()
+    row = admin.get_by_role("row").filter(has_text="Laura Pérez")
+    await expect(row).to_contain_text("Alta de cuenta")
+    await review_page(admin, "audit")

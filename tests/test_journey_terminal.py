@@ -36,7 +36,10 @@ def option_number(output: str, label: str) -> str:
 
 
 async def test_citizen_journey_on_terminal_chat(
-    client: httpx.AsyncClient, loaded_db: Database, database_url: str
+    client: httpx.AsyncClient,
+    loaded_db: Database,
+    database_url: str,
+    staff_of_every_role: dict[str, str],
 ) -> None:
     async with loaded_db.transaction() as session:
         acta = await session.get(Procedure, "copia-certificada-acta")
@@ -79,5 +82,6 @@ async def test_citizen_journey_on_terminal_chat(
         rating = await session.scalar(select(Rating).where(Rating.channel == "terminal"))
     assert rating is not None
     assert (rating.score, rating.comment) == (5, "Muy buen trabajo")
+    await login(client, staff_of_every_role["evaluator"])  # ratings are the evaluators' section
     listing = await client.get("/backoffice/calificaciones")
     assert "Muy buen trabajo" in listing.text and folio in listing.text

@@ -11,7 +11,9 @@ from catalog.models import Procedure
 from tests.conftest import WebChat, folio_in, joined, login, valid_curp
 
 
-async def test_citizen_journey_on_web_chat(client: httpx.AsyncClient, loaded_db: Database) -> None:
+async def test_citizen_journey_on_web_chat(
+    client: httpx.AsyncClient, loaded_db: Database, staff_of_every_role: dict[str, str]
+) -> None:
     async with loaded_db.transaction() as session:
         acta = await session.get(Procedure, "copia-certificada-acta")
         bache = await session.get(Procedure, "reporte-bache")
@@ -62,6 +64,7 @@ async def test_citizen_journey_on_web_chat(client: httpx.AsyncClient, loaded_db:
         "Rápido, pero dejaron grava suelta.",
         "reporte-bache",
     )
+    await login(client, staff_of_every_role["evaluator"])  # ratings are the evaluators' section
     listing = await client.get("/backoffice/calificaciones")
     assert "Rápido, pero dejaron grava suelta." in listing.text
     assert folio in listing.text

@@ -217,8 +217,8 @@ async def test_long_polling_receives_updates_without_a_webhook(
     fake_telegram.queue_update(tg_text(900, TG_CHAT_ID, "quiero hablar con un asesor"))
     async with app.router.lifespan_context(app):
         for _ in range(100):
-            if texts.t("handoff.requested") in texts_sent(fake_telegram):
+            if any(texts.t("handoff.requested") in sent for sent in texts_sent(fake_telegram)):
                 break
             await asyncio.sleep(0.1)
-    assert texts.t("handoff.requested") in texts_sent(fake_telegram)
+    assert any(texts.t("handoff.requested") in sent for sent in texts_sent(fake_telegram))
     assert fake_telegram.calls_to("deleteWebhook")

@@ -142,6 +142,10 @@ def users_create(
     password: Annotated[
         str | None, typer.Option(help="Contraseña; si se omite se genera una y se muestra.")
     ] = None,
+    department: Annotated[
+        list[str] | None,
+        typer.Option(help="Dependencia que atiende (id del catálogo); se puede repetir."),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     from casework.schema import upgrade
@@ -152,7 +156,7 @@ def users_create(
     async def work(db: Database) -> None:
         await upgrade(db)
         async with db.transaction() as session:
-            await create_user(session, username, chosen, role, name)
+            await create_user(session, username, chosen, role, name, department or [])
 
     try:
         _run(work, _settings(database))

@@ -1,16 +1,21 @@
 """Messages that could not be delivered: seen by staff, sent again on request."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import Session, Staff
+from backoffice.deps import RoleRequired, Session
 from backoffice.templating import templates
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import failed, retry
-from casework.staff.service import audit
+from casework.staff.models import StaffUser
 
 router = APIRouter(prefix="/backoffice/envios", dependencies=[Depends(verify_csrf)])
+ROLES = permissions.DELIVERIES
+Staff = Annotated[StaffUser, Depends(RoleRequired(*ROLES))]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -25,6 +30,5 @@ async def failed_retry(item_id: int, session: Session, staff: Staff) -> Response
     item = await session.get(OutboxMessage, item_id, with_for_update=True)
     if item is None or item.status != "failed":
         raise HTTPException(404, "No hay un envío fallido con ese número.")
-    await retry(session, item)
-    await audit(session, staff, "outbox.retry", "outbox", item.id, {"status": "failed"}, None)
+    await retry(session, item, staff)
     return RedirectResponse("/backoffice/envios", status_code=303)

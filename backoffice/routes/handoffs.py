@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import Session, Staff, database, staff_outside_transaction
+from backoffice.deps import RoleRequired, RoleRequiredOutsideTransaction, Session, database
 from backoffice.templating import templates
 from casework.conversations.service import transcript
 from casework.db import Database
@@ -20,17 +21,23 @@ from casework.handoffs.service import (
     HandoffError,
     claim,
     close,
+    get_for_staff,
     inbox,
     reply,
     reply_window_closed,
 )
+from casework.staff.models import StaffUser
+from casework.staff.service import department_scope
 
 router = APIRouter(prefix="/backoffice/canalizaciones", dependencies=[Depends(verify_csrf)])
 INBOX_POLL_SECONDS = 2.0
+ROLES = permissions.HANDOFFS
+Staff = Annotated[StaffUser, Depends(RoleRequired(*ROLES))]
 
 
-async def _get(session: AsyncSession, handoff_id: int) -> Handoff:
-    handoff = await session.get(Handoff, handoff_id, with_for_update=True)
+async def _get(session: AsyncSession, staff: StaffUser, handoff_id: int) -> Handoff:
+    """Another department's conversation answers like an unknown one (404)."""
+    handoff = await get_for_staff(session, handoff_id, department_scope(staff))
     if handoff is None:
         raise HTTPException(404, "No existe esa conversación.")
     return handoff
@@ -39,7 +46,9 @@ async def _get(session: AsyncSession, handoff_id: int) -> Handoff:
 @router.get("", response_class=HTMLResponse)
 async def handoff_list(request: Request, session: Session, staff: Staff) -> Response:
     return templates.TemplateResponse(
-        request, "handoffs.html", {"staff": staff, "rows": await inbox(session)}
+        request,
+        "handoffs.html",
+        {"staff": staff, "rows": await inbox(session, department_scope(staff))},
     )
 
 
@@ -47,14 +56,15 @@ async def handoff_list(request: Request, session: Session, staff: Staff) -> Resp
 async def handoff_events(
     request: Request,
     db: Annotated[Database, Depends(database)],
-    _staff: Annotated[object, Depends(staff_outside_transaction)],
+    staff: Annotated[StaffUser, Depends(RoleRequiredOutsideTransaction(*ROLES))],
 ) -> AsyncIterator[ServerSentEvent]:
     """The inbox as server-sent events: a new list whenever it changes. Each check is its own
     short transaction, so an open page never holds the database."""
     last = None
+    scope = department_scope(staff)
     while not await request.is_disconnected():
         async with db.transaction() as session:
-            rows = [row.as_dict() for row in await inbox(session)]
+            rows = [row.as_dict() for row in await inbox(session, scope)]
         if rows != last:
             yield ServerSentEvent(data=rows, event="inbox")
             last = rows
@@ -65,7 +75,7 @@ async def handoff_events(
 async def handoff_detail(
     request: Request, handoff_id: int, session: Session, staff: Staff, error: str = ""
 ) -> Response:
-    handoff = await _get(session, handoff_id)
+    handoff = await _get(session, staff, handoff_id)
     return templates.TemplateResponse(
         request,
         "handoff_detail.html",
@@ -83,7 +93,7 @@ async def handoff_detail(
 @router.post("/{handoff_id}/tomar")
 async def handoff_claim(handoff_id: int, session: Session, staff: Staff) -> Response:
     try:
-        await claim(session, await _get(session, handoff_id), staff)
+        await claim(session, await _get(session, staff, handoff_id), staff)
     except HandoffError as exc:
         raise HTTPException(409, f"No se pudo tomar: {exc}.") from exc
     return RedirectResponse(f"/backoffice/canalizaciones/{handoff_id}", status_code=303)
@@ -99,7 +109,7 @@ async def handoff_reply(
 ) -> Response:
     text = expand(text, canned_answers(request.app.state.settings.canned_answers))
     try:
-        await reply(session, await _get(session, handoff_id), staff, text)
+        await reply(session, await _get(session, staff, handoff_id), staff, text)
     except HandoffError as exc:
         raise HTTPException(409, f"No se pudo enviar: {exc}.") from exc
     return RedirectResponse(f"/backoffice/canalizaciones/{handoff_id}", status_code=303)
@@ -108,7 +118,7 @@ async def handoff_reply(
 @router.post("/{handoff_id}/cerrar")
 async def handoff_close(handoff_id: int, session: Session, staff: Staff) -> Response:
     try:
-        await close(session, await _get(session, handoff_id), staff)
+        await close(session, await _get(session, staff, handoff_id), staff)
     except HandoffError as exc:
         raise HTTPException(409, f"No se pudo cerrar: {exc}.") from exc
     return RedirectResponse("/backoffice/canalizaciones", status_code=303)

@@ -1,14 +1,20 @@
 """The ratings citizens gave, for evaluators."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import Session, Staff
+from backoffice.deps import RoleRequired, Session
 from backoffice.templating import templates
 from casework.ratings.service import list_ratings
+from casework.staff.models import StaffUser
 
 router = APIRouter(prefix="/backoffice/calificaciones", dependencies=[Depends(verify_csrf)])
+ROLES = permissions.RATINGS
+Staff = Annotated[StaffUser, Depends(RoleRequired(*ROLES))]
 
 
 @router.get("", response_class=HTMLResponse)

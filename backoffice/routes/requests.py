@@ -8,8 +8,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import Session, Staff
+from backoffice.deps import RoleRequired, Session
 from backoffice.templating import templates
 from casework.db import utcnow
 from casework.requests.models import STATUSES
@@ -23,9 +24,21 @@ from casework.requests.service import (
     list_requests,
 )
 from casework.staff.models import StaffUser
+from casework.staff.service import department_scope
 from catalog.models import Department, Procedure
 
 router = APIRouter(prefix="/backoffice/solicitudes", dependencies=[Depends(verify_csrf)])
+ROLES = permissions.REQUESTS
+Staff = Annotated[StaffUser, Depends(RoleRequired(*ROLES))]
+
+
+async def _get(session: Session, staff: StaffUser, folio: str) -> CaseRequest:
+    """Another department's request answers like an unknown folio (404): its existence is
+    not revealed to an agent who may not see it."""
+    item = await get_by_folio(session, folio, department_scope(staff))
+    if item is None:
+        raise HTTPException(404, "No existe esa solicitud.")
+    return item
 
 
 def _day(value: str) -> date | None:
@@ -35,13 +48,19 @@ def _day(value: str) -> date | None:
         return None  # a mistyped date filters nothing rather than failing the page
 
 
-async def _colleagues(session: AsyncSession) -> list[StaffUser]:
+def _can_work(person: StaffUser, department_id: str) -> bool:
+    """Admins, and agents of the request's department, can be given a request."""
+    scope = department_scope(person)
+    return person.active and person.role in ROLES and (scope is None or department_id in scope)
+
+
+async def _colleagues(session: AsyncSession, department_id: str) -> list[StaffUser]:
     rows = await session.scalars(
         select(StaffUser)
-        .where(StaffUser.active.is_(True), StaffUser.role.in_(("admin", "agent")))
+        .where(StaffUser.active.is_(True), StaffUser.role.in_(ROLES))
         .order_by(StaffUser.full_name, StaffUser.username)
     )
-    return list(rows)
+    return [person for person in rows if _can_work(person, department_id)]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -75,7 +94,7 @@ async def request_list(
         "requests.html",
         {
             "staff": staff,
-            "requests": await list_requests(session, filters),
+            "requests": await list_requests(session, filters, scope=department_scope(staff)),
             "filters": filters,
             "form": {"desde": desde, "hasta": hasta, "area": area, "mias": mias},
             "statuses": STATUSES,
@@ -86,16 +105,9 @@ async def request_list(
     )
 
 
-async def _get(session: AsyncSession, folio: str) -> CaseRequest:
-    item = await get_by_folio(session, folio)
-    if item is None:
-        raise HTTPException(404, "No existe esa solicitud.")
-    return item
-
-
 @router.get("/{folio}", response_class=HTMLResponse)
 async def request_detail(request: Request, folio: str, session: Session, staff: Staff) -> Response:
-    item = await _get(session, folio)
+    item = await _get(session, staff, folio)
     return templates.TemplateResponse(
         request,
         "request_detail.html",
@@ -103,7 +115,7 @@ async def request_detail(request: Request, folio: str, session: Session, staff: 
             "staff": staff,
             "item": item,
             "statuses": STATUSES,
-            "colleagues": await _colleagues(session),
+            "colleagues": await _colleagues(session, item.department_id),
             "now": utcnow(),
         },
     )
@@ -113,12 +125,12 @@ async def request_detail(request: Request, folio: str, session: Session, staff: 
 async def request_assign(
     folio: str, session: Session, staff: Staff, assignee: Annotated[str, Form()] = ""
 ) -> Response:
-    item = await _get(session, folio)
+    item = await _get(session, staff, folio)
     person = None
     if assignee:
         person = await session.get(StaffUser, int(assignee)) if assignee.isdigit() else None
-        if person is None or not person.active or person.role not in ("admin", "agent"):
-            raise HTTPException(422, "Esa persona no puede atender solicitudes.")
+        if person is None or not _can_work(person, item.department_id):
+            raise HTTPException(422, "Esa persona no puede atender solicitudes de esta área.")
     await assign(session, item, staff, person)
     return RedirectResponse(f"/backoffice/solicitudes/{folio}", status_code=303)
 
@@ -132,7 +144,7 @@ async def request_status(
     note: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = "public",
 ) -> Response:
-    item = await _get(session, folio)
+    item = await _get(session, staff, folio)
     try:
         await change_status(session, item, staff, status, note, public=visibility == "public")
     except RequestError as exc:

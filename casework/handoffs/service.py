@@ -1,9 +1,11 @@
 """Handing a conversation to a person, their replies, and handing it back to the bot."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import texts
@@ -90,11 +92,22 @@ async def claim(session: AsyncSession, handoff: Handoff, staff: StaffUser) -> No
     )
 
 
-async def list_open(session: AsyncSession) -> list[Handoff]:
-    rows = await session.scalars(
-        select(Handoff).where(Handoff.status.in_(OPEN_STATUSES)).order_by(Handoff.created_at)
+def _in_scope(departments: Collection[str] | None) -> Any:
+    """Handoffs a staff member with this department scope may see (None: all). A handoff with
+    no department (the citizen asked for a person before naming any procedure) is the shared
+    front-desk queue: every agent sees it."""
+    if departments is None:
+        return true()
+    return or_(Handoff.department_id.is_(None), Handoff.department_id.in_(departments))
+
+
+async def get_for_staff(
+    session: AsyncSession, handoff_id: int, departments: Collection[str] | None = None
+) -> Handoff | None:
+    """The handoff, locked for change, if it exists and is within the department scope."""
+    return await session.scalar(
+        select(Handoff).where(Handoff.id == handoff_id, _in_scope(departments)).with_for_update()
     )
-    return list(rows)
 
 
 async def _parties(session: AsyncSession, handoff: Handoff) -> tuple[Conversation, ChannelIdentity]:
@@ -112,27 +125,28 @@ async def reply(session: AsyncSession, handoff: Handoff, staff: StaffUser, text:
         raise HandoffError("el mensaje está vacío")
     if handoff.status not in OPEN_STATUSES:
         raise HandoffError("esta conversación ya se cerró")
+    before = {"status": handoff.status, "agent_id": handoff.agent_id}
     await claim(session, handoff, staff)  # the first reply takes the conversation
     conversation, identity = await _parties(session, handoff)
     reply_ = Outbound(text, sender="agent")
     await enqueue(session, identity, conversation.id, reply_, staff.id, "agent")
-    await audit(session, staff, "handoff.reply", "handoff", handoff.id, None, {"text": text})
+    after = {"status": handoff.status, "agent_id": handoff.agent_id, "text": text}
+    await audit(session, staff, "handoff.reply", "handoff", handoff.id, before, after)
 
 
 async def close(session: AsyncSession, handoff: Handoff, staff: StaffUser) -> None:
     """Hand the conversation back to the bot, which then asks for a rating."""
     if handoff.status not in OPEN_STATUSES:
         raise HandoffError("esta conversación ya se cerró")
-    before = {"status": handoff.status}
+    before = {"status": handoff.status, "agent_id": handoff.agent_id}
     handoff.status, handoff.closed_at = "closed", utcnow()
     handoff.agent_id = handoff.agent_id or staff.id
     conversation, identity = await _parties(session, handoff)
     conversation.state = "idle"
     await enqueue(session, identity, conversation.id, Outbound(texts.t("handoff.closed")))
     await ask_about_handoff(session, identity, conversation, handoff)
-    await audit(
-        session, staff, "handoff.close", "handoff", handoff.id, before, {"status": "closed"}
-    )
+    after = {"status": "closed", "agent_id": handoff.agent_id}
+    await audit(session, staff, "handoff.close", "handoff", handoff.id, before, after)
 
 
 async def reply_window_closed(session: AsyncSession, handoff: Handoff) -> bool:
@@ -168,15 +182,17 @@ class InboxRow:
         }
 
 
-async def inbox(session: AsyncSession) -> list[InboxRow]:
-    """Open conversations, the longest waiting first."""
+async def inbox(
+    session: AsyncSession, departments: Collection[str] | None = None
+) -> list[InboxRow]:
+    """Open conversations within a department scope (None: all), the longest waiting first."""
     rows = await session.execute(
         select(Handoff, ChannelIdentity.channel, Department.name, StaffUser)
         .join(Conversation, Conversation.id == Handoff.conversation_id)
         .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
         .outerjoin(Department, Department.id == Handoff.department_id)
         .outerjoin(StaffUser, StaffUser.id == Handoff.agent_id)
-        .where(Handoff.status.in_(OPEN_STATUSES))
+        .where(Handoff.status.in_(OPEN_STATUSES), _in_scope(departments))
         .order_by(Handoff.created_at, Handoff.id)
     )
     return [

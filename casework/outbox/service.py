@@ -10,6 +10,8 @@ from casework.conversations.models import Message
 from casework.db import utcnow
 from casework.messages import Outbound
 from casework.outbox.models import OutboxMessage
+from casework.staff.models import StaffUser
+from casework.staff.service import audit
 
 
 async def enqueue(
@@ -103,10 +105,13 @@ async def failed(session: AsyncSession, limit: int = 200) -> list[OutboxMessage]
     return list(rows)
 
 
-async def retry(session: AsyncSession, item: OutboxMessage) -> None:
-    """Send a failed message again from the first try."""
+async def retry(session: AsyncSession, item: OutboxMessage, staff: StaffUser) -> None:
+    """Send a failed message again from the first try, on a staff member's request."""
+    before = {"status": item.status, "attempts": item.attempts, "last_error": item.last_error}
     item.status, item.attempts, item.next_attempt_at = "pending", 0, utcnow()
     item.lease_until = None
+    after = {"status": item.status, "attempts": item.attempts}
+    await audit(session, staff, "outbox.retry", "outbox", item.id, before, after)
 
 
 async def record_receipt(

@@ -1,5 +1,6 @@
 """Opening requests, giving folios, changing status and telling the citizen."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -99,8 +100,15 @@ async def find_visible(
     )
 
 
-async def get_by_folio(session: AsyncSession, folio: str) -> Request | None:
-    return await session.scalar(select(Request).where(Request.folio == folio))
+async def get_by_folio(
+    session: AsyncSession, folio: str, departments: Collection[str] | None = None
+) -> Request | None:
+    """The request with this folio; with `departments` (a staff member's scope, None for
+    all), only if it belongs to one of them, so another department's folio looks unknown."""
+    query = select(Request).where(Request.folio == folio)
+    if departments is not None:
+        query = query.where(Request.department_id.in_(departments))
+    return await session.scalar(query)
 
 
 @dataclass(frozen=True)
@@ -117,10 +125,16 @@ class QueueFilter:
 
 
 async def list_requests(
-    session: AsyncSession, filters: QueueFilter = QueueFilter(), limit: int = 200
+    session: AsyncSession,
+    filters: QueueFilter = QueueFilter(),
+    limit: int = 200,
+    scope: Collection[str] | None = None,
 ) -> list[Request]:
-    """The queue, the nearest due date first (requests without one last)."""
+    """The queue, the nearest due date first (requests without one last), within a staff
+    member's department `scope` (None: every department)."""
     query = select(Request).order_by(Request.due_at.is_(None), Request.due_at, Request.id)
+    if scope is not None:
+        query = query.where(Request.department_id.in_(scope))
     if filters.status:
         query = query.where(Request.status == filters.status)
     if filters.procedure_id:

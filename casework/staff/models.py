@@ -3,12 +3,31 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.db import Base, UTCDateTime, utcnow
+from catalog.models import Department
 
 ROLES = ("admin", "editor", "agent", "evaluator")
+
+# Which departments an agent works for: they see only those departments' requests and handoffs.
+staff_departments = Table(
+    "staff_departments",
+    Base.metadata,
+    Column(
+        "staff_user_id",
+        Integer,
+        ForeignKey("staff_users.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "department_id",
+        String(80),
+        ForeignKey("departments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
 
 
 class StaffUser(Base):
@@ -23,6 +42,14 @@ class StaffUser(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    departments: Mapped[list[Department]] = relationship(
+        secondary=staff_departments, lazy="selectin", order_by=Department.name
+    )
+
+    @property
+    def department_ids(self) -> frozenset[str]:
+        return frozenset(department.id for department in self.departments)
+
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
@@ -30,8 +57,8 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
-    action: Mapped[str] = mapped_column(String(60))
-    entity: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    entity: Mapped[str] = mapped_column(String(40), index=True)
     entity_id: Mapped[str] = mapped_column(String(80))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -44,3 +71,15 @@ class InstanceSetting(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per username and per client address, so that guessing passwords
+    is slowed down on every worker alike. `key` is `user:<name>` or `ip:<address>`."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
