@@ -39,4 +39,3 @@ templates.env.globals["label"] = label
 templates.env.globals["sections_for"] = sections_for
 templates.env.globals["csrf_input"] = csrf_input
 templates.env.globals["csrf_token"] = csrf_token
-templates.env.globals["label"] = texts.label

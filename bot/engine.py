@@ -26,7 +26,7 @@ from catalog import service as catalog
 from catalog.models import Municipality
 from nlu import factory
 from nlu.external import who_handles
-from nlu.understanding import Understander
+from nlu.understanding import ProcedureEntry, Understander
 from ventanilla.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class _CatalogView:
 
     version: tuple[int, str]
     municipality: Municipality | None
+    entries: list[ProcedureEntry]  # what the model was built from
     nlu: Understander
     checked_at: float
 
@@ -49,8 +50,9 @@ class Engine:
         self._catalog: _CatalogView | None = None
 
     def forget_catalog(self) -> None:
-        """Called after staff change the catalogue in this process: the next turn reloads it."""
-        self._catalog = None
+        """Called after staff change the catalogue in this process: the next turn checks it."""
+        if self._catalog is not None:
+            self._catalog.checked_at = float("-inf")
 
     async def warm_up(self) -> None:
         """Build the understanding model now, so the first citizen does not wait for it."""
@@ -58,15 +60,22 @@ class Engine:
             await self._catalog_view(session)
 
     async def _catalog_view(self, session: AsyncSession) -> _CatalogView:
-        """The municipality and the understanding model, rebuilt only when the catalogue
-        changes. Another process's edits are noticed within `catalog_refresh_seconds`."""
+        """The municipality and the understanding model, reloaded when the catalogue changes;
+        the model is rebuilt (seconds) only when what it reads changed: names, synonyms,
+        descriptions, requirements, not a cost or an office's hours. Another process's edits
+        are noticed within `catalog_refresh_seconds`."""
         view, now = self._catalog, time.monotonic()
         if view is not None and now - view.checked_at < self.settings.catalog_refresh_seconds:
             return view
         current = await catalog.version(session)
         if view is None or view.version != current:
-            nlu = factory.build(self.settings, await catalog.entries(session))
-            view = _CatalogView(current, await catalog.municipality(session), nlu, now)
+            entries = await catalog.entries(session)
+            if view is not None and view.entries == entries:
+                nlu = view.nlu
+            else:
+                nlu = factory.build(self.settings, entries)
+            municipality = await catalog.municipality(session)
+            view = _CatalogView(current, municipality, entries, nlu, now)
         view.checked_at = now
         self._catalog = view
         return view

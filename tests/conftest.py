@@ -93,9 +93,14 @@ STAFF_PASSWORD = "contraseña-de-prueba-1"
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     # No desk hours: a citizen asking for a person is always queued, whatever the clock says
-    # (tests/test_handoffs.py sets hours where they matter).
+    # (tests/test_handoffs.py sets hours where they matter). A live-inbox stream sends its
+    # first list and ends, since the test client reads whole responses.
     return Settings(
-        database_url=database_url, secret_key="test-secret", desk_hours="", _env_file=None
+        database_url=database_url,
+        secret_key="test-secret",
+        desk_hours="",
+        inbox_stream_seconds=0,
+        _env_file=None,
     )
 
 

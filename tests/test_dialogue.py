@@ -3,11 +3,13 @@
 import httpx
 from sqlalchemy import func, select
 
+from bot.engine import Engine
 from casework import texts
 from casework.citizens.models import Citizen
 from casework.conversations.models import Message
 from casework.db import Database
 from casework.handoffs.models import Handoff
+from casework.messages import Inbound
 from catalog.models import Procedure
 from tests.conftest import WebChat, joined, login
 
@@ -109,3 +111,28 @@ async def test_the_bot_is_silent_while_a_person_holds_the_conversation(
             select(func.count()).select_from(Message).where(Message.text == "¿sigue ahí?")
         )
     assert silent == 1
+
+
+async def test_catalogue_changes_reach_the_bot_and_rebuild_the_model_only_when_needed(
+    engine: Engine, loaded_db: Database
+) -> None:
+    async def ask(text: str, n: int) -> str:
+        inbound = Inbound("web", "rebuild", text, external_id=f"r{n}")
+        return "\n".join(reply.text for reply in await engine.handle(inbound))
+
+    async def edit(**values: object) -> None:
+        async with loaded_db.transaction() as session:
+            procedure = await session.get(Procedure, "pago-predial")
+            assert procedure is not None
+            for name, value in values.items():
+                setattr(procedure, name, value)
+        engine.forget_catalog()
+
+    await ask("hola", 0)
+    built = engine._catalog.nlu if engine._catalog else None
+    await edit(cost="Tarifa de prueba: 999 pesos.")
+    assert "999 pesos" in await ask("cuanto cuesta el predial", 1)
+    assert engine._catalog is not None and engine._catalog.nlu is built  # cost: no rebuild
+    await edit(synonyms=["impuesto de la casita"])
+    await ask("hola", 2)
+    assert engine._catalog.nlu is not built  # what the model reads changed: rebuilt

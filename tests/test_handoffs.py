@@ -1,6 +1,7 @@
 """Reaching a person: office hours, place in the queue, claiming, canned answers."""
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import httpx
@@ -179,3 +180,19 @@ async def test_a_canned_code_reaches_the_citizen_as_its_text(
     )
     assert sent.status_code == 303
     assert canned_answers()["horario"] in joined(await chat.inbox())
+
+
+async def test_the_inbox_stream_lists_waiting_conversations(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    chat = await WebChat.open(client)
+    await chat.say("quiero hablar con un asesor")
+    await login(client)
+    response = await client.get("/backoffice/canalizaciones/eventos")
+    assert response.headers["content-type"].startswith("text/event-stream")
+    event = next(block for block in response.text.split("\n\n") if "event: inbox" in block)
+    fields = dict(line.split(": ", 1) for line in event.strip().splitlines() if ": " in line)
+    data = json.loads(fields["data"])
+    assert [(row["status"], row["reason"], row["channel"]) for row in data] == [
+        ("waiting", "quiero hablar con un asesor", "web")
+    ]

@@ -74,7 +74,12 @@ async def test_assign_to_me_or_a_colleague_shows_in_the_timeline_and_audit(
 ) -> None:
     folio = await _open(loaded_db, "reporte-bache", "a")
     async with loaded_db.transaction() as session:
-        colleague = await create_user(session, "laura", STAFF_PASSWORD, "agent", "Laura Pérez")
+        colleague = await create_user(
+            session, "laura", STAFF_PASSWORD, "agent", "Laura Pérez", ["obras-publicas"]
+        )
+        elsewhere = await create_user(
+            session, "beto", STAFF_PASSWORD, "agent", "Beto", ["servicios-publicos"]
+        )
         evaluator = await create_user(session, "eva", STAFF_PASSWORD, "evaluator", "Eva")
         me = await session.scalar(select(StaffUser).where(StaffUser.username == "agente"))
     assert me is not None
@@ -87,10 +92,11 @@ async def test_assign_to_me_or_a_colleague_shows_in_the_timeline_and_audit(
         f"/backoffice/solicitudes/{folio}/asignar", data={"assignee": colleague.id}
     )
     assert given.status_code == 303
-    refused = await client.post(
-        f"/backoffice/solicitudes/{folio}/asignar", data={"assignee": evaluator.id}
-    )
-    assert refused.status_code == 422
+    for cannot in (evaluator, elsewhere):  # not an agent; an agent of another area
+        refused = await client.post(
+            f"/backoffice/solicitudes/{folio}/asignar", data={"assignee": cannot.id}
+        )
+        assert refused.status_code == 422
     assert folio not in (await client.get("/backoffice/solicitudes?mias=true")).text
 
     detail = (await client.get(f"/backoffice/solicitudes/{folio}")).text

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     canned_answers: Path = Field(
         default=CANNED_ANSWERS, description="YAML file of agents' canned answers (code: text)"
     )
+    inbox_stream_seconds: float = Field(
+        default=300, ge=0, description="How long one live-inbox event stream lasts"
+    )
     nlu_backend: Literal["default", "baseline", "rasa"] = "default"
     nlu_data: list[Path] = Field(
         default_factory=list, description="Extra Rasa-format nlu.yml files to train with"

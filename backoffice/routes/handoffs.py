@@ -1,6 +1,7 @@
 """Conversations handed to a person: the live inbox, the chat view, claim, reply and close."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -59,15 +60,19 @@ async def handoff_events(
     staff: Annotated[StaffUser, Depends(RoleRequiredOutsideTransaction(*ROLES))],
 ) -> AsyncIterator[ServerSentEvent]:
     """The inbox as server-sent events: a new list whenever it changes. Each check is its own
-    short transaction, so an open page never holds the database."""
+    short transaction, so an open page never holds the database. A stream ends after
+    `inbox_stream_seconds` and the browser reconnects by itself (proxies drop idle streams)."""
+    deadline = time.monotonic() + request.app.state.settings.inbox_stream_seconds
     last = None
     scope = department_scope(staff)
     while not await request.is_disconnected():
         async with db.transaction() as session:
             rows = [row.as_dict() for row in await inbox(session, scope)]
         if rows != last:
-            yield ServerSentEvent(data=rows, event="inbox")
+            yield ServerSentEvent(data=rows, event="inbox", retry=2000)
             last = rows
+        if time.monotonic() >= deadline:
+            return
         await asyncio.sleep(INBOX_POLL_SECONDS)
 
 
