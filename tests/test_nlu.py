@@ -274,3 +274,41 @@ def test_a_clear_but_weak_match_names_the_procedure(nlu: DefaultUnderstander) ->
         "mi papa se lastimo la espalda, en el dif le pueden dar terapia?", Context()
     )
     assert (result.intent, result.procedure_id) == ("ask_procedure", "terapia-rehabilitacion")
+
+
+@pytest.fixture(scope="module")
+def valle_verde() -> DefaultUnderstander:
+    catalog = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "valle-verde.yml"
+    return DefaultUnderstander(entries_from_catalog(catalog), load())
+
+
+def test_a_word_of_a_cue_phrase_or_a_named_cue_word_still_names_the_procedure(
+    nlu: DefaultUnderstander, valle_verde: DefaultUnderstander
+) -> None:
+    # "casa" is part of the cue "desde casa", not a cue itself; "renovar" asks for validity
+    # but also names a catalogue procedure ("renovar la fosa")
+    result = valle_verde.understand(
+        "a q hora cierran las cajas de la presidencia pa pagar lo de la casa", Context()
+    )
+    assert (result.procedure_id, result.aspect) == ("pago-impuesto-predial", "hours")
+    result = nlu.understand("cuanto cuesta renovar la fosa del panteon", Context())
+    assert result.procedure_id == "refrendo-fosa"
+
+
+def test_another_agencys_words_do_not_make_a_catalogue_match(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    # "manejo" of "licencia de manejo" matched "manejo de extintores"
+    result = valle_verde.understand(
+        "q papeles piden pa la licencia de manejo en chihuahua", Context()
+    )
+    assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+def test_an_other_agencys_procedure_is_said_in_order_not_word_by_word(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    # "manejo" and "licencia" both present, but nobody asks for a driving licence here
+    text = "ocupo un curso de manejo de extintores pa la licencia de funcionamiento"
+    result = valle_verde.understand(text, Context())
+    assert result.intent == "ask_procedure" and "external" not in result.entities
