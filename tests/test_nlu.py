@@ -312,3 +312,48 @@ def test_an_other_agencys_procedure_is_said_in_order_not_word_by_word(
     text = "ocupo un curso de manejo de extintores pa la licencia de funcionamiento"
     result = valle_verde.understand(text, Context())
     assert result.intent == "ask_procedure" and "external" not in result.entities
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "procedure"),
+    [
+        # colloquial wording from the north: "monte" for weeds, burning tyres, no house number
+        ("en la esquina queman llantas todas las noches", "open_request", "denuncia-ecologica"),
+        (
+            "el lote de enfrente esta lleno de monte y hay ratas",
+            "open_request",
+            "limpieza-lote-baldio",
+        ),
+        (
+            "mi casa no tiene numero y el cartero no la encuentra",
+            "ask_procedure",
+            "constancia-numero-oficial",
+        ),
+        (
+            "cuanto cuesta el permiso pa mi tortilleria",
+            "ask_procedure",
+            "licencia-funcionamiento-negocio",
+        ),
+    ],
+)
+def test_northern_colloquial_wording_finds_the_procedure(
+    valle_verde: DefaultUnderstander, text: str, intent: str, procedure: str
+) -> None:
+    result = valle_verde.understand(text, Context())
+    assert (result.intent, result.procedure_id) == (intent, procedure)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "donde se paga la tenencia del año",
+        "ocupo arreglar lo de mi parcela ejidal en el registro agrario",
+        "mi troca no paso la verificacion, q hago",
+        "perdi el certificado de la prepa",
+    ],
+)
+def test_more_other_agencies_procedures_are_out_of_scope(
+    valle_verde: DefaultUnderstander, text: str
+) -> None:
+    result = valle_verde.understand(text, Context())
+    assert result.intent == "out_of_scope" and "external" in result.entities
