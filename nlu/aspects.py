@@ -68,6 +68,11 @@ STRONG: dict[str, tuple[str, ...]] = {
         "a que horas",
         "que horas",
         "dias festivos",
+        "cuando toca",
+        "que dia toca",
+        "que dia pasa",
+        "que dias pasa",
+        "cada cuando pasa",
     ),
     "location": (
         "donde",

@@ -42,8 +42,15 @@ UNKNOWN_WORD_WEIGHT = 0.3  # a word no entry uses still counts a little against 
 FUZZY_MIN = 0.72
 
 
+ENCLITIC = re.compile(r"^(\w{3,}(?:ar|er|ir))(?:los|las|les|lo|la|le|nos|se|me)$")
+
+
 def stem(word: str) -> str:
-    """A light Spanish plural stemmer: lamparas -> lampara, papeles -> papel, luces -> luz."""
+    """A light Spanish stemmer: plurals (lamparas -> lampara, papeles -> papel, luces -> luz)
+    and pronouns joined to an infinitive (registrarla -> registrar, tumbarlo -> tumbar)."""
+    joined = ENCLITIC.match(word)
+    if joined:
+        return joined.group(1)
     if len(word) > 4 and word.endswith("ces"):
         return word[:-3] + "z"
     if len(word) > 4 and word.endswith("es") and word[-3] in "lrndj":

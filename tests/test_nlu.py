@@ -357,3 +357,23 @@ def test_more_other_agencies_procedures_are_out_of_scope(
 ) -> None:
     result = valle_verde.understand(text, Context())
     assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+def test_pronouns_joined_to_a_verb_are_stripped() -> None:
+    from nlu.procedures import stem
+
+    assert [stem(w) for w in ("registrarla", "tumbarlo", "vacunarlo", "escuela")] == [
+        "registrar",
+        "tumbar",
+        "vacunar",
+        "escuela",
+    ]
+
+
+def test_when_the_service_comes_round_asks_for_its_schedule(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    result = valle_verde.understand(
+        "cuando toca que pase lo de los tiliches por mi colonia", Context()
+    )
+    assert (result.procedure_id, result.aspect) == ("recoleccion-tiliches", "hours")
