@@ -84,7 +84,9 @@ class ProcedureIndex:
         named = {
             stem(w) for p in procedures for t in (p.name, *p.synonyms) for w in normalize(t).split()
         }  # as written, not as the lexicon rewrites them ("papel" is not "requisitos")
-        self.ignore |= {c for c in phrases if " " not in c} - named
+        single = {c for c in phrases if " " not in c}
+        self.ignore |= single - named
+        self._named_cues = single & named  # alone they still only ask ("y donde se paga?")
         self.ids = [p.id for p in procedures]
         titles: list[list[str]] = []
         self._title_owner: list[int] = []
@@ -164,7 +166,7 @@ class ProcedureIndex:
 
     def search(self, text: str, limit: int = 5) -> list[Candidate]:
         query = self.words(text)
-        if not query or self._chars is None:
+        if not query or self._chars is None or self._named_cues.issuperset(query):
             return []
         expansions = [self._expand(w) for w in dict.fromkeys(query)]
         title_hits = np.zeros(len(self._title_owner))

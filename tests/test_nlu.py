@@ -377,3 +377,15 @@ def test_when_the_service_comes_round_asks_for_its_schedule(
         "cuando toca que pase lo de los tiliches por mi colonia", Context()
     )
     assert (result.procedure_id, result.aspect) == ("recoleccion-tiliches", "hours")
+
+
+def test_a_cue_word_that_names_procedures_alone_is_still_a_follow_up(
+    nlu: DefaultUnderstander,
+) -> None:
+    # "pago" is in several names ("Pago del impuesto predial"), but alone it only asks
+    result = nlu.understand("¿y dónde se paga?", Context(last_procedure_id="pago-predial"))
+    assert (result.intent, result.procedure_id, result.aspect) == (
+        "ask_procedure",
+        "pago-predial",
+        "location",
+    )
