@@ -1,7 +1,7 @@
 """Speed and memory of the default understanding pipeline, on one core.
 
 Prints one JSON line: understand() latency p50/p99 over realistic messages (the evaluation
-sets' texts), the time and memory to build the model for a 100-procedure catalogue, and the
+dev sets' texts), the time and memory to build the model for a 100-procedure catalogue, and the
 process's peak RSS.
 
     uv run python benchmarks/nlu_speed.py
@@ -28,7 +28,7 @@ from nlu.understanding import Context, ProcedureEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = sorted((ROOT / "catalog" / "samples").glob("*.yml"))
-EVAL = sorted((ROOT / "nlu" / "eval").glob("*.csv"))
+EVAL = sorted((ROOT / "nlu" / "eval").glob("*_dev*.csv"))  # the held-out *_test.csv stay unread
 
 
 def hundred_procedures() -> list[ProcedureEntry]:

@@ -68,6 +68,11 @@ STRONG: dict[str, tuple[str, ...]] = {
         "a que horas",
         "que horas",
         "dias festivos",
+        "cuando toca",
+        "que dia toca",
+        "que dia pasa",
+        "que dias pasa",
+        "cada cuando pasa",
     ),
     "location": (
         "donde",
@@ -209,15 +214,9 @@ def find_aspect(words: str) -> str | None:
     return _first(words, STRONG) or _first(words, WEAK)
 
 
-def cue_words() -> set[str]:
-    """Every word used as an aspect cue: kept out of procedure matching."""
-    return {
-        w
-        for cues in (STRONG, WEAK)
-        for phrases in cues.values()
-        for p in phrases
-        for w in p.split()
-    }
+def cue_phrases() -> set[str]:
+    """Every aspect cue phrase: kept out of procedure matching."""
+    return {p for cues in (STRONG, WEAK) for phrases in cues.values() for p in phrases}
 
 
 def _last(words: str, cues: dict[str, tuple[str, ...]]) -> str | None:

@@ -30,10 +30,14 @@ class Lexicon:
             else None
         )
         self.lookups = {
-            name: [(entry, set(form(entry).split()) - LOOKUP_IGNORED) for entry in values]
+            name: [
+                (entry, tuple(w for w in form(entry).split() if w not in LOOKUP_IGNORED))
+                for entry in values
+            ]
             for name, values in data.lookups.items()
         }
         self._form = form
+        self._word = word
 
     def canonical(self, words: str) -> str:
         """`words` normalised; every known variant replaced by its canonical form."""
@@ -44,12 +48,16 @@ class Lexicon:
         return self._pattern.sub(lambda m: self._canonical[m.group(1)], once)
 
     def lookup(self, name: str, text: str) -> str | None:
-        """The first entry of lookup table `name` whose words all appear in `text`."""
-        present = set(self._form(text).split())
-        return next(
-            (entry for entry, words in self.lookups.get(name, []) if words and words <= present),
-            None,
-        )
+        """The first entry of lookup table `name` said in `text`: its words in order, with at
+        most one other word between two of them besides articles and prepositions ("placas
+        nuevas de la troca"), so "curso de manejo ... pa la licencia" is not "licencia de
+        manejo"."""
+        said = [w for w in self._form(text).split() if w not in LOOKUP_IGNORED]
+        present = set(said)
+        for entry, words in self.lookups.get(name, []):
+            if words and present.issuperset(words) and _in_order(words, said):
+                return entry
+        return None
 
     def preceding(self, entry: str, text: str, n: int) -> list[str]:
         """Up to `n` words of `text` (normalised) just before lookup entry `entry` appears."""
@@ -57,3 +65,24 @@ class Lexicon:
         content = set(self._form(entry).split()) - LOOKUP_IGNORED
         at = next((i for i, w in enumerate(words) if w in content), 0)
         return words[max(0, at - n) : at]
+
+    def without(self, entry: str, text: str) -> str:
+        """`text` (normalised) without the words of lookup entry `entry`."""
+        content = set(self._form(entry).split()) - LOOKUP_IGNORED
+        return " ".join(w for w in normalize(text).split() if self._word(w) not in content)
+
+
+def _in_order(words: tuple[str, ...], said: list[str], gap: int = 1) -> bool:
+    """Whether `words` appear in `said` in order, at most `gap` words apart."""
+    for start, w in enumerate(said):
+        if w != words[0]:
+            continue
+        at = start
+        for nxt in words[1:]:
+            window = said[at + 1 : at + 2 + gap]
+            if nxt not in window:
+                break
+            at = at + 1 + window.index(nxt)
+        else:
+            return True
+    return False

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
 from nlu.aspect_classifier import AspectClassifier
-from nlu.aspects import cue_words, find_aspect
+from nlu.aspects import cue_phrases, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
@@ -61,9 +61,7 @@ class DefaultUnderstander:
         self.lexicon = Lexicon(data)
         self.procedures = {p.id: p for p in procedures}
         self.procedure_lexicon = Lexicon(data, stem)
-        self.index = ProcedureIndex(
-            procedures, self.procedure_lexicon, {stem(w) for w in cue_words()}
-        )
+        self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases())
         self.intents = IntentClassifier(data, procedures, self.lexicon)
         self.aspects = AspectClassifier(data, self.intents.prepare)
 
@@ -134,14 +132,26 @@ class DefaultUnderstander:
         if self.index.named_in_title(best.procedure_id, external):
             return False
         if best.score >= self.thresholds.procedure:
-            lexicon = self.procedure_lexicon
-            before = lexicon.preceding(external, text, 3)
-            if (NEGATION | SEIZED) & set(before) or PURPOSE & set(before[-2:]):
+            before = self.procedure_lexicon.preceding(external, text, 3)
+            if (NEGATION | SEIZED) & set(before):
+                return False
+            if PURPOSE & set(before[-2:]) and self._named_apart(best, external, text):
                 return False
         strong_elsewhere = best.score >= self.thresholds.strong and not self.index.in_titles(
             best.procedure_id, external
         )
         return not strong_elsewhere
+
+    def _named_apart(self, best: Candidate, external: str, text: str) -> bool:
+        """Whether the message still names the best procedure without the other agency's
+        words: "q papeles piden pa la licencia de manejo" matched "manejo de extintores"
+        only through them."""
+        rest = self.index.search(self.procedure_lexicon.without(external, text), limit=1)
+        return (
+            bool(rest)
+            and rest[0].procedure_id == best.procedure_id
+            and rest[0].score >= self.thresholds.procedure
+        )
 
     def _about_procedure(
         self,

@@ -9,8 +9,9 @@ Three signals, all built from the catalogue alone:
 Words are normalised, lightly stemmed and mapped to canonical wording first.
 """
 
+import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from math import log
 
@@ -30,7 +31,10 @@ STOPWORDS = frozenset(
     tramites informacion info sobre favor porfa pa q k d xq tmb buenas buenos dias tardes noches
     hola disculpe oiga pregunta saber quisiera puedo puede mas este esta ese esa eso ya
     solicitar solicitud pedir tengo tiene uno una ni si no muy bien ahi aqui alla cuando
-    donde todo toda todos nos te tu yo ella el ellos son ser fue va van voy estoy""".split()
+    donde todo toda todos nos te tu yo ella el ellos son ser fue va van voy estoy cuanto cuanta
+    cuantos cuantas hasta desde todavia año años mes meses dia dias semana semanas hora horas
+    sale dos pide piden pido da dan dar darme den hace hacen hago haga hagan ocupa ocupan
+    necesita necesitan lleva llevo llevar tres cuatro cinco seis siete ocho nueve diez""".split()
 )
 WEIGHTS = {"title": 0.35, "chars": 0.15, "body": 0.5}
 TITLE_BALANCE = 0.7
@@ -38,8 +42,15 @@ UNKNOWN_WORD_WEIGHT = 0.3  # a word no entry uses still counts a little against 
 FUZZY_MIN = 0.72
 
 
+ENCLITIC = re.compile(r"^(\w{3,}(?:ar|er|ir))(?:los|las|les|lo|la|le|nos|se|me)$")
+
+
 def stem(word: str) -> str:
-    """A light Spanish plural stemmer: lamparas -> lampara, papeles -> papel, luces -> luz."""
+    """A light Spanish stemmer: plurals (lamparas -> lampara, papeles -> papel, luces -> luz)
+    and pronouns joined to an infinitive (registrarla -> registrar, tumbarlo -> tumbar)."""
+    joined = ENCLITIC.match(word)
+    if joined:
+        return joined.group(1)
     if len(word) > 4 and word.endswith("ces"):
         return word[:-3] + "z"
     if len(word) > 4 and word.endswith("es") and word[-3] in "lrndj":
@@ -55,9 +66,27 @@ def _trigrams(word: str) -> set[str]:
 
 
 class ProcedureIndex:
-    def __init__(self, procedures: Sequence[ProcedureEntry], lexicon: Lexicon, ignore: set[str]):
+    def __init__(
+        self, procedures: Sequence[ProcedureEntry], lexicon: Lexicon, cues: Iterable[str] = ()
+    ) -> None:
+        """`cues` are the phrases that ask about an aspect ("cuanto cuesta", "horario"): they
+        say nothing about which procedure is meant, so they are left out of matching, except
+        a one-word cue that some procedure's name or synonym uses ("pago", "renovar")."""
         self.lexicon = lexicon
-        self.ignore = {stem(w) for w in STOPWORDS} | ignore
+        self.ignore = {stem(w) for w in STOPWORDS}
+        phrases = {" ".join(stem(w) for w in normalize(c).split()) for c in cues}
+        several = sorted((c for c in phrases if " " in c), key=lambda c: -len(c))
+        self._cue_phrases = (
+            re.compile(r"\b(?:" + "|".join(re.escape(c) for c in several) + r")\b")
+            if several
+            else None
+        )
+        named = {
+            stem(w) for p in procedures for t in (p.name, *p.synonyms) for w in normalize(t).split()
+        }  # as written, not as the lexicon rewrites them ("papel" is not "requisitos")
+        single = {c for c in phrases if " " not in c}
+        self.ignore |= single - named
+        self._named_cues = single & named  # alone they still only ask ("y donde se paga?")
         self.ids = [p.id for p in procedures]
         titles: list[list[str]] = []
         self._title_owner: list[int] = []
@@ -111,7 +140,10 @@ class ProcedureIndex:
 
     def words(self, text: str) -> list[str]:
         stemmed = " ".join(stem(w) for w in normalize(text).split())
-        return [w for w in self.lexicon.canonical(stemmed).split() if w not in self.ignore]
+        canonical = self.lexicon.canonical(stemmed)
+        if self._cue_phrases is not None:
+            canonical = self._cue_phrases.sub(" ", canonical)
+        return [w for w in canonical.split() if w not in self.ignore]
 
     @lru_cache(maxsize=4096)  # noqa: B019 - the index lives as long as its catalogue
     def _expand(self, word: str) -> tuple[tuple[str, float], ...]:
@@ -134,7 +166,7 @@ class ProcedureIndex:
 
     def search(self, text: str, limit: int = 5) -> list[Candidate]:
         query = self.words(text)
-        if not query or self._chars is None:
+        if not query or self._chars is None or self._named_cues.issuperset(query):
             return []
         expansions = [self._expand(w) for w in dict.fromkeys(query)]
         title_hits = np.zeros(len(self._title_owner))

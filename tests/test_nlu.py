@@ -274,3 +274,118 @@ def test_a_clear_but_weak_match_names_the_procedure(nlu: DefaultUnderstander) ->
         "mi papa se lastimo la espalda, en el dif le pueden dar terapia?", Context()
     )
     assert (result.intent, result.procedure_id) == ("ask_procedure", "terapia-rehabilitacion")
+
+
+@pytest.fixture(scope="module")
+def valle_verde() -> DefaultUnderstander:
+    catalog = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "valle-verde.yml"
+    return DefaultUnderstander(entries_from_catalog(catalog), load())
+
+
+def test_a_word_of_a_cue_phrase_or_a_named_cue_word_still_names_the_procedure(
+    nlu: DefaultUnderstander, valle_verde: DefaultUnderstander
+) -> None:
+    # "casa" is part of the cue "desde casa", not a cue itself; "renovar" asks for validity
+    # but also names a catalogue procedure ("renovar la fosa")
+    result = valle_verde.understand(
+        "a q hora cierran las cajas de la presidencia pa pagar lo de la casa", Context()
+    )
+    assert (result.procedure_id, result.aspect) == ("pago-impuesto-predial", "hours")
+    result = nlu.understand("cuanto cuesta renovar la fosa del panteon", Context())
+    assert result.procedure_id == "refrendo-fosa"
+
+
+def test_another_agencys_words_do_not_make_a_catalogue_match(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    # "manejo" of "licencia de manejo" matched "manejo de extintores"
+    result = valle_verde.understand(
+        "q papeles piden pa la licencia de manejo en chihuahua", Context()
+    )
+    assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+def test_an_other_agencys_procedure_is_said_in_order_not_word_by_word(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    # "manejo" and "licencia" both present, but nobody asks for a driving licence here
+    text = "ocupo un curso de manejo de extintores pa la licencia de funcionamiento"
+    result = valle_verde.understand(text, Context())
+    assert result.intent == "ask_procedure" and "external" not in result.entities
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "procedure"),
+    [
+        # colloquial wording from the north: "monte" for weeds, burning tyres, no house number
+        ("en la esquina queman llantas todas las noches", "open_request", "denuncia-ecologica"),
+        (
+            "el lote de enfrente esta lleno de monte y hay ratas",
+            "open_request",
+            "limpieza-lote-baldio",
+        ),
+        (
+            "mi casa no tiene numero y el cartero no la encuentra",
+            "ask_procedure",
+            "constancia-numero-oficial",
+        ),
+        (
+            "cuanto cuesta el permiso pa mi tortilleria",
+            "ask_procedure",
+            "licencia-funcionamiento-negocio",
+        ),
+    ],
+)
+def test_northern_colloquial_wording_finds_the_procedure(
+    valle_verde: DefaultUnderstander, text: str, intent: str, procedure: str
+) -> None:
+    result = valle_verde.understand(text, Context())
+    assert (result.intent, result.procedure_id) == (intent, procedure)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "donde se paga la tenencia del año",
+        "ocupo arreglar lo de mi parcela ejidal en el registro agrario",
+        "mi troca no paso la verificacion, q hago",
+        "perdi el certificado de la prepa",
+    ],
+)
+def test_more_other_agencies_procedures_are_out_of_scope(
+    valle_verde: DefaultUnderstander, text: str
+) -> None:
+    result = valle_verde.understand(text, Context())
+    assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+def test_pronouns_joined_to_a_verb_are_stripped() -> None:
+    from nlu.procedures import stem
+
+    assert [stem(w) for w in ("registrarla", "tumbarlo", "vacunarlo", "escuela")] == [
+        "registrar",
+        "tumbar",
+        "vacunar",
+        "escuela",
+    ]
+
+
+def test_when_the_service_comes_round_asks_for_its_schedule(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    result = valle_verde.understand(
+        "cuando toca que pase lo de los tiliches por mi colonia", Context()
+    )
+    assert (result.procedure_id, result.aspect) == ("recoleccion-tiliches", "hours")
+
+
+def test_a_cue_word_that_names_procedures_alone_is_still_a_follow_up(
+    nlu: DefaultUnderstander,
+) -> None:
+    # "pago" is in several names ("Pago del impuesto predial"), but alone it only asks
+    result = nlu.understand("¿y dónde se paga?", Context(last_procedure_id="pago-predial"))
+    assert (result.intent, result.procedure_id, result.aspect) == (
+        "ask_procedure",
+        "pago-predial",
+        "location",
+    )
