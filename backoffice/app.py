@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from backoffice.deps import LoginRequired
-from backoffice.routes import auth, deliveries, handoffs, public, ratings, requests
+from backoffice.routes import auth, catalog, deliveries, handoffs, public, ratings, requests
 from backoffice.routes import telegram as telegram_routes
 from backoffice.routes import whatsapp as whatsapp_routes
 from bot.channels import telegram, web, whatsapp
@@ -101,6 +101,7 @@ def create_app(
         handoffs,
         ratings,
         deliveries,
+        catalog,
         telegram_routes,
         whatsapp_routes,
     ):
