@@ -96,10 +96,12 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def loaded_db(db: Database) -> Database:
-    """A database with the sample catalogue and one staff member (`agente`)."""
+    """A database with the sample catalogue and two staff members: `agente` (agent) and
+    `editora` (catalogue editor)."""
     await load_catalog_file(db, SAMPLE_CATALOG)
     async with db.transaction() as session:
         await create_user(session, "agente", STAFF_PASSWORD, "agent", "Agente de prueba")
+        await create_user(session, "editora", STAFF_PASSWORD, "editor", "Editora de prueba")
     return db
 
 
