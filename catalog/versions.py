@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import yaml
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,8 +90,14 @@ def _loadable(data: Data) -> Data:
 
 
 def to_yaml(kind: Kind, data: Data | None) -> str:
-    """The entry as it reads in a catalogue file; empty for no entry."""
-    return dump_entry(to_entry(kind, data)) if data else ""
+    """The entry as it reads in a catalogue file; empty for no entry. A version the rules no
+    longer accept is still shown, as stored."""
+    if not data:
+        return ""
+    try:
+        return dump_entry(to_entry(kind, data))
+    except (ValidationError, ArithmeticError):
+        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 def row_entry(row: Department | Procedure) -> Entry:

@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 from casework.db import Database
 from casework.staff.models import AuditEntry
 from catalog.models import CatalogVersion, Department, Procedure
+from catalog.transfer import load_catalog_file
 from catalog.validate import validate_text
 from tests.conftest import WebChat, joined, login
+from ventanilla.settings import SAMPLE_CATALOG
 
 CATALOG = "/backoffice/catalogo"
 ACTA = f"{CATALOG}/tramites/copia-certificada-acta"
@@ -464,3 +466,39 @@ async def test_an_invalid_upload_lists_every_problem_like_the_cli_and_changes_no
     assert "no está en UTF-8" in latin1.text
     assert ACTA_COST in await bot_answer(client, ASK_ACTA_COST)
     assert await audit_entries(loaded_db, "catalog.import") == []
+
+
+async def test_an_import_keeps_open_drafts_and_flags_them_as_based_on_an_older_version(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    await editor(client)
+    form = await form_of(client, ACTA)
+    await client.post(ACTA, data={**form, "validity": "Un año"})
+    exported = (await client.get(f"{CATALOG}/exportar")).text
+    changed = exported.replace(ACTA_COST, "$99.00 por cada copia").encode()
+    await client.post(f"{CATALOG}/importar", files={"archivo": ("nuevo.yml", changed)})
+
+    page = (await client.get(ACTA)).text
+    assert "La versión publicada cambió (ahora es la versión 3)" in page
+    assert "partió de la versión 1" in page
+    form = await form_of(client, ACTA)
+    assert (form["validity"], form["cost"]) == ("Un año", ACTA_COST)  # the draft, untouched
+
+
+async def test_changes_made_outside_the_editor_enter_the_history(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    await editor(client)
+    form = await form_of(client, ACTA)
+    await client.post(ACTA, data={**form, "cost": "$100.00 por cada copia"})
+    await client.post(f"{ACTA}/publicar")
+    await load_catalog_file(loaded_db, SAMPLE_CATALOG)  # `ventanilla catalog import`
+
+    history = (await client.get(f"{ACTA}/historial")).text
+    rows = re.findall(r"<tr>\s*<td>(\d+)</td>\s*<td>(\w+)</td>", history)
+    assert rows == [("3", "Publicada"), ("2", "Reemplazada"), ("1", "Reemplazada")]
+    assert "Cambio publicado fuera del editor" in history
+    diff = (await client.get(f"{ACTA}/versiones/3")).text
+    assert re.findall(r'<tr class="added">.*?<code>(.*?)</code>', diff, re.S) == [
+        f"cost: {ACTA_COST}"
+    ]
