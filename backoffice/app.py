@@ -22,6 +22,7 @@ from backoffice.deps import LoginRequired
 from backoffice.routes import (
     audit_log,
     auth,
+    catalog,
     deliveries,
     handoffs,
     public,
@@ -117,6 +118,7 @@ def create_app(
         deliveries,
         users,
         audit_log,
+        catalog,
         telegram_routes,
         whatsapp_routes,
     ):

@@ -14,6 +14,7 @@ REQUESTS = ("admin", "agent")
 HANDOFFS = ("admin", "agent")
 DELIVERIES = ("admin", "agent")
 RATINGS = ("admin", "evaluator")
+CATALOG = ("admin", "editor")
 AUDIT = ("admin",)
 USERS = ("admin",)
 
@@ -30,6 +31,7 @@ SECTIONS = (
     Section("Canalizaciones", "/backoffice/canalizaciones", HANDOFFS),
     Section("Calificaciones", "/backoffice/calificaciones", RATINGS),
     Section("Envíos fallidos", "/backoffice/envios", DELIVERIES),
+    Section("Catálogo", "/backoffice/catalogo", CATALOG),
     Section("Usuarios", "/backoffice/usuarios", USERS),
     Section("Auditoría", "/backoffice/auditoria", AUDIT),
 )

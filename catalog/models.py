@@ -1,9 +1,21 @@
-"""Catalogue tables: the municipality, its departments and their procedures."""
+"""Catalogue tables: the municipality, its departments and their procedures (the published
+catalogue the bot reads), and every edited version of a department or procedure."""
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casework.db import Base, UTCDateTime, utcnow
@@ -61,3 +73,31 @@ class Procedure(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     department: Mapped[Department] = relationship(back_populates="procedures", lazy="joined")
+
+
+class CatalogVersion(Base):
+    """One version of a department or procedure, as a catalogue-format entry (``data``).
+
+    ``state`` is ``draft`` (being edited; at most one per entry), ``published`` (what the
+    ``departments``/``procedures`` rows hold now; at most one per entry), ``superseded`` (was
+    published once) or ``discarded`` (a draft thrown away). Numbers count up per entry and are
+    never reused. ``based_on`` is the published number a draft started from."""
+
+    __tablename__ = "catalog_versions"
+    __table_args__ = (
+        UniqueConstraint("entity", "entity_id", "number", name="uq_catalog_versions_entry_number"),
+        Index("ix_catalog_versions_entry", "entity", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(20))  # "department" | "procedure"
+    entity_id: Mapped[str] = mapped_column(String(80))
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20))
+    based_on: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")

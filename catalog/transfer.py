@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import Database
 from catalog.models import Department, Municipality, Procedure
-from catalog.schema import CatalogFile, ProcedureEntry
+from catalog.schema import CatalogFile, DepartmentEntry, ProcedureEntry
 from catalog.validate import CatalogError, problems_from_validation_error, validate_file
 
 Status = Literal["created", "updated", "unchanged"]
@@ -131,15 +131,36 @@ async def _import_departments(
     """Upsert the departments; returns every department known afterwards, by id."""
     rows = {row.id: row for row in (await session.scalars(select(Department))).all()}
     for entry in catalog.departments:
-        values = entry.model_dump(exclude={"id"})
-        row = rows.get(entry.id)
-        if row is None:
-            rows[entry.id] = Department(id=entry.id, **values)
-            session.add(rows[entry.id])
-            changes.add("created", entry.id)
-        else:
-            changes.add(_update(row, values), entry.id)
+        rows[entry.id], status = apply_department(session, entry, rows.get(entry.id))
+        changes.add(status, entry.id)
     return rows
+
+
+def apply_department(
+    session: AsyncSession, entry: DepartmentEntry, row: Department | None
+) -> tuple[Department, Status]:
+    """Create the department row for ``entry``, or bring ``row`` in line with it."""
+    values = entry.model_dump(exclude={"id"})
+    if row is None:
+        row = Department(id=entry.id, **values)
+        session.add(row)
+        return row, "created"
+    return row, _update(row, values)
+
+
+def apply_procedure(
+    session: AsyncSession,
+    entry: ProcedureEntry,
+    row: Procedure | None,
+    departments: dict[str, Department],
+) -> Status:
+    """Create the procedure row for ``entry``, or bring ``row`` in line with it. Raises
+    ``CatalogError`` when its department is not among ``departments``."""
+    values = procedure_values(entry, departments)
+    if row is None:
+        session.add(Procedure(id=entry.id, **values))
+        return "created"
+    return _update(row, values)
 
 
 async def _import_procedures(
@@ -150,16 +171,10 @@ async def _import_procedures(
 ) -> None:
     rows = {row.id: row for row in (await session.scalars(select(Procedure))).all()}
     for entry in entries:
-        values = _procedure_values(entry, departments)
-        row = rows.get(entry.id)
-        if row is None:
-            session.add(Procedure(id=entry.id, **values))
-            changes.add("created", entry.id)
-        else:
-            changes.add(_update(row, values), entry.id)
+        changes.add(apply_procedure(session, entry, rows.get(entry.id), departments), entry.id)
 
 
-def _procedure_values(entry: ProcedureEntry, departments: dict[str, Department]) -> dict[str, Any]:
+def procedure_values(entry: ProcedureEntry, departments: dict[str, Department]) -> dict[str, Any]:
     """ORM attribute values for a procedure entry (the ORM names some fields differently)."""
     department = departments.get(entry.department)
     if department is None:
@@ -196,9 +211,9 @@ async def export_catalog(session: AsyncSession) -> str:
         select(Procedure).order_by(Procedure.department_id, Procedure.id)
     )
     data = {
-        "municipality": _municipality_entry(municipality),
-        "departments": [_department_entry(row) for row in departments.all()],
-        "procedures": [_procedure_entry(row) for row in procedures.all()],
+        "municipality": municipality_entry(municipality),
+        "departments": [department_entry(row) for row in departments.all()],
+        "procedures": [procedure_entry(row) for row in procedures.all()],
     }
     try:
         catalog = CatalogFile.model_validate(data)
@@ -217,17 +232,23 @@ def dump_catalog(catalog: CatalogFile) -> str:
     return "\n".join(sections)
 
 
-def _municipality_entry(row: Municipality) -> dict[str, Any]:
+def dump_entry(entry: BaseModel) -> str:
+    """One department or procedure as it reads in a catalogue file (for diffs and previews)."""
+    data = entry.model_dump(exclude_none=True)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+def municipality_entry(row: Municipality) -> dict[str, Any]:
     names = ("name", "state", "phone", "website", "privacy_notice_url")
     return {name: getattr(row, name) for name in names}
 
 
-def _department_entry(row: Department) -> dict[str, Any]:
+def department_entry(row: Department) -> dict[str, Any]:
     names = ("id", "name", "address", "hours", "phone", "email")
     return {name: getattr(row, name) for name in names}
 
 
-def _procedure_entry(row: Procedure) -> dict[str, Any]:
+def procedure_entry(row: Procedure) -> dict[str, Any]:
     names = [name for name in ProcedureEntry.model_fields if name not in ("department", "request")]
     entry = {name: getattr(row, name) for name in names}
     entry["department"] = row.department_id

@@ -14,7 +14,7 @@ import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -73,6 +73,7 @@ MESSAGES = {
     "is_directory": "es una carpeta, no un archivo",
     "unreadable": "no se pudo leer el archivo: {error}",
     "not_utf8": "el archivo no está en UTF-8 (guárdelo con codificación UTF-8)",
+    "list_item": "renglón {n}: {message}",
     "ok": (
         "{filename}: catálogo válido — {departments} departamentos, {procedures} procedimientos "
         "({requests} con solicitud por chat)"
@@ -102,6 +103,7 @@ TYPE_NAMES = {list: "una lista", str: "un texto", int: "un número", float: "un 
 SECTION_ORDER = {"municipality": 0, "departments": 1, "procedures": 2}
 
 Loc = tuple[int | str, ...]
+E = TypeVar("E", bound=BaseModel)
 
 
 class CatalogError(Exception):
@@ -168,6 +170,27 @@ def validate_text(text: str, filename: str) -> tuple[CatalogFile | None, list[st
 def problems_from_validation_error(exc: ValidationError, data: Any, filename: str) -> list[str]:
     """Render a ``CatalogFile`` validation error of ``data`` as problem lines."""
     return _render([_from_pydantic(error) for error in exc.errors()], filename, data)
+
+
+def validate_entry(model: type[E], data: dict[str, Any]) -> tuple[E | None, dict[str, list[str]]]:
+    """Check one department or procedure (as edited in a form) with the catalogue file's rules.
+
+    Returns the entry and no problems, or None and the problems keyed by top-level field name
+    (``request.fields`` under ``request``); problems in a list name the item's line, counted
+    from 1, as the list is edited one item per line. Cross-entry rules (unique ids, known
+    departments) are the caller's, as they depend on what is stored."""
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        problems: dict[str, list[str]] = {}
+        for error in exc.errors():
+            problem = _from_pydantic(error, model)
+            loc = problem.loc or ("",)
+            message = problem.message
+            if len(loc) > 1 and isinstance(loc[1], int):
+                message = MESSAGES["list_item"].format(n=loc[1] + 1, message=message)
+            problems.setdefault(str(loc[0]), []).append(message)
+        return None, problems
 
 
 def ok_line(catalog: CatalogFile, filename: str) -> str:
@@ -255,11 +278,11 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> _Problem:
 # --- Pydantic errors ------------------------------------------------------------------------
 
 
-def _from_pydantic(error: ErrorDetails) -> _Problem:
+def _from_pydantic(error: ErrorDetails, root: type[BaseModel] = CatalogFile) -> _Problem:
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        return _Problem(_unknown_field_message(loc), loc)
+        return _Problem(_unknown_field_message(loc, root), loc)
     template = MESSAGES.get(kind)
     if template is None:
         return _Problem(MESSAGES["invalid"].format(detail=error["msg"]), loc)
@@ -275,9 +298,9 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _unknown_field_message(loc: Loc) -> str:
+def _unknown_field_message(loc: Loc, root: type[BaseModel] = CatalogFile) -> str:
     message = MESSAGES["extra_forbidden"]
-    model = _model_at(loc[:-1])
+    model = _model_at(loc[:-1], root)
     if model is None:
         return message
     fields = list(model.model_fields)
@@ -287,9 +310,9 @@ def _unknown_field_message(loc: Loc) -> str:
     return MESSAGES["valid_fields"].format(message=message, fields=", ".join(fields))
 
 
-def _model_at(loc: Loc) -> type[BaseModel] | None:
+def _model_at(loc: Loc, root: type[BaseModel] = CatalogFile) -> type[BaseModel] | None:
     """The schema model that describes the mapping at ``loc`` (list indexes skipped)."""
-    model: type[BaseModel] | None = CatalogFile
+    model: type[BaseModel] | None = root
     for part in loc:
         if isinstance(part, int):
             continue

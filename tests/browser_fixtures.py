@@ -289,15 +289,20 @@ class ChatWindow:
         await page.goto("/")
         return cls(page)
 
-    async def say(self, text: str, *, with_button: bool = False) -> Locator:
-        """Type a message and send it (Enter, or the Enviar button); the replies to it."""
+    async def say(
+        self, text: str, *, with_button: bool = False, wait_ms: float | None = None
+    ) -> Locator:
+        """Type a message and send it (Enter, or the Enviar button); the replies to it.
+
+        Give `wait_ms` when the reply may be slow, e.g. the first message after the
+        catalogue changed, when the server retrains its understanding of procedures."""
         before = await self.messages.count()
         await self.input.fill(text)
         if with_button:
             await self.page.get_by_role("button", name="Enviar", exact=True).click()
         else:
             await self.input.press("Enter")
-        return await self._replies_after(before)
+        return await self._replies_after(before, wait_ms)
 
     async def choose(self, label: str) -> Locator:
         """Click a button offered by the latest bot message that has buttons; the replies."""
@@ -307,10 +312,10 @@ class ChatWindow:
         await button.click()
         return await self._replies_after(before)
 
-    async def _replies_after(self, before: int) -> Locator:
+    async def _replies_after(self, before: int, wait_ms: float | None = None) -> Locator:
         # Position before+1 is the citizen's own message; the replies come after it.
         replies = self.log.locator(f":scope > li:nth-child(n+{before + 2})")
-        await expect(replies.first).to_be_visible()
+        await expect(replies.first).to_be_visible(timeout=wait_ms)
         return replies
 
     def bot_message(self, containing: str) -> Locator:

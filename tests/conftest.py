@@ -106,14 +106,15 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def loaded_db(db: Database) -> Database:
-    """A database with the sample catalogue and one staff member (`agente`), an agent of
-    every department."""
+    """A database with the sample catalogue and two staff members: `agente`, an agent of
+    every department, and `editora`, a catalogue editor."""
     await load_catalog_file(db, SAMPLE_CATALOG)
     async with db.transaction() as session:
         everyone = await session.scalars(select(Department.id))
         await create_user(
             session, "agente", STAFF_PASSWORD, "agent", "Agente de prueba", list(everyone)
         )
+        await create_user(session, "editora", STAFF_PASSWORD, "editor", "Editora de prueba")
     return db
 
 
@@ -131,6 +132,8 @@ async def staff_of_every_role(loaded_db: Database) -> dict[str, str]:
     """Adds the ROLE_USERS accounts (password STAFF_PASSWORD); returns role -> username."""
     async with loaded_db.transaction() as session:
         for role, username in ROLE_USERS.items():
+            if username == "editora":
+                continue  # loaded_db made her already
             departments = ["obras-publicas"] if role == "agent" else []
             await create_user(session, username, STAFF_PASSWORD, role, username, departments)
     return dict(ROLE_USERS)

@@ -5,7 +5,10 @@ in with the administrator password the first run prints, and plays citizen and s
 two separate browser contexts.
 """
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,8 @@ pytestmark = pytest.mark.browser
 
 SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "acacias.yml"
 FOLIO = re.compile(r"\b[A-Z0-9]{2,8}-\d{4}-\d{6}\b")
+# A message after the catalogue changed waits for the server to retrain its procedure index.
+RETRAIN_WAIT_MS = 30_000
 
 
 def sample_procedure(procedure_id: str) -> dict[str, Any]:
@@ -214,3 +219,90 @@ async def test_an_administrator_creates_an_agent_and_finds_it_in_the_audit_log(
     row = admin.get_by_role("row").filter(has_text="Laura Pérez")
     await expect(row).to_contain_text("Alta de cuenta")
     await review_page(admin, "audit")
+
+
+def create_staff(database_url: str, username: str, role: str, name: str) -> str:
+    """Create a staff account the way an administrator does (`ventanilla users create`);
+    returns the generated password it prints."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ventanilla",
+            "users",
+            "create",
+            username,
+            "--role",
+            role,
+            "--name",
+            name,
+            "--database",
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("VENTANILLA_")},
+    )
+    match = re.search(r"Contraseña generada: (\S+)", done.stdout)
+    assert match, done.stdout + done.stderr
+    return match.group(1)
+
+
+async def test_an_editor_changes_a_cost_and_the_chat_answers_with_it_once_published(
+    server: ServerProcess, database_url: str, new_page: NewPage, review_page: ReviewPage
+) -> None:
+    acta = sample_procedure("copia-certificada-acta")
+    new_cost = "$120.00 por cada copia"
+    question = "¿Cuánto cuesta la copia certificada de un acta?"
+    password = create_staff(database_url, "editora", "editor", "Editora del catálogo")
+
+    chat = await ChatWindow.open(await new_page())
+    replies = await chat.say(question, wait_ms=RETRAIN_WAIT_MS)
+    await expect(replies.last).to_contain_text(acta["cost"])
+
+    # The editor logs in, finds the procedure in the catalogue and edits its cost.
+    staff = await new_page()
+    await staff.goto("/backoffice/catalogo")
+    await expect(staff).to_have_url(re.compile(r"/backoffice/login\?next=/backoffice/catalogo$"))
+    await staff.get_by_label("Usuario").fill("editora")
+    await staff.get_by_label("Contraseña").fill(password)
+    await staff.get_by_role("button", name="Entrar").click()
+    await expect(
+        staff.get_by_role("heading", name="Catálogo de trámites y servicios")
+    ).to_be_visible()
+    await review_page(staff, "catalog-list")
+    await staff.get_by_label("Buscar").fill("acta certificada")
+    await staff.get_by_role("button", name="Filtrar").click()
+    await staff.get_by_role("link", name=acta["name"], exact=True).click()
+    await expect(
+        staff.get_by_role("heading", name=f"Editar trámite: {acta['name']}")
+    ).to_be_visible()
+    cost = staff.get_by_label("Costo", exact=True)
+    await expect(cost).to_have_value(acta["cost"])
+    await cost.fill(new_cost)
+    await staff.get_by_role("button", name="Guardar borrador").click()
+    await expect(staff.get_by_role("status")).to_contain_text("Borrador guardado")
+    await expect(staff.locator("#preview-cost")).to_have_text(
+        f"Costo de {acta['name']}: {new_cost}"
+    )
+    await review_page(staff, "catalog-edit")
+
+    # Saved as a draft only: the chat still answers with the published cost.
+    replies = await chat.say(question, wait_ms=RETRAIN_WAIT_MS)
+    await expect(replies.last).to_contain_text(acta["cost"])
+    await expect(replies.last).not_to_contain_text(new_cost)
+
+    await staff.get_by_role("button", name="Publicar", exact=True).click()
+    await expect(staff.get_by_role("status")).to_contain_text("Publicado")
+    replies = await chat.say(question, wait_ms=RETRAIN_WAIT_MS)
+    await expect(replies.last).to_contain_text(new_cost)
+    await review_page(chat.page, "chat-after-publish")
+
+    # The history shows what changed.
+    await staff.get_by_role("link", name="Historial de versiones").click()
+    await staff.get_by_role("link", name="Ver cambios de la versión 2").click()
+    added = staff.locator("table.diff tr.added")
+    await expect(added).to_have_count(1)
+    await expect(added).to_contain_text(f"cost: {new_cost}")
+    await review_page(staff, "catalog-diff")

@@ -44,6 +44,7 @@ EXPECTED = {
     "/backoffice/calificaciones": {"admin", "evaluator"},
     "/backoffice/auditoria": {"admin"},
     "/backoffice/usuarios": {"admin"},
+    "/backoffice/catalogo": {"admin", "editor"},
     "/backoffice/logout": set(ROLES),
     "/backoffice/inicio": set(ROLES),
 }
@@ -187,7 +188,7 @@ async def test_nav_shows_only_the_sections_of_the_role(
         "admin": "/backoffice/usuarios",
         "agent": "/backoffice/solicitudes",
         "evaluator": "/backoffice/calificaciones",
-        "editor": "/backoffice/inicio",
+        "editor": "/backoffice/catalogo",
     }
     for role, page in pages.items():
         html = (await clients[role].get(page)).text
@@ -206,7 +207,7 @@ async def test_login_lands_on_the_first_section_of_the_role(
         "admin": "/backoffice/solicitudes",
         "agent": "/backoffice/solicitudes",
         "evaluator": "/backoffice/calificaciones",
-        "editor": "/backoffice/inicio",
+        "editor": "/backoffice/catalogo",
     }
     for role, username in staff_of_every_role.items():
         async with httpx.AsyncClient(
