@@ -127,8 +127,10 @@ async def test_handoff_reply_and_close_are_audited_with_before_and_after(
                 .order_by(AuditEntry.id)
             )
         )
-    assert [e.action for e in entries] == ["handoff.reply", "handoff.close"]
-    reply, close = entries
+    # The first reply takes the conversation: a claim, then the reply.
+    assert [e.action for e in entries] == ["handoff.claim", "handoff.reply", "handoff.close"]
+    claim, reply, close = entries
+    assert claim.after == {"status": "active", "agent_id": claim.staff_user_id}
     assert reply.before == {"status": "waiting", "agent_id": None}
     assert reply.after is not None and reply.after["status"] == "active"
     assert reply.after["text"] == "Buen día" and reply.after["agent_id"] == reply.staff_user_id
