@@ -1,5 +1,6 @@
 """WhatsApp Cloud API end to end against a fake Graph API speaking the real wire format."""
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -205,7 +206,7 @@ async def test_outside_the_24_hour_window_updates_go_as_templates_and_agents_are
         )
     await login(wa.client)
     handoffs = await wa.client.get("/backoffice/canalizaciones")
-    handoff_id = handoffs.text.split("/backoffice/canalizaciones/")[1].split('"')[0]
+    handoff_id = re.search(r"/backoffice/canalizaciones/(\d+)", handoffs.text).group(1)  # type: ignore[union-attr]
     page = await wa.client.get(f"/backoffice/canalizaciones/{handoff_id}")
     assert "ventana de 24 horas de WhatsApp está cerrada" in page.text
     await wa.client.post(
