@@ -16,13 +16,14 @@ def load_models() -> None:
     from casework.citizens import models as citizens
     from casework.conversations import models as conversations
     from casework.handoffs import models as handoffs
+    from casework.indicators import models as indicators
     from casework.outbox import models as outbox
     from casework.ratings import models as ratings
     from casework.requests import models as requests
     from casework.staff import models as staff
     from catalog import models as catalog
 
-    del citizens, conversations, handoffs, outbox, ratings, requests, staff, catalog
+    del citizens, conversations, handoffs, indicators, outbox, ratings, requests, staff, catalog
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -64,3 +64,23 @@ async def test_internal_notes_are_never_sent_to_the_citizen(loaded_db: Database)
         texts_sent = list(await session.scalars(select(OutboxMessage.text)))
     assert not any("Falta cuadrilla" in t for t in texts_sent)
     assert texts_sent == []
+
+
+async def test_reopening_a_resolved_request_counts_it_and_restarts_the_clock(
+    loaded_db: Database,
+) -> None:
+    folio = await _open(loaded_db)
+    async with loaded_db.transaction() as session:
+        from casework.requests.service import get_by_folio
+
+        request = await get_by_folio(session, folio)
+        staff = StaffUser(username="y", role="agent", password_hash="-")
+        session.add(staff)
+        await session.flush()
+        assert request is not None
+        await change_status(session, request, staff, "resolved", public=False)
+        assert request.resolved_at is not None and request.reopened == 0
+        await change_status(session, request, staff, "in_progress", "Sigue el bache", public=False)
+        assert request.resolved_at is None and request.reopened == 1
+        await change_status(session, request, staff, "resolved", public=False)
+        assert request.resolved_at is not None and request.reopened == 1

@@ -46,6 +46,32 @@ class Settings(BaseSettings):
     inbox_stream_seconds: float = Field(
         default=300, ge=0, description="How long one live-inbox event stream lasts"
     )
+    survey_days: int = Field(
+        default=7, ge=1, description="Days a survey can be answered; later answers are declined"
+    )
+    survey_reminder_hours: float = Field(
+        default=24, ge=0, description="Hours before the one reminder of an unanswered survey"
+    )
+    usefulness_rate: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Share of informational answers followed by «¿Te sirvió esta respuesta?»",
+    )
+    session_gap_minutes: float = Field(
+        default=30, gt=0, description="A pause longer than this starts a new visit (bot session)"
+    )
+    pseudonym_secret: str = Field(
+        default="",
+        description="HMAC key of the citizen pseudonym in exports. Generated and kept in the "
+        "database when empty",
+    )
+    min_reliable_count: int = Field(
+        default=30, ge=1, description="Below this many answers the dashboard warns: too few"
+    )
+    public_min_count: int = Field(
+        default=5, ge=1, description="Public results page: cells with fewer ratings are hidden"
+    )
     nlu_backend: Literal["default", "baseline", "rasa"] = "default"
     nlu_data: list[Path] = Field(
         default_factory=list, description="Extra Rasa-format nlu.yml files to train with"

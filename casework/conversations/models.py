@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.db import Base, UTCDateTime, utcnow
@@ -22,6 +22,8 @@ class Conversation(Base):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The visit (BotSession) the citizen's last message belonged to.
+    bot_session_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Message(Base):
@@ -40,3 +42,21 @@ class Message(Base):
     dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BotSession(Base):
+    """One visit: a citizen's messages with no pause longer than the session gap. What the bot
+    indicators count (conversations, containment, handoff and not-understood rates)."""
+
+    __tablename__ = "bot_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    not_understood: Mapped[int] = mapped_column(Integer, default=0)
+    handed_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last procedure the visit was about, if any.
+    procedure_id: Mapped[str | None] = mapped_column(String(80), index=True)

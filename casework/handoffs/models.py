@@ -19,6 +19,6 @@ class Handoff(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     department_id: Mapped[str | None] = mapped_column(ForeignKey("departments.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

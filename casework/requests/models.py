@@ -29,10 +29,13 @@ class Request(Base):
     location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     photo: Mapped[str | None] = mapped_column(String(500))
     channel: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was last resolved or rejected; cleared when staff reopen it.
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # How many times it went from resolved or rejected back to an open status.
+    reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
 
     procedure: Mapped[Procedure] = relationship(lazy="joined")

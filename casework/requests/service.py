@@ -212,6 +212,9 @@ async def change_status(
     request.updated_at = utcnow()
     if to_status in CLOSED_STATUSES and request.resolved_at is None:
         request.resolved_at = utcnow()
+    elif from_status in CLOSED_STATUSES and to_status not in CLOSED_STATUSES:
+        request.reopened += 1  # an indicator: resolved too soon
+        request.resolved_at = None
     event = RequestEvent(
         request_id=request.id,
         from_status=from_status,
