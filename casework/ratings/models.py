@@ -49,7 +49,7 @@ class SurveyDimension(Base):
 
 
 class AnswerFeedback(Base):
-    """"¿Te sirvió esta respuesta?" after an informational answer: asked, and maybe answered."""
+    """ "¿Te sirvió esta respuesta?" after an informational answer: asked, and maybe answered."""
 
     __tablename__ = "answer_feedback"
 
