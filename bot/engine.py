@@ -8,6 +8,7 @@ loses nothing.
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,9 +16,10 @@ from bot.flows import handoff, info, privacy, rating, request, status
 from bot.turn import Turn, menu_choices
 from casework import texts
 from casework.citizens.service import identity_for
+from casework.conversations import visits
 from casework.conversations.models import Conversation
 from casework.conversations.service import conversation_for, record_inbound, set_slots
-from casework.db import Database
+from casework.db import Database, utcnow
 from casework.handoffs.service import open_for
 from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
@@ -87,7 +89,8 @@ class Engine:
                 session, inbound.channel, inbound.address, inbound.display_name
             )
             conversation = await conversation_for(session, identity)
-            first_contact = conversation.last_inbound_at is None
+            previous_at = conversation.last_inbound_at
+            first_contact = previous_at is None
             if not await record_inbound(session, conversation, inbound):
                 log.info("duplicate delivery %s:%s ignored", inbound.channel, inbound.external_id)
                 return []
@@ -110,6 +113,16 @@ class Engine:
             if first_contact:
                 privacy.welcome(turn)
             await route(turn, first_contact)
+            await visits.record_turn(
+                session,
+                conversation,
+                identity.channel,
+                previous_at,
+                utcnow(),
+                timedelta(minutes=self.settings.session_gap_minutes),
+                understood=turn.understood,
+                handed_off=conversation.state == "handoff",
+            )
             last_choices = turn.replies[-1].choices if turn.replies else ()
             set_slots(conversation, choices=[c.as_dict() for c in last_choices] or None)
             return await enqueue_all(session, identity, conversation.id, turn.replies)
@@ -211,9 +224,9 @@ async def idle(turn: Turn, first_contact: bool) -> None:
             who = who_handles(understanding.entities["external"]) or texts.t("another_agency")
             turn.say(texts.t("out_of_scope_external", who=who), menu_choices())
         case "out_of_scope" if not first_contact:
-            turn.say(texts.t("out_of_scope"), menu_choices())
+            turn.not_understood(texts.t("out_of_scope"))
         case _:
-            turn.say(texts.t("fallback"), menu_choices())
+            turn.not_understood(texts.t("fallback"))
 
 
 async def _menu_pick(turn: Turn, option: str) -> None:

@@ -28,6 +28,9 @@ class Turn:
     text: str  # what the citizen wrote, stripped
     value: str | None = None  # the value of the choice they picked, if they picked one
     replies: list[Outbound] = field(default_factory=list)
+    # False when the bot could not make out what the citizen wanted (the fallback answer, a
+    # procedure not in the catalogue): the bot's not-understood rate counts these.
+    understood: bool = True
 
     async def understand(self) -> Understanding:
         context = Context(self.conversation.last_procedure_id, self.conversation.state)
@@ -51,6 +54,11 @@ class Turn:
 
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
         self.replies.append(Outbound(text, choices))
+
+    def not_understood(self, text: str) -> None:
+        """Say `text` and count this turn as one the bot did not understand."""
+        self.understood = False
+        self.say(text, menu_choices())
 
     def go(self, state: str, **slots: object) -> None:
         self.conversation.state = state

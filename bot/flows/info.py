@@ -45,7 +45,7 @@ async def ask(turn: Turn, understanding: Understanding) -> None:
             turn, [c.procedure_id for c in understanding.candidates[:4]], understanding.aspect
         )
         return
-    turn.say(texts.t("info.not_found"), menu_choices())
+    turn.not_understood(texts.t("info.not_found"))
 
 
 async def offer(turn: Turn, procedure_ids: list[str], aspect: str | None) -> None:
