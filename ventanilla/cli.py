@@ -168,6 +168,89 @@ def users_create(
         typer.echo(f"Contraseña generada: {chosen}")
 
 
+@app.command(
+    "demo-data",
+    help="Generar un historial sintético (visitas, solicitudes, canalizaciones y "
+    "calificaciones) para demostraciones y pruebas de rendimiento. Migra y carga el catálogo "
+    "de muestra si la base está vacía.",
+)
+def demo_data(
+    ratings: Annotated[
+        int, typer.Option(help="Encuestas enviadas (filas de ratings), respondidas o no.")
+    ] = 20_000,
+    requests: Annotated[
+        int | None, typer.Option(help="Solicitudes (por omisión, ratings / 5).")
+    ] = None,
+    conversations: Annotated[
+        int | None,
+        typer.Option(
+            help="Visitas al bot (bot_sessions; por omisión 4 × ratings + requests: "
+            "una de cada cinco termina con una persona)."
+        ),
+    ] = None,
+    months: Annotated[int, typer.Option(help="Meses de historia, hasta hoy.")] = 24,
+    seed: Annotated[int, typer.Option(help="Semilla: la misma semilla da los mismos datos.")] = 1,
+    append: Annotated[
+        bool, typer.Option("--append", help="Añadir aunque la base ya tenga historial.")
+    ] = False,
+    database: DatabaseOption = None,
+) -> None:
+    from ventanilla.demo import DemoOptions, DemoRefused, Progress, generate
+    from ventanilla.setup import prepare
+
+    options = DemoOptions(ratings, requests, conversations, months, seed, append)
+    for problem in options.problems():
+        typer.echo(f"Error: {problem}", err=True)
+    if options.problems():
+        raise typer.Exit(2)
+    settings = _settings(database)
+
+    class Bars(Progress):
+        def phase(self, label: str, total: int):  # type: ignore[no-untyped-def]
+            return _bar(label, total)
+
+    async def work(db: Database) -> None:
+        ready = await prepare(db, settings)
+        if ready.catalog is not None:
+            typer.echo(f"Catálogo cargado. {ready.catalog.summary()}")
+        if ready.admin_password:
+            typer.echo(f"Cuenta de administración: admin / {ready.admin_password}")
+        summary = await generate(db, settings, options, Bars())
+        typer.echo(f"Historial de demostración generado en {summary.seconds:.1f} s:")
+        for table, count in sorted(summary.counts.items()):
+            typer.echo(f"  {table:<26} {count:>12,}".replace(",", " "))
+        if summary.staff_created:
+            typer.echo(
+                f"Se crearon {len(summary.staff_created)} cuentas de agente de demostración "
+                "(inactivas, sin contraseña conocida)."
+            )
+
+    try:
+        _run(work, settings)
+    except DemoRefused as refused:
+        held = ", ".join(
+            f"{count:,} {what}".replace(",", " ") for what, count in refused.counts.items()
+        )
+        typer.echo(
+            f"Error: la base de datos ya tiene historial ({held}). No se generó nada. "
+            "Use --append para añadir datos de demostración a lo que ya hay.",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+
+
+def _bar(label: str, total: int):  # type: ignore[no-untyped-def]
+    """A progress bar that the generator advances with tick(n)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar():  # type: ignore[no-untyped-def]
+        with typer.progressbar(length=max(total, 1), label=f"{label:<46}") as progress:
+            yield progress.update
+
+    return bar()
+
+
 @telegram_app.command("set-webhook", help="Registrar en Telegram la URL HTTPS del webhook.")
 def telegram_set_webhook(
     url: Annotated[str, typer.Argument(help="https://su-dominio/telegram/webhook")],
