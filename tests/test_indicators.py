@@ -9,6 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from casework.db import Database
+from casework.indicators.dashboard import (
+    by_procedure,
+    lowest_csat,
+    monthly_ratings_by_procedure,
+    rating_trend,
+    request_trend,
+    score_distribution,
+    worst_compliance,
+)
 from casework.indicators.scope import Scope, last_months
 from casework.indicators.service import METRICS, Measure, measures, metric_value
 from tests import indicator_seed as seed
@@ -261,3 +270,133 @@ async def test_bot_figures_follow_channel_procedure_and_department(
 async def test_an_unknown_metric_is_refused(loaded_db: Database) -> None:
     with pytest.raises(KeyError):
         await _value(loaded_db, "happiness")
+
+
+# --- the dashboard's grouped figures --------------------------------------------------------
+
+
+async def test_trend_groups_by_local_week_and_month_across_daylight_saving(
+    loaded_db: Database,
+) -> None:
+    async with loaded_db.transaction() as s:
+        # Sunday 8 March 23:00 local (UTC-6) is in the week of Monday 2 March, though in UTC
+        # it is already Monday 9 March; 00:30 on the 9th local opens the next week.
+        await seed.rating(s, utc(2026, 3, 9, 5), 5)
+        await seed.rating(s, utc(2026, 3, 9, 6, 30), 2)
+        await seed.rating(s, utc(2026, 3, 9, 7), None)
+        # Summer time 2021 (UTC-5): 05:30 UTC on 1 July is 00:30 local on 1 July. A fixed
+        # UTC-6 offset would put it in June.
+        await seed.rating(s, utc(2021, 7, 1, 5, 30), 4)
+        await seed.rating(s, utc(2021, 7, 1, 4, 30), 1)  # 23:30 on 30 June local
+    async with loaded_db.transaction() as session:
+        weeks = await rating_trend(session, MARCH, TZ, "week")
+        months = await rating_trend(
+            session, Scope(date(2021, 6, 1), date(2021, 7, 31)), TZ, "month"
+        )
+    assert [p.period for p in weeks] == [
+        date(2026, 2, 23),
+        date(2026, 3, 2),
+        date(2026, 3, 9),
+        date(2026, 3, 16),
+        date(2026, 3, 23),
+        date(2026, 3, 30),
+    ]
+    by_week = {p.period: (p.answered, p.csat) for p in weeks}
+    assert by_week[date(2026, 3, 2)] == (1, 100.0)
+    assert by_week[date(2026, 3, 9)] == (1, 0.0)
+    assert by_week[date(2026, 3, 16)] == (0, None)
+    assert [(p.period, p.answered, p.good) for p in months] == [
+        (date(2021, 6, 1), 1, 0),
+        (date(2021, 7, 1), 1, 1),
+    ]
+
+
+async def test_request_trend_counts_openings_and_resolutions_in_their_own_months(
+    loaded_db: Database,
+) -> None:
+    async with loaded_db.transaction() as s:
+        await seed.request(s, utc(2026, 1, 20, 12), status="resolved", resolved_at=utc(2026, 2, 3))
+        await seed.request(s, utc(2026, 2, 10, 12))
+        await seed.request(s, utc(2026, 3, 1, 5))  # 28 February, 23:00 local
+        await seed.request(s, utc(2026, 3, 2, 12), status="rejected", resolved_at=utc(2026, 3, 4))
+    async with loaded_db.transaction() as session:
+        trend = await request_trend(
+            session, Scope(date(2026, 1, 1), date(2026, 3, 31)), TZ, "month"
+        )
+    assert [(p.period.month, p.opened, p.resolved) for p in trend] == [
+        (1, 1, 0),
+        (2, 2, 1),
+        (3, 1, 0),  # the rejection is not a resolution
+    ]
+
+
+async def test_distribution_and_rankings_by_procedure(loaded_db: Database) -> None:
+    day = timedelta(days=1)
+    async with loaded_db.transaction() as s:
+        for score in (5, 5, 4, 2):  # pago-predial: CSAT 75 % on 4
+            await seed.rating(s, utc(2026, 3, 10, 12), score)
+        for score in (1, 2, 4):  # constancia-residencia: CSAT 33 % on 3
+            await seed.rating(s, utc(2026, 3, 10, 12), score, "constancia-residencia")
+        await seed.rating(s, utc(2026, 3, 10, 12), 1, "avaluo-catastral")  # 0 % on 1
+        await seed.rating(s, utc(2026, 3, 10, 12), None, "avaluo-catastral")
+        start = utc(2026, 3, 3, 12)
+        for late in (False, False, True):  # pago-predial: 2 of 3 on time
+            await seed.request(
+                s,
+                start,
+                status="resolved",
+                resolved_at=start + 2 * day,
+                due_at=start + (day if late else 3 * day),
+            )
+        for late in (True, True, False):  # reporte-bache: 1 of 3 on time
+            await seed.request(
+                s,
+                start,
+                "reporte-bache",
+                status="resolved",
+                resolved_at=start + 2 * day,
+                due_at=start + (day if late else 3 * day),
+            )
+        await seed.request(  # reporte-luminaria: 0 of 1
+            s,
+            start,
+            "reporte-luminaria",
+            status="resolved",
+            resolved_at=start + 2 * day,
+            due_at=start + day,
+        )
+    async with loaded_db.transaction() as session:
+        distribution = await score_distribution(session, MARCH, TZ)
+        lowest = await lowest_csat(session, MARCH, TZ, min_count=3)
+        worst = await worst_compliance(session, MARCH, TZ, min_count=3)
+        table = await by_procedure(session, MARCH, TZ)
+        monthly = await monthly_ratings_by_procedure(session, MARCH, TZ)
+        only_predial = await score_distribution(
+            session, Scope(MARCH.start, MARCH.end, procedure_id="pago-predial"), TZ
+        )
+    assert distribution == {1: 2, 2: 2, 3: 0, 4: 2, 5: 2}
+    assert only_predial == {1: 0, 2: 1, 3: 0, 4: 1, 5: 2}
+    assert [(r.procedure_id, r.answered) for r in lowest.rows] == [
+        ("constancia-residencia", 3),
+        ("pago-predial", 4),
+    ]
+    assert lowest.left_out == 1  # avaluo-catastral, one answer
+    assert [(r.procedure_id, r.on_time, r.with_due) for r in worst.rows] == [
+        ("reporte-bache", 1, 3),
+        ("pago-predial", 2, 3),
+    ]
+    assert worst.left_out == 1
+    rows = {r.procedure_id: r for r in table}
+    assert set(rows) == {
+        "pago-predial",
+        "constancia-residencia",
+        "avaluo-catastral",
+        "reporte-bache",
+        "reporte-luminaria",
+    }
+    assert (rows["pago-predial"].answered, rows["pago-predial"].csat) == (4, 75.0)
+    assert rows["pago-predial"].on_time_share == pytest.approx(200 / 3)
+    assert (rows["reporte-bache"].answered, rows["reporte-bache"].csat) == (0, None)
+    assert rows["avaluo-catastral"].with_due == 0
+    assert monthly["constancia-residencia"][date(2026, 3, 1)].good == 1
+    assert monthly["pago-predial"][date(2026, 3, 1)].answered == 4
