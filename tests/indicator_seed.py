@@ -1,13 +1,16 @@
 """Hand-built rows for the indicator tests: ratings, requests, visits, handoffs, feedback."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import BotSession, Conversation
+from casework.db import Database
 from casework.handoffs.models import Handoff
+from casework.indicators.scope import last_months, local_today
 from casework.ratings.models import AnswerFeedback, Rating
 from casework.requests.models import Request
 
@@ -149,3 +152,49 @@ async def feedback(
         )
     )
     await session.flush()
+
+
+# --- a small recent history for the pages ---------------------------------------------------
+
+TZ = "America/Mexico_City"
+SECRET_COMMENT = "Me atendió Juana Pérez, muy amable"
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(TZ)).astimezone(UTC)
+
+
+async def seed_history(db: Database) -> None:
+    """In the current month: pago-predial 6 ratings (5, 5, 5, 4, 2, 1: CSAT 4 of 6) and 5
+    requests resolved with a due date (3 on time); constancia-residencia 3 ratings of 5;
+    reporte-bache 2 requests resolved late. Six months ago, pago-predial had 5 ratings of 1
+    and 2: its trend goes up."""
+    this_month = local_midnight(local_today(TZ).replace(day=1))
+    trend_start = local_midnight(last_months(local_today(TZ), 6)[0])
+    day = timedelta(days=1)
+    async with db.transaction() as s:
+        for n, score in enumerate((5, 5, 5, 4, 2, 1)):
+            comment = SECRET_COMMENT if n == 0 else None
+            await rating(s, this_month, score, "pago-predial", "web", comment)
+        for _ in range(3):
+            await rating(s, this_month, 5, "constancia-residencia", "telegram")
+        for score in (1, 2, 1, 2, 1):
+            await rating(s, trend_start, score, "pago-predial")
+        opened = this_month - 20 * day
+        for late in (False, False, False, True, True):
+            await request(
+                s,
+                opened,
+                status="resolved",
+                resolved_at=this_month,
+                due_at=this_month + (-day if late else day),
+            )
+        for _ in range(2):
+            await request(
+                s,
+                opened,
+                "reporte-bache",
+                status="resolved",
+                resolved_at=this_month,
+                due_at=this_month - day,
+            )

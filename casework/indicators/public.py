@@ -1,0 +1,84 @@
+"""What the public results page shows: per procedure satisfaction, how many ratings, deadline
+compliance and the recent trend. A figure resting on fewer than `min_count` answers is never
+published, only the fact that there were too few. Nothing personal is read: counts only."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework.indicators.dashboard import RatingPoint, by_procedure, monthly_ratings_by_procedure
+from casework.indicators.scope import Scope, last_months
+from casework.indicators.service import share
+from casework.indicators.sql import periods
+
+TREND_MONTHS = 6  # compared as the last three months against the three before
+TREND_STEP = 5.0  # CSAT points of difference that count as a change
+
+
+@dataclass(frozen=True)
+class PublicRow:
+    procedure_id: str
+    name: str
+    ratings: int | None  # None: fewer than min_count, not shown
+    csat: float | None  # None: suppressed (or nothing to measure)
+    on_time_share: float | None  # None: fewer than min_count requests resolved with a due date
+    trend: str | None  # "up" | "down" | "flat", None when either half has too few ratings
+    earlier: float | None  # CSAT of the earlier three months, when publishable
+    later: float | None  # CSAT of the later three months, when publishable
+
+
+@dataclass(frozen=True)
+class PublicResults:
+    start: date
+    end: date
+    trend_start: date
+    rows: list[PublicRow]
+
+
+async def public_results(
+    session: AsyncSession, today: date, timezone: str, min_count: int
+) -> PublicResults:
+    """The last twelve months (the current one included) by procedure, with the last six
+    months' trend. Two aggregate queries."""
+    start, end = last_months(today, 12)
+    trend_start, _ = last_months(today, TREND_MONTHS)
+    figures = await by_procedure(session, Scope(start, end), timezone)
+    monthly = await monthly_ratings_by_procedure(session, Scope(trend_start, end), timezone)
+    months = periods(trend_start, end, "month")
+    half = len(months) // 2
+    rows = []
+    for row in figures:
+        by_month = monthly.get(row.procedure_id, {})
+        earlier = _csat([by_month.get(m) for m in months[:half]], min_count)
+        later = _csat([by_month.get(m) for m in months[half:]], min_count)
+        enough = row.answered >= min_count
+        rows.append(
+            PublicRow(
+                procedure_id=row.procedure_id,
+                name=row.name,
+                ratings=row.answered if enough else None,
+                csat=row.csat if enough else None,
+                on_time_share=row.on_time_share if row.with_due >= min_count else None,
+                trend=_direction(earlier, later),
+                earlier=earlier,
+                later=later,
+            )
+        )
+    return PublicResults(start, end, trend_start, rows)
+
+
+def _csat(points: list[RatingPoint | None], min_count: int) -> float | None:
+    answered = sum(p.answered for p in points if p is not None)
+    good = sum(p.good for p in points if p is not None)
+    return share(good, answered) if answered >= min_count else None
+
+
+def _direction(earlier: float | None, later: float | None) -> str | None:
+    if earlier is None or later is None:
+        return None
+    if later - earlier >= TREND_STEP:
+        return "up"
+    if earlier - later >= TREND_STEP:
+        return "down"
+    return "flat"
