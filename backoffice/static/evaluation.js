@@ -32,7 +32,8 @@
         { type: "bar", label: "Calificaciones respondidas", data: data.ratings.answered,
           backgroundColor: GOLD, yAxisID: "count", order: 2 },
         { type: "line", label: "CSAT (%)", data: data.ratings.csat, borderColor: BRAND,
-          backgroundColor: BRAND, yAxisID: "share", spanGaps: true, order: 1 },
+          backgroundColor: BRAND, yAxisID: "share", spanGaps: false, pointRadius: 4,
+          order: 1 },
       ],
     },
     options: {
