@@ -12,7 +12,6 @@ from casework.db import Database
 from casework.indicators.dashboard import (
     by_procedure,
     lowest_csat,
-    monthly_ratings_by_procedure,
     rating_trend,
     request_trend,
     score_distribution,
@@ -370,7 +369,7 @@ async def test_distribution_and_rankings_by_procedure(loaded_db: Database) -> No
         lowest = await lowest_csat(session, MARCH, TZ, min_count=3)
         worst = await worst_compliance(session, MARCH, TZ, min_count=3)
         table = await by_procedure(session, MARCH, TZ)
-        monthly = await monthly_ratings_by_procedure(session, MARCH, TZ)
+        halves = await by_procedure(session, MARCH, TZ, (date(2026, 3, 1), date(2026, 3, 10)))
         only_predial = await score_distribution(
             session, Scope(MARCH.start, MARCH.end, procedure_id="pago-predial"), TZ
         )
@@ -398,5 +397,7 @@ async def test_distribution_and_rankings_by_procedure(loaded_db: Database) -> No
     assert rows["pago-predial"].on_time_share == pytest.approx(200 / 3)
     assert (rows["reporte-bache"].answered, rows["reporte-bache"].csat) == (0, None)
     assert rows["avaluo-catastral"].with_due == 0
-    assert monthly["constancia-residencia"][date(2026, 3, 1)].good == 1
-    assert monthly["pago-predial"][date(2026, 3, 1)].answered == 4
+    # 12:00 UTC on 10 March is 06:00 local: the later half, from 10 March on.
+    split = {r.procedure_id: r for r in halves}["pago-predial"]
+    assert (split.earlier_answered, split.later_answered, split.later_good) == (0, 4, 3)
+    assert (split.answered, split.with_due, split.on_time) == (4, 3, 2)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.indicators.scope import Scope
 from casework.indicators.service import rating_filters, request_filters, resolved_filters, share
-from casework.indicators.sql import LocalPeriod, periods
+from casework.indicators.sql import PeriodIndex, local_periods
 from casework.ratings.models import Rating
 from casework.requests.models import Request
 from catalog.models import Procedure
@@ -46,6 +46,11 @@ class ProcedureFigures:
     good: int = 0  # of which 4 and 5
     with_due: int = 0  # requests resolved in the period that had a due date
     on_time: int = 0  # of which resolved by it
+    # by_procedure with `halves`: ratings answered and 4-5 in the earlier and the later part
+    earlier_answered: int = 0
+    earlier_good: int = 0
+    later_answered: int = 0
+    later_good: int = 0
 
     @property
     def csat(self) -> float | None:
@@ -67,7 +72,8 @@ async def rating_trend(
 ) -> list[RatingPoint]:
     """Answered ratings and CSAT per local week or month, every period of the scope listed
     (empty ones with zeros). Periods are those of `asked_at`, like the other rating figures."""
-    period = LocalPeriod(Rating.asked_at, grain, timezone)
+    spans = local_periods(scope.start, scope.end, grain, timezone)
+    period = PeriodIndex(Rating.asked_at, spans.edges)
     rows = await session.execute(
         select(
             period.label("period"),
@@ -77,15 +83,8 @@ async def rating_trend(
         .where(*rating_filters(scope, timezone))
         .group_by(period)
     )
-    found = {row.period: row for row in rows}
-    return [
-        RatingPoint(
-            start,
-            int(found[start].answered) if start in found else 0,
-            int(found[start].good) if start in found else 0,
-        )
-        for start in periods(scope.start, scope.end, grain)
-    ]
+    found = {spans.start_of(row.period): (int(row.answered), int(row.good)) for row in rows}
+    return [RatingPoint(start, *found.get(start, (0, 0))) for start in spans.starts]
 
 
 async def request_trend(
@@ -94,8 +93,9 @@ async def request_trend(
     """Requests opened (by created_at) and resolved (by resolved_at) per local week or month:
     one statement, the two grouped halves joined by UNION ALL."""
     low, high = scope.bounds(timezone)
-    opened_period = LocalPeriod(Request.created_at, grain, timezone)
-    resolved_period = LocalPeriod(Request.resolved_at, grain, timezone)
+    spans = local_periods(scope.start, scope.end, grain, timezone)
+    opened_period = PeriodIndex(Request.created_at, spans.edges)
+    resolved_period = PeriodIndex(Request.resolved_at, spans.edges)
     opened = (
         select(
             opened_period.label("period"),
@@ -120,18 +120,8 @@ async def request_trend(
             both.c.period, func.sum(both.c.opened).label("opened"), func.sum(both.c.resolved)
         ).group_by(both.c.period)
     )
-    found = {_day(row[0]): (int(row[1]), int(row[2])) for row in rows}
-    return [
-        RequestPoint(start, *found.get(start, (0, 0)))
-        for start in periods(scope.start, scope.end, grain)
-    ]
-
-
-def _day(value: object) -> date:
-    """A period from a subquery column: a date on PostgreSQL, ISO text on SQLite."""
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
+    found = {spans.start_of(int(row[0])): (int(row[1]), int(row[2])) for row in rows}
+    return [RequestPoint(start, *found.get(start, (0, 0))) for start in spans.starts]
 
 
 async def score_distribution(session: AsyncSession, scope: Scope, timezone: str) -> dict[int, int]:
@@ -148,17 +138,22 @@ async def score_distribution(session: AsyncSession, scope: Scope, timezone: str)
 async def procedure_ratings(
     session: AsyncSession, scope: Scope, timezone: str
 ) -> list[ProcedureFigures]:
-    """Answered ratings and CSAT of every procedure with at least one answer."""
-    rows = await session.execute(
+    """Answered ratings and CSAT of every procedure with at least one answer (aggregated by
+    procedure id first, names joined to the few grouped rows)."""
+    grouped = (
         select(
-            Procedure.id,
-            Procedure.name,
+            Rating.procedure_id.label("procedure_id"),
             func.count(Rating.score).label("answered"),
             func.count().filter(GOOD).label("good"),
         )
-        .join(Procedure, Procedure.id == Rating.procedure_id)
         .where(Rating.score.is_not(None), *rating_filters(scope, timezone))
-        .group_by(Procedure.id, Procedure.name)
+        .group_by(Rating.procedure_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Procedure.id, Procedure.name, grouped.c.answered, grouped.c.good).join(
+            grouped, grouped.c.procedure_id == Procedure.id
+        )
     )
     return [
         ProcedureFigures(row.id, row.name, answered=int(row.answered), good=int(row.good))
@@ -171,16 +166,20 @@ async def procedure_compliance(
 ) -> list[ProcedureFigures]:
     """Of the requests resolved in the period that had a due date, how many were resolved by
     it, per procedure."""
-    rows = await session.execute(
+    grouped = (
         select(
-            Procedure.id,
-            Procedure.name,
+            Request.procedure_id.label("procedure_id"),
             func.count().label("with_due"),
             func.count().filter(Request.resolved_at <= Request.due_at).label("on_time"),
         )
-        .join(Procedure, Procedure.id == Request.procedure_id)
         .where(Request.due_at.is_not(None), *resolved_filters(scope, timezone))
-        .group_by(Procedure.id, Procedure.name)
+        .group_by(Request.procedure_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Procedure.id, Procedure.name, grouped.c.with_due, grouped.c.on_time).join(
+            grouped, grouped.c.procedure_id == Procedure.id
+        )
     )
     return [
         ProcedureFigures(row.id, row.name, with_due=int(row.with_due), on_time=int(row.on_time))
@@ -210,16 +209,33 @@ async def worst_compliance(
 
 
 async def by_procedure(
-    session: AsyncSession, scope: Scope, timezone: str
+    session: AsyncSession,
+    scope: Scope,
+    timezone: str,
+    halves: tuple[date, date] | None = None,
 ) -> list[ProcedureFigures]:
     """Ratings and deadline compliance of every procedure that has either, by name: one
-    statement joining two grouped subqueries to the catalogue."""
+    statement joining two subqueries grouped by procedure to the catalogue. With `halves`
+    (earlier_start, later_start), the ratings of [earlier_start, later_start) and of
+    [later_start, scope.end] are counted too, in the same scan (for a trend)."""
+    rating_columns = [
+        Rating.procedure_id.label("procedure_id"),
+        func.count(Rating.score).label("answered"),
+        func.count().filter(GOOD).label("good"),
+    ]
+    if halves is not None:
+        earlier_low, _ = Scope(halves[0], halves[0]).bounds(timezone)
+        later_low, _ = Scope(halves[1], halves[1]).bounds(timezone)
+        earlier = (Rating.asked_at >= earlier_low) & (Rating.asked_at < later_low)
+        later = Rating.asked_at >= later_low
+        rating_columns += [
+            func.count().filter(earlier).label("earlier_answered"),
+            func.count().filter(earlier & GOOD).label("earlier_good"),
+            func.count().filter(later).label("later_answered"),
+            func.count().filter(later & GOOD).label("later_good"),
+        ]
     ratings = (
-        select(
-            Rating.procedure_id.label("procedure_id"),
-            func.count(Rating.score).label("answered"),
-            func.count().filter(GOOD).label("good"),
-        )
+        select(*rating_columns)
         .where(Rating.score.is_not(None), *rating_filters(scope, timezone))
         .group_by(Rating.procedure_id)
         .subquery()
@@ -234,6 +250,16 @@ async def by_procedure(
         .group_by(Request.procedure_id)
         .subquery()
     )
+    halves_columns = (
+        [
+            ratings.c.earlier_answered,
+            ratings.c.earlier_good,
+            ratings.c.later_answered,
+            ratings.c.later_good,
+        ]
+        if halves is not None
+        else []
+    )
     rows = await session.execute(
         select(
             Procedure.id,
@@ -242,46 +268,15 @@ async def by_procedure(
             ratings.c.good,
             compliance.c.with_due,
             compliance.c.on_time,
+            *halves_columns,
         )
         .outerjoin(ratings, ratings.c.procedure_id == Procedure.id)
         .outerjoin(compliance, compliance.c.procedure_id == Procedure.id)
         .where((ratings.c.answered.is_not(None)) | (compliance.c.with_due.is_not(None)))
         .order_by(Procedure.name)
     )
-    return [
-        ProcedureFigures(
-            row.id,
-            row.name,
-            int(row.answered or 0),
-            int(row.good or 0),
-            int(row.with_due or 0),
-            int(row.on_time or 0),
-        )
-        for row in rows
-    ]
-
-
-async def monthly_ratings_by_procedure(
-    session: AsyncSession, scope: Scope, timezone: str
-) -> dict[str, dict[date, RatingPoint]]:
-    """procedure id -> local month -> answered ratings and CSAT (months with answers only)."""
-    month = LocalPeriod(Rating.asked_at, "month", timezone)
-    rows = await session.execute(
-        select(
-            Rating.procedure_id,
-            month.label("period"),
-            func.count(Rating.score).label("answered"),
-            func.count().filter(GOOD).label("good"),
-        )
-        .where(
-            Rating.score.is_not(None),
-            Rating.procedure_id.is_not(None),
-            *rating_filters(scope, timezone),
-        )
-        .group_by(Rating.procedure_id, month)
-    )
-    found: dict[str, dict[date, RatingPoint]] = {}
+    found = []
     for row in rows:
-        point = RatingPoint(_day(row.period), int(row.answered), int(row.good))
-        found.setdefault(row.procedure_id, {})[point.period] = point
+        counts = [int(v or 0) for v in row[2:]]
+        found.append(ProcedureFigures(row.id, row.name, *counts))
     return found

@@ -7,10 +7,9 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.indicators.dashboard import RatingPoint, by_procedure, monthly_ratings_by_procedure
+from casework.indicators.dashboard import by_procedure
 from casework.indicators.scope import Scope, last_months
 from casework.indicators.service import share
-from casework.indicators.sql import periods
 
 TREND_MONTHS = 6  # compared as the last three months against the three before
 TREND_STEP = 5.0  # CSAT points of difference that count as a change
@@ -40,18 +39,17 @@ async def public_results(
     session: AsyncSession, today: date, timezone: str, min_count: int
 ) -> PublicResults:
     """The last twelve months (the current one included) by procedure, with the last six
-    months' trend. Two aggregate queries."""
+    months' trend: one aggregate statement."""
     start, end = last_months(today, 12)
     trend_start, _ = last_months(today, TREND_MONTHS)
-    figures = await by_procedure(session, Scope(start, end), timezone)
-    monthly = await monthly_ratings_by_procedure(session, Scope(trend_start, end), timezone)
-    months = periods(trend_start, end, "month")
-    half = len(months) // 2
+    later_start, _ = last_months(today, TREND_MONTHS // 2)
+    figures = await by_procedure(session, Scope(start, end), timezone, (trend_start, later_start))
     rows = []
     for row in figures:
-        by_month = monthly.get(row.procedure_id, {})
-        earlier = _csat([by_month.get(m) for m in months[:half]], min_count)
-        later = _csat([by_month.get(m) for m in months[half:]], min_count)
+        earlier = share(row.earlier_good, row.earlier_answered)
+        later = share(row.later_good, row.later_answered)
+        earlier = earlier if row.earlier_answered >= min_count else None
+        later = later if row.later_answered >= min_count else None
         enough = row.answered >= min_count
         rows.append(
             PublicRow(
@@ -66,12 +64,6 @@ async def public_results(
             )
         )
     return PublicResults(start, end, trend_start, rows)
-
-
-def _csat(points: list[RatingPoint | None], min_count: int) -> float | None:
-    answered = sum(p.answered for p in points if p is not None)
-    good = sum(p.good for p in points if p is not None)
-    return share(good, answered) if answered >= min_count else None
 
 
 def _direction(earlier: float | None, later: float | None) -> str | None:
