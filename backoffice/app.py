@@ -24,10 +24,12 @@ from backoffice.routes import (
     auth,
     catalog,
     deliveries,
+    evaluation,
     handoffs,
     public,
     ratings,
     requests,
+    results,
     users,
 )
 from backoffice.routes import telegram as telegram_routes
@@ -115,6 +117,8 @@ def create_app(
         requests,
         handoffs,
         ratings,
+        evaluation,
+        results,
         deliveries,
         users,
         audit_log,

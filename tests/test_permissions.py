@@ -25,6 +25,7 @@ from ventanilla.settings import Settings
 PUBLIC = {
     "/": "the citizens' web chat",
     "/privacidad": "the privacy notice",
+    "/resultados": "the public results page: aggregate figures only, small counts hidden",
     "/api/chat/sessions": "the web chat API (a chat session is its own credential)",
     "/api/chat/messages": "the web chat API",
     "/telegram/webhook": "Telegram's webhook, checked by its secret header",
@@ -42,6 +43,7 @@ EXPECTED = {
     "/backoffice/canalizaciones": {"admin", "agent"},
     "/backoffice/envios": {"admin", "agent"},
     "/backoffice/calificaciones": {"admin", "evaluator"},
+    "/backoffice/evaluacion": {"admin", "evaluator"},
     "/backoffice/auditoria": {"admin"},
     "/backoffice/usuarios": {"admin"},
     "/backoffice/catalogo": {"admin", "editor"},

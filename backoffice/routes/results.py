@@ -1,0 +1,32 @@
+"""The public results page (no login): satisfaction and deadline compliance by procedure."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from backoffice.deps import Session
+from backoffice.routes.evaluation import MONTHS, number
+from backoffice.templating import templates
+from casework.indicators.public import public_results
+from casework.indicators.scope import local_today
+from catalog.service import municipality
+from ventanilla.settings import Settings
+
+router = APIRouter()
+
+
+@router.get("/resultados", response_class=HTMLResponse)
+async def results_page(request: Request, session: Session) -> Response:
+    settings: Settings = request.app.state.settings
+    today = local_today(settings.timezone)
+    results = await public_results(session, today, settings.timezone, settings.public_min_count)
+    return templates.TemplateResponse(
+        request,
+        "results.html",
+        {
+            "municipality": await municipality(session),
+            "results": results,
+            "min_count": settings.public_min_count,
+            "number": number,
+            "month_name": lambda d: f"{MONTHS[d.month - 1]} {d.year}",
+        },
+    )

@@ -1,0 +1,216 @@
+"""SQL constructs the indicators need, written once and compiled for each backend.
+
+- `Percentile(q, x)`: the continuous percentile (linear interpolation) of `x` in a group.
+  PostgreSQL: `percentile_cont(q) WITHIN GROUP (ORDER BY x)`. SQLite has no such aggregate, so
+  every SQLite connection gets a Python aggregate `ventanilla_percentile(x, q)` with the same
+  definition (registered from `casework.db` when the connection opens).
+- `DaysBetween(later, earlier)`: the difference of two timestamps in (fractional) days.
+- `PeriodIndex(ts, edges)`: which local week or month an instant falls in. The periods'
+  boundaries are computed here in Python (`local_periods`: local midnights converted to UTC with
+  `zoneinfo`, so daylight-saving and historical rule changes are exact) and the database only
+  compares stored UTC instants with them. PostgreSQL: `width_bucket(ts, ARRAY[...])`, a binary
+  search per row (converting every row with `AT TIME ZONE` and `date_trunc` costs about three
+  times as much on a million ratings). SQLite: `ventanilla_bucket(ts, 'e1|e2|...')`, a Python
+  `bisect` over the stored UTC text, which sorts like time. A fixed UTC offset is never used.
+
+Constants (the percentile fraction, the boundaries) are rendered as SQL literals, so an
+expression used in SELECT and GROUP BY compiles to the same text, as PostgreSQL requires, and
+they are part of the statement cache key.
+"""
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, Integer, literal_column
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+GRAINS = ("week", "month")
+
+
+class Percentile(FunctionElement[float]):
+    """`Percentile(0.9, column)`: NULLs are ignored; NULL for an empty group."""
+
+    type = Float()
+    inherit_cache = True
+    name = "percentile"
+
+    def __init__(self, q: float, expr: ColumnElement[Any]) -> None:
+        if not 0 <= q <= 1:
+            raise ValueError(f"percentile out of range: {q}")
+        # The fraction travels as a literal clause, so it is part of the statement cache key.
+        super().__init__(expr, literal_column(repr(float(q))))
+
+
+@compiles(Percentile, "postgresql")
+def _percentile_pg(element: Percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    expr, q = (compiler.process(c, **kw) for c in element.clauses)
+    return f"percentile_cont({q}) WITHIN GROUP (ORDER BY {expr})"
+
+
+@compiles(Percentile, "sqlite")
+def _percentile_sqlite(element: Percentile, compiler: SQLCompiler, **kw: Any) -> str:
+    expr, q = (compiler.process(c, **kw) for c in element.clauses)
+    return f"ventanilla_percentile({expr}, {q})"
+
+
+class DaysBetween(FunctionElement[float]):
+    """`DaysBetween(later, earlier)` in days, fractional."""
+
+    type = Float()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(DaysBetween, "postgresql")
+def _days_pg(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
+
+
+@compiles(DaysBetween, "sqlite")
+def _days_sqlite(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+SQLITE_STORED = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores datetimes in SQLite
+
+
+class PeriodIndex(FunctionElement[int]):
+    """`PeriodIndex(ts, edges)`, `edges` ascending UTC instants: 0 before edges[0], i when
+    edges[i-1] <= ts < edges[i], len(edges) from the last one on (PostgreSQL's width_bucket)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "period_index"
+
+    def __init__(self, ts: ColumnElement[Any], edges: Sequence[datetime]) -> None:
+        if not edges or any(e.tzinfo is None for e in edges) or list(edges) != sorted(edges):
+            raise ValueError("edges must be ascending, timezone-aware instants")
+        utc = [e.astimezone(UTC) for e in edges]
+        # Made here from datetimes (digits and separators only), so safe to quote as literals.
+        pg = ", ".join(f"TIMESTAMPTZ '{e.isoformat()}'" for e in utc)
+        lite = "|".join(e.replace(tzinfo=None).strftime(SQLITE_STORED) for e in utc)
+        super().__init__(ts, literal_column(f"ARRAY[{pg}]"), literal_column(f"'{lite}'"))
+
+
+@compiles(PeriodIndex, "postgresql")
+def _index_pg(element: PeriodIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    ts, pg, _lite = (compiler.process(c, **kw) for c in element.clauses)
+    return f"width_bucket({ts}, {pg})"
+
+
+@compiles(PeriodIndex, "sqlite")
+def _index_sqlite(element: PeriodIndex, compiler: SQLCompiler, **kw: Any) -> str:
+    ts, _pg, lite = (compiler.process(c, **kw) for c in element.clauses)
+    return f"ventanilla_bucket({ts}, {lite})"
+
+
+# --- Python-side definitions (also what SQLite runs) ----------------------------------------
+
+
+def period_start(day: date, grain: str) -> date:
+    """The first day of the week (Monday) or month holding `day`."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown grain: {grain}")
+
+
+def next_period(start: date, grain: str) -> date:
+    if grain == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def periods(first: date, last: date, grain: str) -> list[date]:
+    """The starts of every period from the one holding `first` to the one holding `last`."""
+    out = []
+    current = period_start(first, grain)
+    while current <= last:
+        out.append(current)
+        current = next_period(current, grain)
+    return out
+
+
+def percentile_cont(values: list[float], q: float) -> float | None:
+    """PostgreSQL's percentile_cont: linear interpolation between the closest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class _PercentileAggregate:
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.q = 0.5
+
+    def step(self, value: float | None, q: float) -> None:
+        if value is not None:
+            self.values.append(float(value))
+            self.q = float(q)
+
+    def finalize(self) -> float | None:
+        return percentile_cont(self.values, self.q)
+
+
+@dataclass(frozen=True)
+class LocalPeriods:
+    starts: list[date]  # first local day of each period
+    edges: list[datetime]  # UTC instants: starts' local midnights, then the end of the last
+
+    def start_of(self, index: int) -> date | None:
+        """The period a PeriodIndex value stands for (None: outside every period)."""
+        return self.starts[index - 1] if 1 <= index <= len(self.starts) else None
+
+
+def local_periods(first: date, last: date, grain: str, timezone: str) -> LocalPeriods:
+    """The local weeks or months from the one holding `first` to the one holding `last`, and
+    their boundaries as UTC instants (one more boundary than periods)."""
+    starts = periods(first, last, grain)
+    zone = ZoneInfo(timezone)
+    days = [*starts, next_period(starts[-1], grain)]
+    edges = [datetime.combine(d, time(), tzinfo=zone).astimezone(UTC) for d in days]
+    return LocalPeriods(starts, edges)
+
+
+@lru_cache(maxsize=64)
+def _edges(joined: str) -> list[str]:
+    return joined.split("|")
+
+
+def _bucket_sql(stored: str | None, joined: str) -> int | None:
+    if stored is None:
+        return None
+    return bisect_right(_edges(joined), stored)
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Add `ventanilla_percentile` and `ventanilla_bucket` to a SQLite connection: a
+    plain sqlite3 connection, or SQLAlchemy's adapter around an aiosqlite one (whose sqlite3
+    connection may only be used from aiosqlite's own thread)."""
+
+    def _register(conn: Any) -> None:
+        conn.create_aggregate("ventanilla_percentile", 2, _PercentileAggregate)
+        conn.create_function("ventanilla_bucket", 2, _bucket_sql, deterministic=True)
+
+    if hasattr(dbapi_connection, "create_aggregate"):  # sqlite3.Connection
+        _register(dbapi_connection)
+        return
+    from sqlalchemy.util import await_
+
+    driver = dbapi_connection.driver_connection  # aiosqlite.Connection
+    await_(driver._execute(_register, driver._conn))
