@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from backoffice.deps import LoginRequired
 from backoffice.routes import (
+    api,
     audit_log,
     auth,
     catalog,
@@ -28,6 +29,7 @@ from backoffice.routes import (
     public,
     ratings,
     requests,
+    tokens,
     users,
 )
 from backoffice.routes import telegram as telegram_routes
@@ -119,6 +121,8 @@ def create_app(
         users,
         audit_log,
         catalog,
+        tokens,
+        api,
         telegram_routes,
         whatsapp_routes,
     ):
