@@ -62,8 +62,9 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
-    """Foreign keys on, WAL, and BEGIN IMMEDIATE so that concurrent writers wait for each
-    other instead of failing on a stale snapshot (and SAVEPOINTs behave)."""
+    """Foreign keys on, WAL, BEGIN IMMEDIATE so that concurrent writers wait for each other
+    instead of failing on a stale snapshot (and SAVEPOINTs behave), and the indicators' SQL
+    functions."""
     from sqlalchemy import event
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -75,6 +76,11 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_SECONDS * 1000}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        # What SQLite lacks and the indicators need: a percentile aggregate and local-time
+        # periods (see casework/indicators/sql.py).
+        from casework.indicators.sql import register_sqlite_functions
+
+        register_sqlite_functions(dbapi_conn)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]

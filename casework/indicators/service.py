@@ -1,0 +1,406 @@
+"""The indicators Ventanilla computes: ratings, requests and the bot, over a `Scope`.
+
+Each figure group is one aggregate query over an indexed timestamp range (UTC bounds computed
+here from local days); nothing is loaded row by row. `metric_value` answers one metric;
+`measures` answers several, running each group's query once.
+"""
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import BotSession, Conversation
+from casework.handoffs.models import Handoff
+from casework.indicators.scope import Scope
+from casework.indicators.sql import DaysBetween, Percentile
+from casework.ratings.models import AnswerFeedback, Rating
+from casework.requests.models import CLOSED_STATUSES, Request
+from catalog.models import Procedure
+
+
+@dataclass(frozen=True)
+class Measure:
+    value: float | None  # None when there is nothing to measure (count 0); counts give 0.0
+    count: int  # how many observations the value rests on (for "too few" warnings)
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    label: str
+    unit: str
+    formula: str
+    higher_is_better: bool
+
+
+METRICS: dict[str, MetricInfo] = {
+    # ratings
+    "ratings_answered": MetricInfo(
+        "Calificaciones respondidas",
+        "calificaciones",
+        "Encuestas enviadas en el periodo que recibieron una calificación de 1 a 5",
+        True,
+    ),
+    "mean_score": MetricInfo(
+        "Calificación promedio",
+        "puntos (1 a 5)",
+        "Suma de las calificaciones / calificaciones respondidas",
+        True,
+    ),
+    "csat": MetricInfo(
+        "Satisfacción (CSAT)",
+        "%",
+        "Calificaciones 4 y 5 / calificaciones respondidas × 100",
+        True,
+    ),
+    "response_rate": MetricInfo(
+        "Tasa de respuesta",
+        "%",
+        "Encuestas respondidas / encuestas enviadas × 100",
+        True,
+    ),
+    "usefulness": MetricInfo(
+        "Utilidad de las respuestas",
+        "%",
+        "Respuestas «Sí» / respuestas a «¿Te sirvió esta respuesta?» × 100",
+        True,
+    ),
+    # requests
+    "requests_opened": MetricInfo(
+        "Solicitudes recibidas", "solicitudes", "Solicitudes creadas en el periodo", True
+    ),
+    "requests_resolved": MetricInfo(
+        "Solicitudes resueltas",
+        "solicitudes",
+        "Solicitudes en estado resuelta cuya resolución cae en el periodo",
+        True,
+    ),
+    "backlog": MetricInfo(
+        "Solicitudes pendientes al cierre",
+        "solicitudes",
+        "Solicitudes creadas antes del fin del periodo que no estaban resueltas ni "
+        "rechazadas al fin del periodo (según su estado actual)",
+        False,
+    ),
+    "median_resolution_days": MetricInfo(
+        "Tiempo de resolución (mediana)",
+        "días",
+        "Mediana de (fecha de resolución − fecha de recepción) de las solicitudes resueltas "
+        "en el periodo",
+        False,
+    ),
+    "p90_resolution_days": MetricInfo(
+        "Tiempo de resolución (percentil 90)",
+        "días",
+        "Percentil 90 de (fecha de resolución − fecha de recepción) de las solicitudes "
+        "resueltas en el periodo",
+        False,
+    ),
+    "on_time_share": MetricInfo(
+        "Resueltas en plazo",
+        "%",
+        "Solicitudes resueltas en el periodo dentro del plazo de respuesta del catálogo / "
+        "solicitudes resueltas en el periodo que tenían plazo × 100",
+        True,
+    ),
+    "reopened_share": MetricInfo(
+        "Solicitudes reabiertas",
+        "%",
+        "Solicitudes resueltas en el periodo que se reabrieron alguna vez / solicitudes "
+        "resueltas en el periodo × 100",
+        False,
+    ),
+    # bot
+    "conversations": MetricInfo(
+        "Conversaciones", "conversaciones", "Visitas al asistente iniciadas en el periodo", True
+    ),
+    "containment": MetricInfo(
+        "Contención del asistente",
+        "%",
+        "Visitas que terminaron sin canalizarse a una persona / visitas × 100",
+        True,
+    ),
+    "handoff_rate": MetricInfo(
+        "Canalización a una persona",
+        "%",
+        "Visitas canalizadas a una persona / visitas × 100",
+        False,
+    ),
+    "not_understood_rate": MetricInfo(
+        "Mensajes no entendidos",
+        "%",
+        "Mensajes que el asistente no entendió / mensajes recibidos × 100",
+        False,
+    ),
+    "median_wait_minutes": MetricInfo(
+        "Espera hasta la atención (mediana)",
+        "minutos",
+        "Mediana de (hora en que una persona toma la conversación − hora de la canalización), "
+        "canalizaciones del periodo ya atendidas",
+        False,
+    ),
+}
+
+
+def share(part: int, whole: int) -> float | None:
+    """part / whole as a percentage, None for an empty whole."""
+    return 100.0 * part / whole if whole else None
+
+
+def _count(n: int | None) -> Measure:
+    n = int(n or 0)
+    return Measure(float(n), n)
+
+
+def _where(
+    scope: Scope,
+    procedure: Any = None,
+    department: Any = None,
+    channel: Any = None,
+) -> list[ColumnElement[bool]]:
+    """The scope's filters on the given columns (a filter without a column is ignored)."""
+    found: list[ColumnElement[bool]] = []
+    if scope.procedure_id is not None and procedure is not None:
+        found.append(procedure == scope.procedure_id)
+    if scope.department_id is not None and department is not None:
+        found.append(department == scope.department_id)
+    if scope.channel is not None and channel is not None:
+        found.append(channel == scope.channel)
+    return found
+
+
+def rating_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
+    low, high = scope.bounds(timezone)
+    return [
+        Rating.asked_at >= low,
+        Rating.asked_at < high,
+        *_where(scope, Rating.procedure_id, Rating.department_id, Rating.channel),
+    ]
+
+
+def request_filters(scope: Scope) -> list[ColumnElement[bool]]:
+    return _where(scope, Request.procedure_id, Request.department_id, Request.channel)
+
+
+def resolved_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
+    """Requests resolved (status resolved) within the period."""
+    low, high = scope.bounds(timezone)
+    return [
+        Request.status == "resolved",
+        Request.resolved_at >= low,
+        Request.resolved_at < high,
+        *request_filters(scope),
+    ]
+
+
+RESOLUTION_DAYS = DaysBetween(Request.resolved_at, Request.created_at)
+
+
+# --- figure groups: one query each ---------------------------------------------------------
+
+
+async def _ratings(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
+    row = (
+        await session.execute(
+            select(
+                func.count().label("sent"),
+                func.count(Rating.score).label("answered"),
+                func.coalesce(func.sum(Rating.score), 0).label("total"),
+                func.count().filter(Rating.score >= 4).label("good"),
+            ).where(*rating_filters(scope, timezone))
+        )
+    ).one()
+    answered = int(row.answered)
+    return {
+        "ratings_answered": _count(answered),
+        "mean_score": Measure(int(row.total) / answered if answered else None, answered),
+        "csat": Measure(share(int(row.good), answered), answered),
+        "response_rate": Measure(share(answered, int(row.sent)), int(row.sent)),
+    }
+
+
+async def _usefulness(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
+    low, high = scope.bounds(timezone)
+    row = (
+        await session.execute(
+            select(
+                func.count(AnswerFeedback.useful).label("answered"),
+                func.count().filter(AnswerFeedback.useful.is_(True)).label("yes"),
+            ).where(
+                AnswerFeedback.asked_at >= low,
+                AnswerFeedback.asked_at < high,
+                *_where(
+                    scope,
+                    AnswerFeedback.procedure_id,
+                    AnswerFeedback.department_id,
+                    AnswerFeedback.channel,
+                ),
+            )
+        )
+    ).one()
+    return {"usefulness": Measure(share(int(row.yes), int(row.answered)), int(row.answered))}
+
+
+async def _opened(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
+    low, high = scope.bounds(timezone)
+    opened = await session.scalar(
+        select(func.count()).where(
+            Request.created_at >= low, Request.created_at < high, *request_filters(scope)
+        )
+    )
+    return {"requests_opened": _count(opened)}
+
+
+async def _resolved(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
+    row = (
+        await session.execute(
+            select(
+                func.count().label("resolved"),
+                Percentile(0.5, RESOLUTION_DAYS).label("median"),
+                Percentile(0.9, RESOLUTION_DAYS).label("p90"),
+                func.count(Request.due_at).label("with_due"),
+                func.count().filter(Request.resolved_at <= Request.due_at).label("on_time"),
+                func.count().filter(Request.reopened > 0).label("reopened"),
+            ).where(*resolved_filters(scope, timezone))
+        )
+    ).one()
+    resolved = int(row.resolved)
+    return {
+        "requests_resolved": _count(resolved),
+        "median_resolution_days": Measure(_float(row.median), resolved),
+        "p90_resolution_days": Measure(_float(row.p90), resolved),
+        "on_time_share": Measure(share(int(row.on_time), int(row.with_due)), int(row.with_due)),
+        "reopened_share": Measure(share(int(row.reopened), resolved), resolved),
+    }
+
+
+async def _backlog(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
+    _low, high = scope.bounds(timezone)
+    pending = await session.scalar(
+        select(func.count()).where(
+            Request.created_at < high,
+            or_(Request.status.not_in(CLOSED_STATUSES), Request.resolved_at >= high),
+            *request_filters(scope),
+        )
+    )
+    return {"backlog": _count(pending)}
+
+
+def bot_session_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
+    low, high = scope.bounds(timezone)
+    found = [
+        BotSession.started_at >= low,
+        BotSession.started_at < high,
+        *_where(scope, procedure=BotSession.procedure_id, channel=BotSession.channel),
+    ]
+    if scope.department_id is not None:
+        found.append(
+            BotSession.procedure_id.in_(
+                select(Procedure.id).where(Procedure.department_id == scope.department_id)
+            )
+        )
+    return found
+
+
+async def _bot(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
+    row = (
+        await session.execute(
+            select(
+                func.count().label("sessions"),
+                func.count().filter(BotSession.handed_off.is_(True)).label("handed_off"),
+                func.coalesce(func.sum(BotSession.messages), 0).label("messages"),
+                func.coalesce(func.sum(BotSession.not_understood), 0).label("not_understood"),
+            ).where(*bot_session_filters(scope, timezone))
+        )
+    ).one()
+    sessions, handed_off, messages = int(row.sessions), int(row.handed_off), int(row.messages)
+    return {
+        "conversations": _count(sessions),
+        "containment": Measure(share(sessions - handed_off, sessions), sessions),
+        "handoff_rate": Measure(share(handed_off, sessions), sessions),
+        "not_understood_rate": Measure(share(int(row.not_understood), messages), messages),
+    }
+
+
+async def _wait(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
+    low, high = scope.bounds(timezone)
+    filters = [
+        Handoff.created_at >= low,
+        Handoff.created_at < high,
+        Handoff.claimed_at.is_not(None),
+        *_where(scope, department=Handoff.department_id),
+    ]
+    if scope.channel is not None:
+        filters.append(
+            Handoff.conversation_id.in_(
+                select(Conversation.id)
+                .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+                .where(ChannelIdentity.channel == scope.channel)
+            )
+        )
+    minutes = DaysBetween(Handoff.claimed_at, Handoff.created_at) * 1440
+    row = (
+        await session.execute(
+            select(func.count().label("claimed"), Percentile(0.5, minutes).label("median")).where(
+                *filters
+            )
+        )
+    ).one()
+    return {"median_wait_minutes": Measure(_float(row.median), int(row.claimed))}
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+Group = Callable[[AsyncSession, Scope, str], Awaitable[dict[str, Measure]]]
+GROUPS: dict[str, Group] = {
+    "ratings": _ratings,
+    "usefulness": _usefulness,
+    "requests_opened": _opened,
+    "requests_resolved": _resolved,
+    "backlog": _backlog,
+    "bot": _bot,
+    "wait": _wait,
+}
+GROUP_OF: dict[str, str] = {
+    "ratings_answered": "ratings",
+    "mean_score": "ratings",
+    "csat": "ratings",
+    "response_rate": "ratings",
+    "usefulness": "usefulness",
+    "requests_opened": "requests_opened",
+    "requests_resolved": "requests_resolved",
+    "backlog": "backlog",
+    "median_resolution_days": "requests_resolved",
+    "p90_resolution_days": "requests_resolved",
+    "on_time_share": "requests_resolved",
+    "reopened_share": "requests_resolved",
+    "conversations": "bot",
+    "containment": "bot",
+    "handoff_rate": "bot",
+    "not_understood_rate": "bot",
+    "median_wait_minutes": "wait",
+}
+
+
+async def metric_value(session: AsyncSession, metric: str, scope: Scope, timezone: str) -> Measure:
+    """One indicator over the scope. Raises KeyError for an unknown metric."""
+    if metric not in METRICS:
+        raise KeyError(metric)
+    return (await GROUPS[GROUP_OF[metric]](session, scope, timezone))[metric]
+
+
+async def measures(
+    session: AsyncSession, scope: Scope, timezone: str, metrics: Iterable[str] | None = None
+) -> dict[str, Measure]:
+    """Several indicators (all of METRICS by default, in its order), each group's query run
+    once."""
+    wanted = list(METRICS if metrics is None else metrics)
+    found: dict[str, Measure] = {}
+    for group in dict.fromkeys(GROUP_OF[m] for m in wanted):
+        found.update(await GROUPS[group](session, scope, timezone))
+    return {m: found[m] for m in wanted}
