@@ -14,24 +14,28 @@ writer's lock, the rows are read in short keyset batches so the bot is never kep
 import asyncio
 import base64
 import binascii
+import contextlib
 import csv
+import hashlib
 import io
 import os
 import re
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Row, Select, and_, case, select, type_coerce
+from sqlalchemy import DateTime, Row, Select, and_, case, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
 from casework.db import Database
-from casework.indicators.pseudonym import citizen_key
+from casework.indicators.pseudonym import KEY_HEX_CHARS, citizen_key
 from casework.indicators.scope import Scope
 from casework.ratings.models import Rating, RatingDimensionScore
 from catalog.models import Department, Procedure
@@ -59,15 +63,13 @@ TAIL = ("comentario", "ciudadano")
 
 # A name introduced in the text ("me llamo Juan Pérez", "mi nombre es ..."): the words after it.
 _SELF_NAMED = re.compile(
-    r"\b(me llamo|mi nombre es|atentamente)\b(\s*[:,]?\s*)((?:[^\W\d_]+\.?\s*){1,4})",
+    r"\b(me llamo|mi nombre es|atentamente)\b(\s*[:,]?\s*)((?:[^\W\d_]+\.?\s*){0,3}[^\W\d_]+\.?)",
     re.IGNORECASE,
 )
+_SELF_NAMING_CUES = ("llamo", "nombre", "atentamente")
 _REPEATED = re.compile(rf"{re.escape(MASK)}(?:[\s,]*{re.escape(MASK)})+")
-
-
-def _mask_introduced_name(match: re.Match[str]) -> str:
-    words = match.group(3)
-    return f"{match.group(1)}{match.group(2)}{MASK}{words[len(words.rstrip()) :]}"
+_DIGIT = re.compile(r"\d")
+_SIX_DIGITS = re.compile(r"\d{6}")
 
 
 class ExportError(ValueError):
@@ -82,17 +84,37 @@ def columns(dimensions: Sequence[str]) -> list[str]:
 def mask_personal_data(text: str, names: Iterable[str | None] = ()) -> str:
     """`text` with CURPs, folios, e-mails, phone numbers and the given names (the citizen's,
     the chat's display name) replaced by "[dato personal]", and so any name introduced with
-    "me llamo" or "mi nombre es". Masks too much rather than too little."""
-    for pattern in (CURP, FOLIO, EMAIL, PHONE):
-        text = pattern.sub(MASK, text)
-    text = _SELF_NAMED.sub(_mask_introduced_name, text)
+    "me llamo", "mi nombre es" or "atentamente". Masks too much rather than too little.
+    Cheap checks come first: most comments hold no digit, no "@" and no name."""
+    digits = _DIGIT.search(text) is not None  # a CURP, a folio and a phone all hold digits
+    if digits and _SIX_DIGITS.search(text):
+        text = CURP.sub(MASK, text)
+    if digits and "-" in text:
+        text = FOLIO.sub(MASK, text)
+    if "@" in text:
+        text = EMAIL.sub(MASK, text)
+    if digits:
+        text = PHONE.sub(MASK, text)
+    lowered = text.lower()
+    if any(cue in lowered for cue in _SELF_NAMING_CUES):
+        text = _SELF_NAMED.sub(rf"\1\2{MASK}", text)
     for name in names:
-        if not name:
-            continue
-        parts = [p for p in re.split(r"\W+", name) if len(p) >= 3]
-        for part in sorted(parts, key=len, reverse=True):
-            text = re.sub(rf"\b{re.escape(part)}\b", MASK, text, flags=re.IGNORECASE)
-    return _REPEATED.sub(MASK, text)
+        if name:
+            present = tuple(p for p in _name_parts(name) if p in lowered)
+            if present:
+                text = _words_pattern(present).sub(MASK, text)
+    return _REPEATED.sub(MASK, text) if MASK in text else text
+
+
+@lru_cache(maxsize=4096)
+def _name_parts(name: str) -> tuple[str, ...]:
+    """The words of a name worth masking (3 letters or more), lower case."""
+    return tuple(p.lower() for p in re.split(r"\W+", name) if len(p) >= 3)
+
+
+@lru_cache(maxsize=1024)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"\b({'|'.join(words)})\b", re.IGNORECASE)
 
 
 # --- the query --------------------------------------------------------------------------------
@@ -104,11 +126,46 @@ def _plain_datetime(column: Any) -> Any:
     return type_coerce(column, DateTime(timezone=True))
 
 
-def _select(scope: Scope, timezone: str, dimensions: Sequence[str]) -> Select[Any]:
+def _names() -> tuple[Any, Any]:
+    """The names to mask in a rating's comment: the citizen's and the chat's display name."""
+    ratings = Rating.__table__
+    citizen_name = select(Citizen.name).where(Citizen.id == ratings.c.citizen_id).scalar_subquery()
+    display_name = (
+        select(ChannelIdentity.display_name)
+        .join(Conversation, Conversation.identity_id == ChannelIdentity.id)
+        .where(Conversation.id == ratings.c.conversation_id)
+        .scalar_subquery()
+    )
+    return citizen_name, display_name
+
+
+def _in_scope(query: Select[Any], scope: Scope, timezone: str) -> Select[Any]:
+    ratings = Rating.__table__
+    start, end = scope.bounds(timezone)
+    query = query.where(ratings.c.asked_at >= start, ratings.c.asked_at < end)
+    if scope.procedure_id:
+        query = query.where(ratings.c.procedure_id == scope.procedure_id)
+    if scope.department_id:
+        query = query.where(ratings.c.department_id == scope.department_id)
+    if scope.channel:
+        query = query.where(ratings.c.channel == scope.channel)
+    return query.order_by(ratings.c.id)
+
+
+def _comment_select(scope: Scope, timezone: str) -> Select[Any]:
+    """id, comment and the names to mask in it, for the rows of the scope with a comment."""
+    ratings = Rating.__table__
+    citizen_name, display_name = _names()
+    query = select(ratings.c.id, ratings.c.comment, citizen_name, display_name)
+    return _in_scope(query.where(ratings.c.comment.is_not(None)), scope, timezone)
+
+
+def _select(
+    scope: Scope, timezone: str, dimensions: Sequence[str], names: bool = True
+) -> Select[Any]:
     ratings = Rating.__table__
     procedures = Procedure.__table__
     departments = Department.__table__
-    start, end = scope.bounds(timezone)
     source = ratings.outerjoin(procedures, procedures.c.id == ratings.c.procedure_id).outerjoin(
         departments, departments.c.id == ratings.c.department_id
     )
@@ -120,43 +177,32 @@ def _select(scope: Scope, timezone: str, dimensions: Sequence[str]) -> Select[An
         )
         scores.append(alias.c.score)
     # The names to mask in a comment, read only for rows that have one.
-    citizen_name = select(Citizen.name).where(Citizen.id == ratings.c.citizen_id).scalar_subquery()
-    display_name = (
-        select(ChannelIdentity.display_name)
-        .join(Conversation, Conversation.identity_id == ChannelIdentity.id)
-        .where(Conversation.id == ratings.c.conversation_id)
-        .scalar_subquery()
-    )
+    citizen_name, display_name = _names() if names else (None, None)
     has_comment = ratings.c.comment.is_not(None)
-    query = (
-        select(
-            ratings.c.id,
-            _plain_datetime(ratings.c.asked_at),
-            _plain_datetime(ratings.c.answered_at),
-            ratings.c.channel,
-            ratings.c.subject,
-            ratings.c.procedure_id,
-            procedures.c.name,
-            ratings.c.department_id,
-            departments.c.name,
-            ratings.c.score,
-            *scores,
-            ratings.c.comment,
-            ratings.c.citizen_id,
-            case((has_comment, citizen_name), else_=None),
-            case((has_comment, display_name), else_=None),
-        )
-        .select_from(source)
-        .where(ratings.c.asked_at >= start, ratings.c.asked_at < end)
-        .order_by(ratings.c.id)
-    )
-    if scope.procedure_id:
-        query = query.where(ratings.c.procedure_id == scope.procedure_id)
-    if scope.department_id:
-        query = query.where(ratings.c.department_id == scope.department_id)
-    if scope.channel:
-        query = query.where(ratings.c.channel == scope.channel)
-    return query
+    query = select(
+        ratings.c.id.label("id"),
+        _plain_datetime(ratings.c.asked_at).label("asked_at"),
+        _plain_datetime(ratings.c.answered_at).label("answered_at"),
+        ratings.c.channel.label("channel"),
+        ratings.c.subject.label("subject"),
+        ratings.c.procedure_id.label("procedure_id"),
+        procedures.c.name.label("procedure_name"),
+        ratings.c.department_id.label("department_id"),
+        departments.c.name.label("department_name"),
+        ratings.c.score.label("score"),
+        *(score.label(f"dim{n}") for n, score in enumerate(scores)),
+        ratings.c.comment.label("comment"),
+        ratings.c.citizen_id.label("citizen_id"),
+        *(
+            (
+                case((has_comment, citizen_name), else_=None).label("citizen_name"),
+                case((has_comment, display_name), else_=None).label("display_name"),
+            )
+            if names
+            else ()
+        ),
+    ).select_from(source)
+    return _in_scope(query, scope, timezone)
 
 
 async def _dimensions(conn: AsyncConnection) -> list[str]:
@@ -180,11 +226,19 @@ class _Shaper:
         self.keys: dict[int, str | None] = {}
 
     def local(self, value: datetime | None) -> str | None:
+        """Local time to the second with its UTC offset, as PostgreSQL writes it in the CSV
+        export: "2026-03-10 23:30:00-06" (ISO 8601 with a space)."""
         if value is None:
             return None
         if value.tzinfo is None:  # SQLite keeps UTC without an offset
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(self.zone).isoformat(timespec="seconds")
+        local = value.astimezone(self.zone)
+        offset = local.utcoffset()
+        minutes = int(offset.total_seconds()) // 60 if offset else 0
+        hours, rest = divmod(abs(minutes), 60)
+        sign = "-" if minutes < 0 else "+"
+        suffix = f"{sign}{hours:02d}" + (f":{rest:02d}" if rest else "")
+        return f"{local:%Y-%m-%d %H:%M:%S}{suffix}"
 
     def key(self, citizen_id: int | None) -> str | None:
         if citizen_id is None:
@@ -300,6 +354,147 @@ async def _partitions(
         last = rows[-1][0]
 
 
+def _hmac_pads(secret: bytes) -> tuple[str, str]:
+    """HMAC-SHA256's inner and outer padded keys (RFC 2104), in hex: with them PostgreSQL's
+    own sha256() computes exactly `pseudonym.citizen_key`."""
+    key = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key).hex(), bytes(b ^ 0x5C for b in key).hex()
+
+
+_PLACEHOLDER = re.compile(rb"\x01(\d+)")
+_SNAPSHOT = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9A-F]+)?")
+
+
+def _pg_copy_sql(scope: Scope, timezone: str, dimensions: Sequence[str], dialect: Any) -> str:
+    """The export as one PostgreSQL query whose columns are the CSV's, for COPY: times to the
+    second in the session's time zone, subjects in Spanish, citizen keys computed once per
+    citizen from the padded HMAC keys set in the transaction (never in the statement's text).
+    A comment is left as a placeholder, \\x01 and the row's id, filled in by Python."""
+    inner = _select(scope, timezone, dimensions, names=False).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
+    )
+    subjects = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SUBJECTS.items())
+    fields = [
+        "s.id",
+        "date_trunc('second', s.asked_at)",
+        "date_trunc('second', s.answered_at)",
+        "s.channel",
+        f"CASE s.subject {subjects} ELSE s.subject END",
+        "s.procedure_id",
+        "s.procedure_name",
+        "s.department_id",
+        "s.department_name",
+        "s.score",
+        *(f"s.dim{n}" for n in range(len(dimensions))),
+        "CASE WHEN s.comment IS NOT NULL THEN chr(1) || s.id::text END",
+        "ck.key",
+    ]
+    names = columns(dimensions)
+    listed = ", ".join(f'{sql} AS "{name}"' for sql, name in zip(fields, names, strict=True))
+    pad = "(SELECT decode(current_setting('ventanilla.hmac_{}'), 'hex'))"
+    key = (
+        f"left(encode(sha256({pad.format('outer')} || sha256({pad.format('inner')} || "
+        f"convert_to(c.id::text, 'UTF8'))), 'hex'), {KEY_HEX_CHARS})"
+    )
+    # Computed once per citizen: PostgreSQL memoizes the lateral lookup by citizen_id and keeps
+    # the rows in id order (a hash join would sort the whole export first).
+    citizen = (
+        f"LEFT JOIN LATERAL (SELECT {key} AS key FROM citizens AS c "
+        "WHERE c.id = s.citizen_id OFFSET 0) AS ck ON true"
+    )
+    return f"SELECT {listed} FROM ({inner}) AS s {citizen} ORDER BY s.id"
+
+
+class _Comments:
+    """The scope's comments in id order, read alongside the COPY (same snapshot) and masked
+    in Python, to replace the COPY's placeholders chunk by chunk."""
+
+    def __init__(self, result: Any) -> None:
+        self.rows = result.partitions(CHUNK_ROWS)
+        self.ahead: deque[Row[Any]] = deque()
+        self.done = False
+
+    async def fill(self, data: bytes) -> bytes:
+        wanted = [int(found) for found in _PLACEHOLDER.findall(data)]
+        masked: dict[int, bytes] = {}
+        while wanted and not self.done:
+            while self.ahead and self.ahead[0][0] <= wanted[-1]:
+                rating_id, comment, citizen_name, display_name = self.ahead.popleft()
+                clean = mask_personal_data(comment, (citizen_name, display_name))
+                masked[rating_id] = b'"' + clean.replace('"', '""').encode() + b'"'
+            if self.ahead:
+                break
+            try:
+                self.ahead = deque(await anext(self.rows))
+            except StopAsyncIteration:
+                self.done = True
+        # A placeholder without its comment (impossible with one snapshot) gets nothing.
+        return _PLACEHOLDER.sub(lambda m: masked.get(int(m.group(1)), b""), data)
+
+
+async def _pg_csv_chunks(
+    db: Database, scope: Scope, secret: bytes, timezone: str, dimensions: Sequence[str]
+) -> AsyncIterator[bytes]:
+    """PostgreSQL writes the CSV itself (COPY ... TO STDOUT, one statement in one read-only
+    transaction) and Python only masks the comments, read on a second connection sharing the
+    COPY's snapshot. The bytes go on in chunks of about 256 kB; a small queue between the
+    COPY and the reader keeps memory flat when the client reads slowly."""
+    sql = _pg_copy_sql(scope, timezone, dimensions, db.engine.dialect)
+    inner, outer = _hmac_pads(secret)
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
+    options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+    async with db.engine.connect() as copying, db.engine.connect() as reading:
+        copying = await copying.execution_options(**options)
+        snapshot = (await copying.execute(text("SELECT pg_export_snapshot()"))).scalar_one()
+        await copying.execute(
+            text(
+                "SELECT set_config('TimeZone', :zone, true), set_config('jit', 'off', true), "
+                "set_config('ventanilla.hmac_inner', :inner, true), "
+                "set_config('ventanilla.hmac_outer', :outer, true)"
+            ),
+            {"zone": timezone, "inner": inner, "outer": outer},
+        )
+        reading = await reading.execution_options(**options)
+        if not _SNAPSHOT.fullmatch(snapshot):
+            raise RuntimeError(f"unexpected snapshot id {snapshot!r}")
+        await reading.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        comments = _Comments(
+            await reading.stream(
+                _comment_select(scope, timezone).execution_options(yield_per=CHUNK_ROWS)
+            )
+        )
+        raw = (await copying.get_raw_connection()).driver_connection
+        assert raw is not None
+
+        async def copy() -> None:
+            try:
+                await raw.copy_from_query(sql, output=queue.put, format="csv", header=True)
+            finally:
+                await queue.put(None)
+
+        task = asyncio.create_task(copy())
+        try:
+            pending: list[bytes] = []
+            size = 0
+            while (data := await queue.get()) is not None:
+                if b"\x01" in data:
+                    data = await comments.fill(data)
+                pending.append(data)
+                size += len(data)
+                if size >= 256 * 1024:
+                    yield b"".join(pending)
+                    pending, size = [], 0
+            if pending:
+                yield b"".join(pending)
+            await task  # raises what the COPY raised
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
 async def export_dimensions(db: Database) -> list[str]:
     async with db.engine.connect() as conn:
         return await _dimensions(conn)
@@ -315,9 +510,13 @@ async def csv_chunks(
     """The scope's rows as UTF-8 CSV (comma-separated, header first), in chunks of
     `chunk_rows` rows. Memory stays flat whatever the number of rows."""
     dimensions = await export_dimensions(db)
+    if db.engine.dialect.name == "postgresql":
+        async for chunk in _pg_csv_chunks(db, scope, secret, timezone, dimensions):
+            yield chunk
+        return
     shaper = _Shaper(secret, timezone, dimensions)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns(dimensions))
     values = shaper.values
     async for partition in _partitions(db, scope, timezone, dimensions, chunk_rows):
