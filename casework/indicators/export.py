@@ -5,10 +5,15 @@ time). It carries no CURP, name or phone: the citizen appears only as a pseudony
 (`pseudonym.citizen_key`), and CURPs, phone numbers, e-mail addresses, folios and the
 citizen's own name are masked inside comments.
 
-Exports are read with SQLAlchemy Core, not ORM objects, and written in chunks of many rows, so
-memory stays flat whatever the size: on PostgreSQL one read-only transaction runs one
-statement through a server-side cursor; on SQLite, where any transaction holds the single
-writer's lock, the rows are read in short keyset batches so the bot is never kept waiting.
+Times are local (settings.timezone) to the second with their UTC offset, "2026-03-10
+23:30:00-06", the way PostgreSQL writes them, on every path.
+
+Exports never hold the rows in memory. On PostgreSQL the CSV is written by the database
+itself (COPY of one statement in one read-only transaction) and only the comments are masked
+in Python, read on a second connection that shares the COPY's snapshot; the XLSX reads the
+same rows through a server-side cursor (SQLAlchemy Core, no ORM objects). On SQLite, where any
+transaction holds the single writer's lock, rows are read in short keyset batches so the bot
+is never kept waiting.
 """
 
 import asyncio
