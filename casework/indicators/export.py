@@ -540,40 +540,55 @@ async def xlsx_path(
     timezone: str = TIMEZONE,
     chunk_rows: int = CHUNK_ROWS,
 ) -> str:
-    """Write the scope's rows to a new temporary .xlsx file (openpyxl's write-only mode:
-    rows go to disk as they come) and return its path; the caller deletes it. Past Excel's
-    row limit the rows go on in another sheet."""
-    from openpyxl import Workbook
+    """Write the scope's rows to a new temporary .xlsx file and return its path; the caller
+    deletes it. XlsxWriter's constant-memory mode flushes each row to disk as it is written;
+    texts stay texts (a comment starting with "=" is never a formula). Past Excel's row limit
+    the rows go on in another sheet."""
+    import xlsxwriter
 
     dimensions = await export_dimensions(db)
     shaper = _Shaper(secret, timezone, dimensions)
     header = columns(dimensions)
-    workbook = Workbook(write_only=True)
-    state = {"sheet": None, "rows": XLSX_SHEET_ROWS, "number": 0}
+    handle, path = tempfile.mkstemp(prefix="ventanilla-", suffix=".xlsx")
+    os.close(handle)
+    workbook = xlsxwriter.Workbook(
+        path,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    bold = workbook.add_format({"bold": True})
+    state: dict[str, Any] = {"sheet": None, "row": XLSX_SHEET_ROWS + 1, "number": 0}
+
+    def new_sheet() -> None:
+        state["number"] += 1
+        title = "calificaciones"
+        if state["number"] > 1:
+            title = f"calificaciones {state['number']}"
+        state["sheet"] = workbook.add_worksheet(title)
+        state["sheet"].write_row(0, 0, header, bold)
+        state["row"] = 1
 
     def append(rows: list[list[Any]]) -> None:
         for row in rows:
-            if state["rows"] >= XLSX_SHEET_ROWS:
-                state["number"] += 1
-                title = "calificaciones"
-                if state["number"] > 1:
-                    title = f"calificaciones {state['number']}"
-                state["sheet"] = workbook.create_sheet(title)
-                state["sheet"].append(header)
-                state["rows"] = 0
-            state["sheet"].append(row)
-            state["rows"] += 1
+            if state["row"] > XLSX_SHEET_ROWS:
+                new_sheet()
+            state["sheet"].write_row(state["row"], 0, row)
+            state["row"] += 1
 
-    handle, path = tempfile.mkstemp(prefix="ventanilla-", suffix=".xlsx")
-    os.close(handle)
     try:
         async for partition in _partitions(db, scope, timezone, dimensions, chunk_rows):
             rows = [shaper.values(row) for row in partition]
             await asyncio.to_thread(append, rows)
         if state["sheet"] is None:  # no rows: the header alone
-            workbook.create_sheet("calificaciones").append(header)
-        await asyncio.to_thread(workbook.save, path)
+            new_sheet()
+        await asyncio.to_thread(workbook.close)
     except BaseException:
+        with contextlib.suppress(Exception):
+            workbook.close()
         os.unlink(path)
         raise
     return path
