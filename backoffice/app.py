@@ -20,16 +20,19 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from backoffice.deps import LoginRequired
 from backoffice.routes import (
+    api,
     audit_log,
     auth,
     catalog,
     deliveries,
     evaluation,
     handoffs,
+    indicator_cards,
     public,
     ratings,
     requests,
     results,
+    tokens,
     users,
 )
 from backoffice.routes import telegram as telegram_routes
@@ -123,6 +126,9 @@ def create_app(
         users,
         audit_log,
         catalog,
+        tokens,
+        indicator_cards,
+        api,
         telegram_routes,
         whatsapp_routes,
     ):

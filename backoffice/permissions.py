@@ -31,6 +31,8 @@ SECTIONS = (
     Section("Canalizaciones", "/backoffice/canalizaciones", HANDOFFS),
     Section("Calificaciones", "/backoffice/calificaciones", RATINGS),
     Section("Evaluación", "/backoffice/evaluacion", RATINGS),
+    Section("Indicadores", "/backoffice/indicadores", RATINGS),
+    Section("Tokens de API", "/backoffice/tokens", RATINGS),
     Section("Envíos fallidos", "/backoffice/envios", DELIVERIES),
     Section("Catálogo", "/backoffice/catalogo", CATALOG),
     Section("Usuarios", "/backoffice/usuarios", USERS),

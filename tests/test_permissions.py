@@ -3,7 +3,8 @@
 The checks walk `app.routes`, so a route added later is covered without touching this file: a
 back office route without `RoleRequired(...)` makes `test_every_route_is_public_or_declares_roles`
 fail, and every declared permission is then exercised over HTTP by an anonymous visitor and by
-a logged-in member of each role.
+a logged-in member of each role. Routes of the evaluators' API (under `API_PREFIX`) must
+instead declare `BearerRequired(...)`: they take a token, never the session cookie.
 """
 
 import re
@@ -16,8 +17,11 @@ from fastapi import FastAPI
 
 from backoffice.app import create_app
 from backoffice.deps import RoleRequired, Staff, required_roles, walk_routes
+from backoffice.routes.api import PREFIX as API_PREFIX
+from backoffice.routes.api import BearerRequired
 from casework.db import Database
-from casework.staff.models import ROLES
+from casework.staff.models import ROLES, ApiToken, StaffUser
+from casework.staff.tokens import TOKEN_PREFIX, create_token, token_digest
 from tests.conftest import login
 from ventanilla.settings import Settings
 
@@ -44,29 +48,57 @@ EXPECTED = {
     "/backoffice/envios": {"admin", "agent"},
     "/backoffice/calificaciones": {"admin", "evaluator"},
     "/backoffice/evaluacion": {"admin", "evaluator"},
+    "/backoffice/indicadores": {"admin", "evaluator"},
+    "/backoffice/tokens": {"admin", "evaluator"},
     "/backoffice/auditoria": {"admin"},
     "/backoffice/usuarios": {"admin"},
     "/backoffice/catalogo": {"admin", "editor"},
     "/backoffice/logout": set(ROLES),
     "/backoffice/inicio": set(ROLES),
 }
+# The evaluators' API: a bearer token of one of these roles, never the session cookie.
+BEARER = {API_PREFIX: {"admin", "evaluator"}}
 
 
 def routes(app: FastAPI) -> list[Any]:
     return list(walk_routes(app.routes))
 
 
+def takes_bearer(route: Any) -> bool:
+    """Whether a `BearerRequired` dependency sits anywhere in the route's dependency tree."""
+    root = getattr(route, "dependant", None)
+    stack = [root] if root is not None else []
+    while stack:
+        dependant = stack.pop()
+        if isinstance(dependant.call, BearerRequired):
+            return True
+        stack.extend(dependant.dependencies)
+    return False
+
+
+def is_api(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
 def unprotected(app: FastAPI) -> list[str]:
-    """Routes neither listed as public nor declaring a non-empty set of known roles."""
+    """Routes neither listed as public nor declaring a non-empty set of known roles (with a
+    bearer token under the API prefix, with the session elsewhere)."""
     problems = []
     for route in routes(app):
         path = route.path
         if path in PUBLIC:
             continue
         roles = required_roles(route)
+        methods = sorted(getattr(route, "methods", None) or [])
         if not roles or not roles <= set(ROLES):
-            methods = sorted(getattr(route, "methods", None) or [])
             problems.append(f"{path} {methods}: no RoleRequired permission")
+        elif is_api(path):
+            if not takes_bearer(route):
+                problems.append(f"{path} {methods}: API route without BearerRequired")
+            elif methods != ["GET"]:
+                problems.append(f"{path} {methods}: the evaluators' API is read-only")
+        elif takes_bearer(route):
+            problems.append(f"{path}: bearer token outside the API")
         elif not path.startswith("/backoffice"):
             problems.append(f"{path}: staff route outside /backoffice")
     return problems
@@ -127,6 +159,22 @@ async def test_the_walk_catches_a_route_without_permission(app: FastAPI) -> None
     assert "/backoffice/nueva-seccion" in problems[0] and "/otra-cosa" in problems[1]
 
 
+async def test_the_walk_catches_an_api_route_without_a_bearer_token(app: FastAPI) -> None:
+    from fastapi import Depends
+
+    async def with_session(staff: Staff) -> dict[str, str]:
+        return {}
+
+    app.get(API_PREFIX + "/sin-token")(lambda: {})  # nothing at all
+    app.get(API_PREFIX + "/con-sesion", dependencies=[Depends(RoleRequired("evaluator"))])(
+        with_session
+    )  # the session's permission is not the API's
+    problems = unprotected(app)
+    assert len(problems) == 2
+    assert "/sin-token" in problems[0] and "no RoleRequired" in problems[0]
+    assert "/con-sesion" in problems[1] and "without BearerRequired" in problems[1]
+
+
 async def test_router_level_permissions_count_too(app: FastAPI) -> None:
     from fastapi import APIRouter, Depends
 
@@ -141,14 +189,15 @@ async def test_router_level_permissions_count_too(app: FastAPI) -> None:
 async def test_each_section_admits_the_roles_decided(app: FastAPI) -> None:
     seen = set()
     for method, url, roles in protected(app):
-        section = next((p for p in EXPECTED if url == p or url.startswith(p + "/")), None)
+        decided = {**EXPECTED, **BEARER}
+        section = next((p for p in decided if url == p or url.startswith(p + "/")), None)
         if url == "/backoffice":
             assert roles == set(ROLES), "the start redirect is for every role"
             continue
         assert section is not None, f"{method} {url}: add its section to EXPECTED"
-        assert roles == EXPECTED[section], f"{method} {url}"
+        assert roles == decided[section], f"{method} {url}"
         seen.add(section)
-    assert seen == set(EXPECTED)
+    assert seen == set(EXPECTED) | set(BEARER)
 
 
 async def test_anonymous_visitors_are_sent_to_login_everywhere(app: FastAPI) -> None:
@@ -157,7 +206,11 @@ async def test_anonymous_visitors_are_sent_to_login_everywhere(app: FastAPI) -> 
     ) as anonymous:
         for method, url, _roles in protected(app):
             response = await anonymous.request(method, url)
-            if url.startswith("/backoffice/api/"):
+            if is_api(url):
+                assert response.status_code == 401, f"{method} {url}"
+                assert response.headers["www-authenticate"].startswith("Bearer"), url
+                assert "token" in response.json()["detail"], url
+            elif url.startswith("/backoffice/api/"):
                 assert response.status_code == 401, f"{method} {url}"
             else:
                 assert response.status_code == 303, f"{method} {url}: {response.status_code}"
@@ -170,6 +223,10 @@ async def test_each_role_is_refused_outside_its_sections(
     checked = 0
     for method, url, roles in protected(app):
         for role, client in clients.items():
+            if is_api(url):  # a logged-in session is no API credential, whatever the role
+                response = await client.request(method, url)
+                assert response.status_code == 401, f"{role} {method} {url}"
+                continue
             if role in roles:
                 if method == "GET":  # reading is harmless: the permission must let them in
                     response = await client.get(url)
@@ -217,3 +274,45 @@ async def test_login_lands_on_the_first_section_of_the_role(
         ) as client:
             response = await post_login(client, username, STAFF_PASSWORD)
             assert response.headers["location"] == landing[role], role
+
+
+async def test_the_api_admits_the_tokens_of_the_roles_decided(
+    app: FastAPI, loaded_db: Database, staff_of_every_role: dict[str, str]
+) -> None:
+    """Every API route, with a token of each role. Agents and editors cannot be given a token
+    in the back office; one written straight into the database is refused all the same."""
+    from sqlalchemy import select
+
+    tokens = {}
+    async with loaded_db.transaction() as session:
+        for role, username in staff_of_every_role.items():
+            staff = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+            assert staff is not None
+            if role in BEARER[API_PREFIX]:
+                _token, tokens[role] = await create_token(session, staff, f"token {role}")
+            else:
+                plain = f"{TOKEN_PREFIX}planted-{role}-0123456789abcdef"
+                session.add(
+                    ApiToken(
+                        staff_user_id=staff.id,
+                        name="plantado",
+                        token_hash=token_digest(plain),
+                        prefix=plain[:12],
+                    )
+                )
+                tokens[role] = plain
+    checked = 0
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        for method, url, roles in protected(app):
+            if not is_api(url):
+                continue
+            for role, plain in tokens.items():
+                response = await client.request(
+                    method, url, headers={"Authorization": f"Bearer {plain}"}
+                )
+                wanted = 200 if role in roles else 401
+                assert response.status_code == wanted, f"{role} {method} {url}"
+                checked += 1
+    assert checked >= 4 * 4

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from casework.db import Database
+from casework.indicators.cards import load_sample_cards
 from casework.schema import upgrade
 from casework.staff.service import count_users, create_user, generate_password, instance_secret
 from catalog.models import Procedure
@@ -18,13 +19,15 @@ class Prepared:
     secret_key: str
     catalog: ImportReport | None = None
     admin_password: str | None = None  # set only when the first user was just created
+    sample_cards: int = 0  # indicator cards loaded from the sample set (first run only)
 
 
 async def prepare(
     db: Database, settings: Settings, catalog: Path | None = None, first_user: bool = True
 ) -> Prepared:
     """Bring the schema up to date; load `catalog`, or the sample one into an empty database;
-    create the first administrator with a generated password when there is no staff yet."""
+    create the first administrator with a generated password when there is no staff yet; on
+    the first run, load the sample indicator cards."""
     await upgrade(db)
     async with db.transaction() as session:
         empty = not await session.scalar(select(func.count()).select_from(Procedure))
@@ -37,4 +40,5 @@ async def prepare(
         if first_user and await count_users(session) == 0:
             password = generate_password()
             await create_user(session, "admin", password, "admin", "Administración")
-    return Prepared(secret, report, password)
+        cards = await load_sample_cards(session)
+    return Prepared(secret, report, password, cards)
