@@ -30,6 +30,7 @@ SECTIONS = (
     Section("Solicitudes", "/backoffice/solicitudes", REQUESTS),
     Section("Canalizaciones", "/backoffice/canalizaciones", HANDOFFS),
     Section("Calificaciones", "/backoffice/calificaciones", RATINGS),
+    Section("Encuestas", "/backoffice/encuestas", RATINGS),
     Section("Envíos fallidos", "/backoffice/envios", DELIVERIES),
     Section("Catálogo", "/backoffice/catalogo", CATALOG),
     Section("Usuarios", "/backoffice/usuarios", USERS),

@@ -42,6 +42,7 @@ EXPECTED = {
     "/backoffice/canalizaciones": {"admin", "agent"},
     "/backoffice/envios": {"admin", "agent"},
     "/backoffice/calificaciones": {"admin", "evaluator"},
+    "/backoffice/encuestas": {"admin", "evaluator"},
     "/backoffice/auditoria": {"admin"},
     "/backoffice/usuarios": {"admin"},
     "/backoffice/catalogo": {"admin", "editor"},
