@@ -74,7 +74,8 @@ async def set_dimensions(
     unknown = sorted(set(codes) - set(DIMENSIONS))
     if unknown:
         raise DimensionError(f"dimensión desconocida: {', '.join(unknown)}")
-    if await session.get(Procedure, procedure_id, with_for_update=True) is None:
+    locked = select(Procedure.id).where(Procedure.id == procedure_id).with_for_update()
+    if await session.scalar(locked) is None:  # the lock: concurrent saves take turns
         raise DimensionError(f"trámite desconocido '{procedure_id}'")
     before = await dimensions_for(session, procedure_id)
     after = _ordered(set(codes))
