@@ -33,17 +33,20 @@ log = logging.getLogger(__name__)
 
 async def send_reminders(session: AsyncSession, settings: Settings, now: datetime) -> int:
     """Queue one reminder (outbox purpose "survey") for each unanswered, unexpired survey asked
-    more than `survey_reminder_hours` ago and not reminded yet; returns how many were queued.
+    more than `survey_reminder_hours` ago and not reminded yet (not while a person holds the
+    conversation); returns how many were queued.
     The reminders are sent only if the caller's transaction commits."""
     due = now - timedelta(hours=settings.survey_reminder_hours)
     expired = now - timedelta(days=settings.survey_days)
     candidates = await session.scalars(
         select(Rating.id)
+        .join(Conversation, Conversation.id == Rating.conversation_id)
         .where(
             Rating.answered_at.is_(None),
             Rating.reminded_at.is_(None),
             Rating.asked_at <= due,
             Rating.asked_at > expired,
+            Conversation.state != "handoff",  # a person holds the chat: remind later
         )
         .order_by(Rating.id)
         .limit(BATCH)
