@@ -32,6 +32,7 @@ from backoffice.routes import (
     ratings,
     requests,
     results,
+    surveys,
     tokens,
     users,
 )
@@ -42,6 +43,7 @@ from bot.channels import telegram, web, whatsapp
 from bot.engine import Engine
 from casework.db import Database
 from casework.outbox.delivery import Deliverer, Sender
+from casework.ratings import reminders
 from ventanilla.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,10 +63,12 @@ def create_app(
     *,
     deliver: bool = True,
     telegram_polling: bool = False,
+    remind_surveys: bool = True,
 ) -> FastAPI:
     """The whole web application. With `deliver`, an outbox worker runs beside it for the push
     channels configured (Telegram); with `telegram_polling`, updates are fetched by long polling
-    instead of arriving on the webhook."""
+    instead of arriving on the webhook; with `remind_surveys`, unanswered surveys get their one
+    reminder (checked every `reminders.REMINDER_INTERVAL_SECONDS`)."""
     engine = Engine(db, settings)
     senders: list[Sender] = []
     telegram_channel = None
@@ -83,6 +87,8 @@ def create_app(
         tasks = []
         if deliver and deliverer is not None:
             tasks.append(asyncio.create_task(deliverer.run(stop)))
+        if remind_surveys:
+            tasks.append(asyncio.create_task(reminders.run(db, settings, stop)))
         if telegram_polling and telegram_channel is not None:
             tasks.append(
                 asyncio.create_task(
@@ -122,6 +128,7 @@ def create_app(
         ratings,
         evaluation,
         results,
+        surveys,
         deliveries,
         users,
         audit_log,

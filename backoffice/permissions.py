@@ -33,6 +33,7 @@ SECTIONS = (
     Section("Evaluación", "/backoffice/evaluacion", RATINGS),
     Section("Indicadores", "/backoffice/indicadores", RATINGS),
     Section("Tokens de API", "/backoffice/tokens", RATINGS),
+    Section("Encuestas", "/backoffice/encuestas", RATINGS),
     Section("Envíos fallidos", "/backoffice/envios", DELIVERIES),
     Section("Catálogo", "/backoffice/catalogo", CATALOG),
     Section("Usuarios", "/backoffice/usuarios", USERS),

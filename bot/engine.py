@@ -142,7 +142,7 @@ def _picked(conversation: Conversation, text: str) -> str | None:
     return None
 
 
-PICK_PREFIXES = {"menu", "proc", "aspect", "open", "rate"}
+PICK_PREFIXES = {"menu", "proc", "aspect", "open", "rate", "useful"}
 
 
 async def route(turn: Turn, first_contact: bool = False) -> None:
@@ -162,6 +162,10 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
         privacy.menu(turn)
         return
     score = rating.score_in(turn)
+    if state == "rate_dimension":
+        if await rating.take_dimension(turn, score):
+            return
+        state = turn.conversation.state  # not an answer: the questions end, the text is read
     if (
         score is not None
         and state in ("idle", "rate_comment")
@@ -179,8 +183,7 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
     if state in request.STEPS:
         await request.STEPS[state](turn)
         return
-    if state == "rate_comment":
-        await rating.take_comment(turn)
+    if state == "rate_comment" and await rating.take_comment(turn):
         return
     await idle(turn, first_contact)
 
@@ -195,6 +198,9 @@ async def idle(turn: Turn, first_contact: bool) -> None:
         return
     if value.startswith("open:"):
         await request.start(turn, value.removeprefix("open:"))
+        return
+    if value.startswith("useful:"):
+        await info.useful(turn, value)
         return
     if len(turn.text) > turn.settings.max_message_chars:
         turn.say(texts.t("input.too_long", length=len(turn.text)))

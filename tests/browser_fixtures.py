@@ -81,6 +81,7 @@ class ServerProcess:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("VENTANILLA_")}
         self.env["VENTANILLA_PUBLIC_URL"] = self.url
         self.env["VENTANILLA_DESK_HOURS"] = ""  # staff always on duty, whatever the clock says
+        self.env["VENTANILLA_USEFULNESS_RATE"] = "0"  # no random "¿Te sirvió...?" after answers
         self.workdir = workdir
         self.lines: list[str] = []
         self.admin_password: str | None = None

@@ -94,12 +94,15 @@ STAFF_PASSWORD = "contraseña-de-prueba-1"
 def settings(database_url: str) -> Settings:
     # No desk hours: a citizen asking for a person is always queued, whatever the clock says
     # (tests/test_handoffs.py sets hours where they matter). A live-inbox stream sends its
-    # first list and ends, since the test client reads whole responses.
+    # first list and ends, since the test client reads whole responses. No "¿Te sirvió esta
+    # respuesta?" after answers unless a test asks for it (tests/test_surveys.py), so the
+    # dialogue tests see the replies they expect.
     return Settings(
         database_url=database_url,
         secret_key="test-secret",
         desk_hours="",
         inbox_stream_seconds=0,
+        usefulness_rate=0.0,
         _env_file=None,
     )
 

@@ -50,6 +50,7 @@ EXPECTED = {
     "/backoffice/evaluacion": {"admin", "evaluator"},
     "/backoffice/indicadores": {"admin", "evaluator"},
     "/backoffice/tokens": {"admin", "evaluator"},
+    "/backoffice/encuestas": {"admin", "evaluator"},
     "/backoffice/auditoria": {"admin"},
     "/backoffice/usuarios": {"admin"},
     "/backoffice/catalogo": {"admin", "editor"},

@@ -1,4 +1,5 @@
-"""The `ventanilla` command: serve, chat, db, users, catalog. Help texts are for staff (Spanish)."""
+"""The `ventanilla` command: serve, chat, db, users, catalog, encuestas. Help texts are for
+staff (Spanish)."""
 
 import asyncio
 import getpass
@@ -20,7 +21,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Base de datos.", no_args_is_help=True)
 users_app = typer.Typer(help="Usuarios del personal.", no_args_is_help=True)
 telegram_app = typer.Typer(help="Canal de Telegram.", no_args_is_help=True)
+surveys_app = typer.Typer(help="Encuestas de satisfacción.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
+app.add_typer(surveys_app, name="encuestas")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 
@@ -278,6 +281,29 @@ def telegram_set_webhook(
 
     _run(work, settings)
     typer.echo(f"Webhook registrado: {url}")
+
+
+@surveys_app.command(
+    "recordar",
+    help="Enviar el único recordatorio de las encuestas sin responder (para cron); "
+    "seguro aunque el servidor también los envíe.",
+)
+def surveys_remind(database: DatabaseOption = None) -> None:
+    from casework.db import utcnow
+    from casework.ratings.reminders import send_reminders
+    from casework.schema import upgrade
+
+    settings = _settings(database)
+    sent = 0
+
+    async def work(db: Database) -> None:
+        nonlocal sent
+        await upgrade(db)
+        async with db.transaction() as session:
+            sent = await send_reminders(session, settings, utcnow())
+
+    _run(work, settings)
+    typer.echo(f"Recordatorios de encuesta en cola: {sent}.")
 
 
 def _add_subcommands() -> None:

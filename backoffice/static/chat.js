@@ -8,9 +8,12 @@
 
   const SENDERS = { me: "Tú", bot: "Asistente", agent: "Asesor(a)" };
 
-  function add(text, who, choices) {
+  function retire() {
     // Earlier buttons no longer apply once the conversation moves on.
     log.querySelectorAll(".choices button").forEach(function (b) { b.disabled = true; });
+  }
+
+  function add(text, who, choices) {
     const li = document.createElement("li");
     li.className = who;
     const sender = document.createElement("span");
@@ -35,6 +38,9 @@
   }
 
   function show(messages) {
+    // The replies of one turn arrive together and all keep their buttons (an answer's aspects
+    // stay usable under a "¿Te sirvió esta respuesta?" that follows it).
+    if (messages.some(function (m) { return m.id > after; })) retire();
     messages.forEach(function (m) {
       if (m.id > after) {
         after = m.id;
@@ -52,6 +58,7 @@
 
   async function send(text, shown) {
     await ensureSession();
+    retire();
     add(shown || text, "me");
     const r = await fetch("/api/chat/messages", {
       method: "POST",
@@ -59,7 +66,10 @@
       body: JSON.stringify({ session: session, text: text, after: after }),
     });
     if (r.ok) show((await r.json()).messages);
-    else add("No pudimos enviar tu mensaje. Intenta de nuevo en un momento.", "bot");
+    else {
+      retire();
+      add("No pudimos enviar tu mensaje. Intenta de nuevo en un momento.", "bot");
+    }
   }
 
   async function poll() {

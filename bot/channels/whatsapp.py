@@ -29,6 +29,7 @@ CHANNEL = "whatsapp"
 MAX_TEXT, MAX_BODY = 4096, 1024
 MAX_BUTTONS, MAX_BUTTON_TITLE = 3, 20
 MAX_ROWS, MAX_ROW_TITLE = 10, 24
+MAX_TEMPLATE_BUTTONS = 10  # quick-reply buttons a template may carry
 RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}
 TEMPLATE_PURPOSES = ("status", "survey")
 log = logging.getLogger(__name__)
@@ -182,6 +183,21 @@ class WhatsAppSender:
             else self.settings.whatsapp_template_survey
         )
         parameter = {"type": "text", "text": _trim(item.text.replace("\n", " "), MAX_BODY)}
+        components: list[dict[str, Any]] = [{"type": "body", "parameters": [parameter]}]
+        if item.purpose == "survey":
+            # The survey template is approved with one quick-reply button per score; each
+            # button's payload is the choice value (rate:N), which a tap sends back as a
+            # `button` message the engine reads like any other choice.
+            scores = [c for c in item.choices if c["value"].startswith("rate:")]
+            components += [
+                {
+                    "type": "button",
+                    "sub_type": "quick_reply",
+                    "index": str(index),
+                    "parameters": [{"type": "payload", "payload": choice["value"]}],
+                }
+                for index, choice in enumerate(scores[:MAX_TEMPLATE_BUTTONS])
+            ]
         return {
             "messaging_product": "whatsapp",
             "to": to,
@@ -189,7 +205,7 @@ class WhatsAppSender:
             "template": {
                 "name": name,
                 "language": {"code": self.settings.whatsapp_template_language},
-                "components": [{"type": "body", "parameters": [parameter]}],
+                "components": components,
             },
         }
 

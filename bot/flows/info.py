@@ -1,8 +1,12 @@
-"""Answering questions about a procedure from the catalogue."""
+"""Answering questions about a procedure from the catalogue, and sometimes asking whether
+the answer helped ("¿Te sirvió esta respuesta?", at `settings.usefulness_rate`)."""
+
+import random
 
 from bot.turn import Turn, menu_choices
 from casework import texts
 from casework.messages import Choice
+from casework.ratings.service import ask_usefulness, record_usefulness
 from catalog import answers
 from catalog.models import Procedure
 from catalog.service import get_procedure
@@ -24,7 +28,37 @@ async def answer(turn: Turn, procedure_id: str, aspect: str | None) -> None:
         return
     turn.conversation.last_procedure_id = procedure.id
     text = answers.aspect(procedure, aspect) if aspect in ASPECTS else answers.summary(procedure)
-    turn.say(text, aspect_choices(procedure))
+    turn.say(text, aspect_choices(procedure))  # the answer keeps its own buttons
+    if random.random() < turn.settings.usefulness_rate:
+        await _ask_usefulness(turn, procedure, aspect if aspect in ASPECTS else None)
+
+
+async def _ask_usefulness(turn: Turn, procedure: Procedure, aspect: str | None) -> None:
+    feedback = await ask_usefulness(
+        turn.session, turn.identity, turn.conversation, procedure, aspect
+    )
+    choices = (
+        Choice(texts.t("usefulness.yes"), f"useful:yes:{feedback.id}"),
+        Choice(texts.t("usefulness.no"), f"useful:no:{feedback.id}"),
+    )
+    turn.say(texts.t("usefulness.ask"), choices)
+
+
+async def useful(turn: Turn, value: str) -> None:
+    """The citizen answered `useful:yes|no:<feedback id>`; only the first answer counts."""
+    _, answer, raw_id = [*value.split(":", 2), "", ""][:3]
+    if answer not in ("yes", "no") or not raw_id.isdigit() or len(raw_id) > 18:
+        turn.say(texts.t("fallback"), menu_choices())
+        return
+    recorded = await record_usefulness(
+        turn.session, int(raw_id), turn.conversation.id, answer == "yes"
+    )
+    if not recorded:
+        turn.say(texts.t("usefulness.already"))
+    elif answer == "yes":
+        turn.say(texts.t("usefulness.thanks_yes"))
+    else:
+        turn.say(texts.t("usefulness.thanks_no"), menu_choices())
 
 
 async def ask(turn: Turn, understanding: Understanding) -> None:

@@ -1,10 +1,24 @@
-"""Answering the satisfaction survey: a score 1-5, then an optional comment."""
+"""Answering the satisfaction survey: a score 1-5, the procedure's extra dimensions (if
+evaluators switched any on), then an optional comment.
+
+A handoff survey has no procedure, so it asks only the overall score and the comment. A score
+given when no survey is open (it expired, or was already answered) is declined politely.
+"""
 
 from bot.turn import Turn, menu_choices
 from casework import texts
+from casework.conversations.service import set_slots
 from casework.messages import Choice
+from casework.ratings.dimensions import DIMENSIONS, dimensions_for
 from casework.ratings.models import Rating
-from casework.ratings.service import open_survey, record_score, score_choices, survey_subject
+from casework.ratings.service import (
+    latest_survey,
+    open_survey,
+    record_dimension_score,
+    record_score,
+    score_choices,
+    survey_subject,
+)
 
 MAX_COMMENT = 1000
 
@@ -21,28 +35,94 @@ def score_in(turn: Turn) -> int | None:
 
 
 async def take_score(turn: Turn, score: int) -> bool:
-    """Record the score on the open survey; False when there is none."""
-    rating = await open_survey(turn.session, turn.conversation.id)
+    """Record the score on the open survey, or decline it politely when the conversation's
+    survey expired or was answered; False when it has never had one (not a survey answer)."""
+    rating = await open_survey(turn.session, turn.conversation.id, turn.settings.survey_days)
     if rating is None:
-        return False
+        return await _decline(turn)
     record_score(rating, score)
-    turn.go("rate_comment", rating=rating.id)
-    turn.say(texts.t("rating.comment"), (Choice(texts.t("request.skip"), "skip"),))
+    pending = await dimensions_for(turn.session, rating.procedure_id) if rating.procedure_id else []
+    if pending:
+        turn.go("rate_dimension", rating=rating.id, dimensions=pending)
+        _ask_dimension(turn, pending[0])
+        return True
+    _ask_comment(turn, rating)
     return True
 
 
-async def take_comment(turn: Turn) -> None:
+async def _decline(turn: Turn) -> bool:
+    last = await latest_survey(turn.session, turn.conversation.id)
+    if last is None:
+        return False
+    turn.reset()
+    if last.answered_at is not None:
+        turn.say(texts.t("rating.already_answered"), menu_choices())
+    else:
+        turn.say(texts.t("rating.closed", days=turn.settings.survey_days), menu_choices())
+    return True
+
+
+def _dimension_choices() -> tuple[Choice, ...]:
+    return (*score_choices(), Choice(texts.t("rating.dimension_skip"), "skip"))
+
+
+def _ask_dimension(turn: Turn, code: str) -> None:
+    turn.say(DIMENSIONS[code].question, _dimension_choices())
+
+
+def _ask_comment(turn: Turn, rating: Rating) -> None:
+    set_slots(turn.conversation, dimensions=None)
+    turn.go("rate_comment", rating=rating.id)
+    turn.say(texts.t("rating.comment"), (Choice(texts.t("request.skip"), "skip"),))
+
+
+async def take_dimension(turn: Turn, score: int | None) -> bool:
+    """The answer to the current dimension question: a score, or "Omitir" for this one.
+    Anything else ends the questions (the scores given so far are kept) and returns False,
+    so the message is handled like any other."""
     rating_id = turn.conversation.slots.get("rating")
     rating = await turn.session.get(Rating, rating_id) if rating_id else None
+    pending = [c for c in turn.conversation.slots.get("dimensions") or [] if c in DIMENSIONS]
+    if rating is None or not pending:
+        set_slots(turn.conversation, dimensions=None)
+        turn.reset()
+        return False
+    if score is None and turn.value != "skip":
+        set_slots(turn.conversation, dimensions=None)
+        turn.reset()
+        return False
+    if score is not None:
+        await record_dimension_score(turn.session, rating, pending[0], score)
+    pending = pending[1:]
+    if pending:
+        set_slots(turn.conversation, dimensions=pending)
+        _ask_dimension(turn, pending[0])
+    else:
+        _ask_comment(turn, rating)
+    return True
+
+
+async def take_comment(turn: Turn) -> bool:
+    """The optional comment, then thanks and the link to the public results. A button from
+    an earlier message (an aspect, a menu option) is not a comment: the survey ends without
+    one and False says the message is still to be handled."""
+    rating_id = turn.conversation.slots.get("rating")
+    rating = await turn.session.get(Rating, rating_id) if rating_id else None
+    if turn.value is not None and turn.value != "skip" and ":" in turn.value:
+        turn.reset()
+        return False
     if rating is not None and turn.value != "skip" and turn.text:
         rating.comment = turn.text[:MAX_COMMENT]
     turn.reset()
-    turn.say(texts.t("rating.thanks"), menu_choices())
+    results = f"{turn.settings.public_url.rstrip('/')}/resultados"
+    thanks = f"{texts.t('rating.thanks')}\n{texts.t('rating.results', url=results)}"
+    turn.say(thanks, menu_choices())
+    return True
 
 
 async def start(turn: Turn) -> None:
     """The citizen asked to rate: offer the open survey, if any."""
-    rating = await open_survey(turn.session, turn.conversation.id)
+    rating = await open_survey(turn.session, turn.conversation.id, turn.settings.survey_days)
     if rating is None:
         turn.say(texts.t("rating.none"), menu_choices())
         return

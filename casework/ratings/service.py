@@ -1,24 +1,23 @@
-"""Asking for and recording ratings: once per resolved request or closed handoff."""
+"""Asking for and recording ratings: once per resolved request or closed handoff; and the
+light "¿Te sirvió esta respuesta?" asked after some informational answers."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import texts
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.conversations.service import set_slots
-from casework.db import utcnow
+from casework.db import insert_ignore, utcnow
 from casework.handoffs.models import Handoff
 from casework.messages import Choice, Outbound
 from casework.outbox.service import enqueue
-from casework.ratings.models import Rating
+from casework.ratings.models import AnswerFeedback, Rating, RatingDimensionScore
 from casework.requests.models import Request
 from catalog.models import Procedure
-
-SURVEY_DAYS = 7  # a survey older than this is no longer answered
 
 
 def score_choices() -> tuple[Choice, ...]:
@@ -81,15 +80,29 @@ async def _ask(
     return rating
 
 
-async def open_survey(session: AsyncSession, conversation_id: int) -> Rating | None:
-    """The newest unanswered survey of this conversation that has not expired."""
+async def open_survey(
+    session: AsyncSession, conversation_id: int, survey_days: int, now: datetime | None = None
+) -> Rating | None:
+    """The newest unanswered survey of this conversation that has not expired
+    (asked less than `survey_days` ago)."""
+    now = now or utcnow()
     return await session.scalar(
         select(Rating)
         .where(
             Rating.conversation_id == conversation_id,
             Rating.answered_at.is_(None),
-            Rating.asked_at >= utcnow() - timedelta(days=SURVEY_DAYS),
+            Rating.asked_at > now - timedelta(days=survey_days),
         )
+        .order_by(Rating.id.desc())
+        .limit(1)
+    )
+
+
+async def latest_survey(session: AsyncSession, conversation_id: int) -> Rating | None:
+    """The newest survey of this conversation, answered, open or expired."""
+    return await session.scalar(
+        select(Rating)
+        .where(Rating.conversation_id == conversation_id)
         .order_by(Rating.id.desc())
         .limit(1)
     )
@@ -109,6 +122,54 @@ def record_score(rating: Rating, score: int) -> None:
         raise ValueError("score must be 1-5")
     rating.score = score
     rating.answered_at = utcnow()
+
+
+async def record_dimension_score(
+    session: AsyncSession, rating: Rating, dimension: str, score: int
+) -> bool:
+    """The score of one extra dimension; the first answer stays (a repeat changes nothing)."""
+    if not 1 <= score <= 5:
+        raise ValueError("score must be 1-5")
+    values = {"rating_id": rating.id, "dimension": dimension, "score": score}
+    return await insert_ignore(session, RatingDimensionScore, values)
+
+
+async def ask_usefulness(
+    session: AsyncSession,
+    identity: ChannelIdentity,
+    conversation: Conversation,
+    procedure: Procedure,
+    aspect: str | None,
+) -> AnswerFeedback:
+    """Record that "¿Te sirvió esta respuesta?" was asked about this answer."""
+    feedback = AnswerFeedback(
+        conversation_id=conversation.id,
+        citizen_id=identity.citizen_id,
+        procedure_id=procedure.id,
+        department_id=procedure.department_id,
+        aspect=aspect,
+        channel=identity.channel,
+    )
+    session.add(feedback)
+    await session.flush()
+    return feedback
+
+
+async def record_usefulness(
+    session: AsyncSession, feedback_id: int, conversation_id: int, useful: bool
+) -> bool:
+    """The citizen's Sí/No, once: a second tap (or a tap from another conversation) changes
+    nothing. One conditional UPDATE, so two workers cannot both record it."""
+    result = await session.execute(
+        update(AnswerFeedback)
+        .where(
+            AnswerFeedback.id == feedback_id,
+            AnswerFeedback.conversation_id == conversation_id,
+            AnswerFeedback.answered_at.is_(None),
+        )
+        .values(useful=useful, answered_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,8 @@ MAX_ROW_TITLE = 24
 MAX_ROW_DESCRIPTION = 72
 MAX_ROW_ID = 200
 MAX_SECTION_TITLE = 24
+MAX_TEMPLATE_BUTTONS = 10  # quick-reply (and other) buttons of a template, index 0-9
+TEMPLATE_BUTTON_SUB_TYPES = frozenset({"quick_reply", "url", "copy_code", "catalog", "flow"})
 
 MESSAGE_TYPES = frozenset(
     {
@@ -683,6 +685,36 @@ def _validate_template(template: Any) -> None:
         not isinstance(c, dict) or "type" not in c for c in components
     ):
         raise invalid("Parameter 'components' must be an array of objects with a 'type'.")
+    indexes = []
+    for component in components:
+        if component["type"] == "button":
+            _validate_template_button(component)
+            indexes.append(str(component["index"]))
+    if len(set(indexes)) != len(indexes):
+        raise invalid("Button index is not unique.")
+
+
+def _validate_template_button(button: dict[str, Any]) -> None:
+    """A button component of a template message: ``sub_type``, ``index`` (0-9) and, for a
+    quick reply, one ``payload`` parameter (the text the tap sends back)."""
+    sub_type = button.get("sub_type")
+    if sub_type is None:
+        raise GraphError(131008, "The parameter components['sub_type'] is required.")
+    if sub_type not in TEMPLATE_BUTTON_SUB_TYPES:
+        raise invalid(f"Param components['sub_type'] is not valid - got \"{sub_type}\".")
+    index = button.get("index")
+    if index is None:
+        raise GraphError(131008, "The parameter components['index'] is required.")
+    if str(index) not in {str(n) for n in range(MAX_TEMPLATE_BUTTONS)}:
+        raise invalid(f"Param components['index'] must be 0 to {MAX_TEMPLATE_BUTTONS - 1}.")
+    parameters = button.get("parameters")
+    if not isinstance(parameters, list) or not parameters:
+        raise GraphError(131008, "The parameter components['parameters'] is required.")
+    if sub_type == "quick_reply":
+        for parameter in parameters:
+            if not isinstance(parameter, dict) or parameter.get("type") != "payload":
+                raise invalid("Quick reply button parameters must be of type 'payload'.")
+            _check_length(parameter.get("payload"), 1, MAX_BUTTON_ID, "Button payload")
 
 
 # ---- helpers ---------------------------------------------------------------------------------
