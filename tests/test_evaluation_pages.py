@@ -10,6 +10,7 @@ import pytest
 
 from backoffice.app import create_app
 from casework.db import Database
+from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import last_months, local_today
 from casework.staff.service import create_user
 from tests.conftest import STAFF_PASSWORD, login
@@ -138,3 +139,45 @@ async def test_the_public_page_shows_figures_only_where_there_are_enough_answers
 async def test_the_web_chat_links_to_the_results(client: httpx.AsyncClient) -> None:
     page = (await client.get("/")).text
     assert 'href="/resultados"' in page
+
+
+async def test_public_indicator_cards_show_their_light_unless_resting_on_few_answers(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    await seed_history(loaded_db)
+    year = str(local_today(TZ).year)
+    async with loaded_db.transaction() as session:
+        session.add_all(
+            [
+                IndicatorCard(
+                    code="T-PREDIAL",
+                    name="Satisfacción con el predial",
+                    metric="csat",
+                    unit="%",
+                    procedure_id="pago-predial",
+                    targets={year: 80},
+                    ods=["16.6"],
+                    public=True,
+                ),
+                IndicatorCard(
+                    code="T-RESIDENCIA",
+                    name="Satisfacción con la constancia",
+                    metric="csat",
+                    unit="%",
+                    procedure_id="constancia-residencia",
+                    targets={year: 80},
+                    public=True,
+                ),
+                IndicatorCard(code="T-INTERNA", name="Solo para el personal", metric="csat"),
+            ]
+        )
+    page = (await client.get("/resultados")).text
+    predial = re.search(r'<tr data-card="T-PREDIAL">(.*?)</tr>', page, re.S)
+    residencia = re.search(r'<tr data-card="T-RESIDENCIA">(.*?)</tr>', page, re.S)
+    assert predial and residencia and "T-INTERNA" not in page
+    # Far below the target of 80 %: red, with its value; aligned with ODS 16.6.
+    assert "light-rojo" in predial.group(1) and "16.6" in predial.group(1)
+    assert re.search(r"\d+\.\d %", predial.group(1))
+    # Three ratings of 5: neither the value (100 %) nor a light is published.
+    assert "menos de 5 respuestas" in residencia.group(1)
+    assert "100" not in residencia.group(1) and "light-" not in residencia.group(1)

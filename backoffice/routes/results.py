@@ -6,6 +6,7 @@ from fastapi.responses import HTMLResponse, Response
 from backoffice.deps import Session
 from backoffice.routes.evaluation import MONTHS, number
 from backoffice.templating import templates
+from casework.indicators.cards import public_cards
 from casework.indicators.public import public_results
 from casework.indicators.scope import local_today
 from catalog.service import municipality
@@ -19,12 +20,14 @@ async def results_page(request: Request, session: Session) -> Response:
     settings: Settings = request.app.state.settings
     today = local_today(settings.timezone)
     results = await public_results(session, today, settings.timezone, settings.public_min_count)
+    cards = await public_cards(session, today, settings.timezone)
     return templates.TemplateResponse(
         request,
         "results.html",
         {
             "municipality": await municipality(session),
             "results": results,
+            "cards": cards,
             "min_count": settings.public_min_count,
             "number": number,
             "month_name": lambda d: f"{MONTHS[d.month - 1]} {d.year}",

@@ -111,6 +111,14 @@ def mask_personal_data(text: str, names: Iterable[str | None] = ()) -> str:
     return _REPEATED.sub(MASK, text) if MASK in text else text
 
 
+def spreadsheet_safe(text: str | None) -> str | None:
+    """A CSV cell a spreadsheet will not run: text starting like a formula (=, +, -, @) gets
+    a leading apostrophe (the OWASP advice against CSV injection)."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
 @lru_cache(maxsize=4096)
 def _name_parts(name: str) -> tuple[str, ...]:
     """The words of a name worth masking (3 letters or more), lower case."""
@@ -426,7 +434,7 @@ class _Comments:
         while wanted and not self.done:
             while self.ahead and self.ahead[0][0] <= wanted[-1]:
                 rating_id, comment, citizen_name, display_name = self.ahead.popleft()
-                clean = mask_personal_data(comment, (citizen_name, display_name))
+                clean = spreadsheet_safe(mask_personal_data(comment, (citizen_name, display_name)))
                 masked[rating_id] = b'"' + clean.replace('"', '""').encode() + b'"'
             if self.ahead:
                 break
@@ -523,9 +531,15 @@ async def csv_chunks(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns(dimensions))
-    values = shaper.values
+    values, comment_at = shaper.values, len(columns(dimensions)) - 2
+
+    def safe(row: Row[Any]) -> list[Any]:
+        cells = values(row)
+        cells[comment_at] = spreadsheet_safe(cells[comment_at])
+        return cells
+
     async for partition in _partitions(db, scope, timezone, dimensions, chunk_rows):
-        writer.writerows([values(row) for row in partition])
+        writer.writerows([safe(row) for row in partition])
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
