@@ -9,12 +9,13 @@ import httpx
 import pytest
 
 from backoffice.app import create_app
+from casework.calendar import local_midnight
 from casework.db import Database
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import last_months, local_today
 from casework.staff.service import create_user
 from tests.conftest import STAFF_PASSWORD, login
-from tests.indicator_seed import SECRET_COMMENT, seed_history
+from tests.indicator_seed import SECRET_COMMENT, rating, seed_history
 from ventanilla.settings import Settings
 
 TZ = "America/Mexico_City"
@@ -181,3 +182,18 @@ async def test_public_indicator_cards_show_their_light_unless_resting_on_few_ans
     # Three ratings of 5: neither the value (100 %) nor a light is published.
     assert "menos de 5 respuestas" in residencia.group(1)
     assert "100" not in residencia.group(1) and "light-" not in residencia.group(1)
+
+
+async def test_the_ratings_list_masks_personal_data_in_comments(
+    evaluator: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    async with loaded_db.transaction() as session:
+        await rating(
+            session,
+            local_midnight(local_today(TZ)),
+            2,
+            comment="Nadie contestó, márquenme al 415 987 6543 o a ana@correo.example",
+        )
+    page = (await evaluator.get("/backoffice/calificaciones")).text
+    assert "Nadie contestó, márquenme al [dato personal]" in page
+    assert "6543" not in page and "ana@correo.example" not in page

@@ -1,4 +1,5 @@
-"""The ratings citizens gave, for evaluators."""
+"""The ratings citizens gave, for evaluators: pseudonymised (no folio, personal data masked
+in comments), like the exports."""
 
 from typing import Annotated
 
@@ -9,6 +10,7 @@ from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.templating import templates
+from casework.indicators.export import mask_personal_data
 from casework.ratings.service import list_ratings
 from casework.staff.models import StaffUser
 
@@ -22,6 +24,9 @@ async def rating_list(request: Request, session: Session, staff: Staff) -> Respo
     rows = await list_ratings(session)
     scores = [row.rating.score for row in rows if row.rating.score is not None]
     mean = round(sum(scores) / len(scores), 2) if scores else None
+    comments = {row.rating.id: mask_personal_data(row.rating.comment or "") for row in rows}
     return templates.TemplateResponse(
-        request, "ratings.html", {"staff": staff, "rows": rows, "mean": mean}
+        request,
+        "ratings.html",
+        {"staff": staff, "rows": rows, "mean": mean, "comments": comments},
     )
