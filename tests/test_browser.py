@@ -132,12 +132,13 @@ async def test_staff_resolve_a_pothole_report_and_the_citizen_rates_it(
     await expect(thanks.last).to_contain_text(texts.t("rating.thanks"))
     await review_page(chat.page, "chat")
 
-    # Evaluators see the rating, tied to the folio and the procedure.
+    # Evaluators see the rating with its procedure, pseudonymised: no folio.
     await staff.get_by_role("link", name="Calificaciones").click()
-    row = staff.get_by_role("row").filter(has_text=f"Solicitud {folio}")
+    row = staff.get_by_role("row").filter(has_text=bache["name"])
     await expect(row.get_by_role("cell")).to_have_text(
-        [re.compile(r"\d"), f"Solicitud {folio}", bache["name"], "web", "5", ""]
+        [re.compile(r"\d"), "Solicitud", bache["name"], "web", "5", ""]
     )
+    await expect(staff.locator("main")).not_to_contain_text(folio)
     await review_page(staff, "ratings")
 
 
