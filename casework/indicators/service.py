@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import BotSession, Conversation
 from casework.handoffs.models import Handoff
+from casework.indicators.rollups import RatingTally, bot_tally, rating_tallies
 from casework.indicators.scope import Scope
 from casework.indicators.sql import DaysBetween, Percentile
 from casework.ratings.models import AnswerFeedback, Rating
@@ -203,22 +204,14 @@ RESOLUTION_DAYS = DaysBetween(Request.resolved_at, Request.created_at)
 
 
 async def _ratings(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
-    row = (
-        await session.execute(
-            select(
-                func.count().label("sent"),
-                func.count(Rating.score).label("answered"),
-                func.coalesce(func.sum(Rating.score), 0).label("total"),
-                func.count().filter(Rating.score >= 4).label("good"),
-            ).where(*rating_filters(scope, timezone))
-        )
-    ).one()
-    answered = int(row.answered)
+    """Settled days from the `rating_days` rollup, the recent ones from `ratings`."""
+    tally = (await rating_tallies(session, scope, timezone)).get((), RatingTally())
+    answered = tally.answered
     return {
         "ratings_answered": _count(answered),
-        "mean_score": Measure(int(row.total) / answered if answered else None, answered),
-        "csat": Measure(share(int(row.good), answered), answered),
-        "response_rate": Measure(share(answered, int(row.sent)), int(row.sent)),
+        "mean_score": Measure(tally.score_sum / answered if answered else None, answered),
+        "csat": Measure(share(tally.good, answered), answered),
+        "response_rate": Measure(share(answered, tally.sent), tally.sent),
     }
 
 
@@ -306,22 +299,14 @@ def bot_session_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]
 
 
 async def _bot(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
-    row = (
-        await session.execute(
-            select(
-                func.count().label("sessions"),
-                func.count().filter(BotSession.handed_off.is_(True)).label("handed_off"),
-                func.coalesce(func.sum(BotSession.messages), 0).label("messages"),
-                func.coalesce(func.sum(BotSession.not_understood), 0).label("not_understood"),
-            ).where(*bot_session_filters(scope, timezone))
-        )
-    ).one()
-    sessions, handed_off, messages = int(row.sessions), int(row.handed_off), int(row.messages)
+    """Settled days from the `bot_session_days` rollup, the recent ones from `bot_sessions`."""
+    tally = await bot_tally(session, scope, timezone)
+    sessions, handed_off, messages = tally.visits, tally.handed_off, tally.messages
     return {
         "conversations": _count(sessions),
         "containment": Measure(share(sessions - handed_off, sessions), sessions),
         "handoff_rate": Measure(share(handed_off, sessions), sessions),
-        "not_understood_rate": Measure(share(int(row.not_understood), messages), messages),
+        "not_understood_rate": Measure(share(tally.not_understood, messages), messages),
     }
 
 
