@@ -62,6 +62,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -72,7 +73,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from casework.conversations.models import BotSession
 from casework.db import Base, UTCDateTime, insert_ignore, utcnow
 from casework.indicators.scope import Scope
-from casework.indicators.sql import LocalDay, PeriodIndex
+from casework.indicators.sql import Instant, LocalDay, PeriodIndex
 from casework.ratings.models import Rating
 from catalog.models import Procedure
 
@@ -203,7 +204,7 @@ async def settled_until(
     boundary = local_day(now - MARGIN, timezone)
     cutoff = now - timedelta(minutes=session_gap_minutes) - MARGIN
     oldest_open = await session.scalar(
-        select(func.min(BotSession.started_at)).where(BotSession.last_at > cutoff)
+        select(func.min(BotSession.started_at)).where(BotSession.last_at > Instant(cutoff))
     )
     if oldest_open is not None:
         boundary = min(boundary, local_day(oldest_open, timezone))
@@ -232,9 +233,10 @@ async def _late_day(
     """The earliest local day of rows written or changed since the rollup was last checked."""
     if state is None or state.upto is None:
         return None
-    conditions = [source.model.id > state.last_id]
+    # Literals, not bound values: see sql.Instant (a generic plan scans the whole table).
+    conditions = [source.model.id > literal_column(str(int(state.last_id)))]
     if state.checked_at is not None:
-        conditions.append(source.touched >= state.checked_at - MARGIN)
+        conditions.append(source.touched >= Instant(state.checked_at - MARGIN))
     earliest = await session.scalar(select(func.min(source.ts)).where(or_(*conditions)))
     return None if earliest is None else local_day(earliest, timezone)
 

@@ -32,6 +32,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from casework.db import UTCDateTime
+
 GRAINS = ("week", "month")
 
 
@@ -119,6 +121,40 @@ def _local_day_sql(stored: str | None, timezone: str) -> str | None:
 
 
 SQLITE_STORED = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores datetimes in SQLite
+
+
+class Instant(FunctionElement[datetime]):
+    """`Instant(dt)`: a timezone-aware instant written into the statement as a literal, for a
+    comparison whose best plan depends on the value. PostgreSQL switches a prepared statement
+    run more than five times to a generic plan that ignores the values bound: for
+    `last_at > $1` that is a sequential scan of every visit instead of an index probe for the
+    last hour. A literal makes each value a statement of its own (planned for that value);
+    use it only for values that change rarely (asyncpg caches each statement text)."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "instant"
+
+    def __init__(self, instant: datetime) -> None:
+        if instant.tzinfo is None:
+            raise ValueError("naive datetime given")
+        utc = instant.astimezone(UTC)
+        # Made here from a datetime (digits and separators only), so safe to quote.
+        pg = f"TIMESTAMPTZ '{utc.isoformat()}'"
+        lite = f"'{utc.replace(tzinfo=None).strftime(SQLITE_STORED)}'"
+        super().__init__(literal_column(pg), literal_column(lite))
+
+
+@compiles(Instant, "postgresql")
+def _instant_pg(element: Instant, compiler: SQLCompiler, **kw: Any) -> str:
+    pg, _lite = (compiler.process(c, **kw) for c in element.clauses)
+    return pg
+
+
+@compiles(Instant, "sqlite")
+def _instant_sqlite(element: Instant, compiler: SQLCompiler, **kw: Any) -> str:
+    _pg, lite = (compiler.process(c, **kw) for c in element.clauses)
+    return lite
 
 
 class PeriodIndex(FunctionElement[int]):
