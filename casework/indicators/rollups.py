@@ -72,8 +72,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.conversations.models import BotSession
 from casework.db import Base, UTCDateTime, insert_ignore, utcnow
+from casework.handoffs.models import Handoff
 from casework.indicators.scope import Scope
-from casework.indicators.sql import Instant, LocalDay, PeriodIndex
+from casework.indicators.sql import Instant, LocalDay, LogBucket, PeriodIndex, SecondsBetween
 from casework.ratings.models import Rating
 from catalog.models import Procedure
 
@@ -113,6 +114,15 @@ rating_days = Table(
     Index("ix_rating_days_day", "day"),
 )
 
+handoff_wait_days = Table(
+    "handoff_wait_days",
+    Base.metadata,
+    Column("day", Date, nullable=False),
+    Column("bucket", Integer, nullable=False),
+    Column("claimed", Integer, nullable=False),
+    Index("ix_handoff_wait_days_day", "day"),
+)
+
 bot_session_days = Table(
     "bot_session_days",
     Base.metadata,
@@ -132,10 +142,11 @@ class Source:
     name: str
     model: Any
     ts: Any  # the instant whose local day a row is counted on
-    touched: Any  # set when a row changes after it was written
+    touched: Any  # set when a row changes after it was written (None: never after settling)
     rollup: Table
-    keys: tuple[str, ...]  # the dimension columns, same names in the raw table and the rollup
+    keys: dict[str, Any]  # rollup dimension column -> raw expression
     sums: dict[str, Any]  # rollup column -> aggregate over the raw rows
+    where: tuple[Any, ...] = ()  # which raw rows are counted at all
 
 
 RATINGS = Source(
@@ -144,7 +155,7 @@ RATINGS = Source(
     Rating.asked_at,
     Rating.answered_at,
     rating_days,
-    ("procedure_id", "department_id", "channel", "subject"),
+    {k: getattr(Rating, k) for k in ("procedure_id", "department_id", "channel", "subject")},
     {
         "sent": func.count(),
         "answered": func.count(Rating.score),
@@ -159,7 +170,7 @@ BOT_SESSIONS = Source(
     BotSession.started_at,
     BotSession.last_at,
     bot_session_days,
-    ("channel", "procedure_id"),
+    {"channel": BotSession.channel, "procedure_id": BotSession.procedure_id},
     {
         "visits": func.count(),
         "handed_off": func.count().filter(BotSession.handed_off.is_(True)),
@@ -168,7 +179,30 @@ BOT_SESSIONS = Source(
     },
 )
 
-SOURCES = {source.name: source for source in (RATINGS, BOT_SESSIONS)}
+WAIT_SECONDS = SecondsBetween(Handoff.claimed_at, Handoff.created_at)
+WAIT_BUCKET = LogBucket(WAIT_SECONDS)
+
+HANDOFF_WAITS = Source(
+    "handoff_waits",
+    Handoff,
+    Handoff.created_at,
+    None,  # claimed_at is set once, while the handoff waits; waiting ones block settling
+    handoff_wait_days,
+    {"bucket": WAIT_BUCKET},
+    {"claimed": func.count()},
+    (Handoff.claimed_at.is_not(None),),
+)
+
+SOURCES = {source.name: source for source in (RATINGS, BOT_SESSIONS, HANDOFF_WAITS)}
+
+# Refining a percentile reads the handoffs of one wait bucket through this index (PostgreSQL
+# only; written as PostgreSQL shows it back, so the schema comparison finds it equal).
+_handoffs = Handoff.__table__.c
+Index(
+    "ix_handoffs_wait_seconds",
+    func.date_part(literal_column("'epoch'::text"), _handoffs.claimed_at - _handoffs.created_at),
+    _table=Handoff.__table__,
+).ddl_if(dialect="postgresql")
 
 # Which visits are still open (settled_until) and which changed since the last check: declared
 # here, next to its only reader, on the bot_sessions table (migration 0009).
@@ -202,6 +236,16 @@ async def settled_until(
         # starts at or before it, so every day before that one ended by then.
         return local_day(now - timedelta(days=survey_days + 1), timezone)
     boundary = local_day(now - MARGIN, timezone)
+    if source is HANDOFF_WAITS:
+        oldest_waiting = await session.scalar(
+            # A literal: a generic plan of `status = $1` scans every handoff.
+            select(func.min(Handoff.created_at)).where(
+                Handoff.status == literal_column("'waiting'")
+            )
+        )
+        if oldest_waiting is not None:
+            boundary = min(boundary, local_day(oldest_waiting, timezone))
+        return boundary
     cutoff = now - timedelta(minutes=session_gap_minutes) - MARGIN
     oldest_open = await session.scalar(
         select(func.min(BotSession.started_at)).where(BotSession.last_at > Instant(cutoff))
@@ -235,7 +279,7 @@ async def _late_day(
         return None
     # Literals, not bound values: see sql.Instant (a generic plan scans the whole table).
     conditions = [source.model.id > literal_column(str(int(state.last_id)))]
-    if state.checked_at is not None:
+    if state.checked_at is not None and source.touched is not None:
         conditions.append(source.touched >= Instant(state.checked_at - MARGIN))
     earliest = await session.scalar(select(func.min(source.ts)).where(or_(*conditions)))
     return None if earliest is None else local_day(earliest, timezone)
@@ -293,9 +337,13 @@ async def _refresh(
     high = midnight(target, timezone)
     if low is None or low < high:
         day = LocalDay(source.ts, timezone)
-        keys = [getattr(source.model, key) for key in source.keys]
+        keys = list(source.keys.values())
         window = [source.ts < high] if low is None else [source.ts >= low, source.ts < high]
-        summed = select(day, *keys, *source.sums.values()).where(*window).group_by(day, *keys)
+        summed = (
+            select(day, *keys, *source.sums.values())
+            .where(*window, *source.where)
+            .group_by(day, *keys)
+        )
         await session.execute(
             insert(table).from_select(["day", *source.keys, *source.sums], summed)
         )

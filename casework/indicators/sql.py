@@ -18,6 +18,7 @@ expression used in SELECT and GROUP BY compiles to the same text, as PostgreSQL 
 they are part of the statement cache key.
 """
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,6 +121,73 @@ def _local_day_sql(stored: str | None, timezone: str) -> str | None:
     return instant.astimezone(ZoneInfo(timezone)).date().isoformat()
 
 
+class SecondsBetween(FunctionElement[float]):
+    """`SecondsBetween(later, earlier)` in seconds, a double. PostgreSQL:
+    `date_part('epoch', later - earlier)`, written exactly as the expression index
+    `ix_handoffs_wait_seconds` (migration 0009) so that index serves it."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(SecondsBetween, "postgresql")
+def _seconds_pg(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"date_part('epoch', {later} - {earlier})"
+
+
+@compiles(SecondsBetween, "sqlite")
+def _seconds_sqlite(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+LOG_BUCKETS_PER_E = 20  # a bucket spans a factor e^(1/20), about 5 %
+
+
+class LogBucket(FunctionElement[int]):
+    """`LogBucket(x)`: floor(ln(1 + max(x, 0)) × 20), a coarse, monotone bucket of a
+    non-negative duration (0 s -> 0, 1 min -> 82, 1 h -> 163, 1 day -> 227). PostgreSQL
+    computes it with `ln`, SQLite with `ventanilla_log_bucket` (Python's math.log1p); a
+    bucket is only ever compared with buckets computed by the same database."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "log_bucket"
+
+
+@compiles(LogBucket, "postgresql")
+def _log_bucket_pg(element: LogBucket, compiler: SQLCompiler, **kw: Any) -> str:
+    (x,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(floor(ln(1.0 + greatest({x}, 0.0)) * {LOG_BUCKETS_PER_E}) AS INTEGER)"
+
+
+@compiles(LogBucket, "sqlite")
+def _log_bucket_sqlite(element: LogBucket, compiler: SQLCompiler, **kw: Any) -> str:
+    (x,) = (compiler.process(c, **kw) for c in element.clauses)
+    return f"ventanilla_log_bucket({x})"
+
+
+def _log_bucket_sql(x: float | None) -> int | None:
+    return None if x is None else math.floor(math.log1p(max(float(x), 0.0)) * LOG_BUCKETS_PER_E)
+
+
+def log_bucket_range(bucket: int) -> tuple[float, float]:
+    """A range of durations surely holding every value of `bucket` (a little wider than the
+    bucket, so rounding never leaves one out; the bucket itself is compared too)."""
+    low = math.expm1(bucket / LOG_BUCKETS_PER_E)
+    high = math.expm1((bucket + 1) / LOG_BUCKETS_PER_E)
+    return low * (1 - 1e-9) - 1e-6, high * (1 + 1e-9) + 1e-6
+
+
+def percentile_ranks(total: int, q: float) -> tuple[int, int, float]:
+    """The two 0-based ranks percentile_cont(q) interpolates between, and the fraction."""
+    position = q * (total - 1)
+    low = int(position)
+    return low, min(low + 1, total - 1), position - low
+
+
 SQLITE_STORED = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores datetimes in SQLite
 
 
@@ -220,10 +288,8 @@ def percentile_cont(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    low, high, fraction = percentile_ranks(len(ordered), q)
+    return ordered[low] + (ordered[high] - ordered[low]) * fraction
 
 
 class _PercentileAggregate:
@@ -272,14 +338,16 @@ def _bucket_sql(stored: str | None, joined: str) -> int | None:
 
 
 def register_sqlite_functions(dbapi_connection: Any) -> None:
-    """Add `ventanilla_percentile`, `ventanilla_bucket` and `ventanilla_local_day` to a SQLite
-    connection: a plain sqlite3 connection, or SQLAlchemy's adapter around an aiosqlite one
-    (whose sqlite3 connection may only be used from aiosqlite's own thread)."""
+    """Add `ventanilla_percentile`, `ventanilla_bucket`, `ventanilla_local_day` and
+    `ventanilla_log_bucket` to a SQLite connection: a plain sqlite3 connection, or
+    SQLAlchemy's adapter around an aiosqlite one (whose sqlite3 connection may only be used
+    from aiosqlite's own thread)."""
 
     def _register(conn: Any) -> None:
         conn.create_aggregate("ventanilla_percentile", 2, _PercentileAggregate)
         conn.create_function("ventanilla_bucket", 2, _bucket_sql, deterministic=True)
         conn.create_function("ventanilla_local_day", 2, _local_day_sql, deterministic=True)
+        conn.create_function("ventanilla_log_bucket", 1, _log_bucket_sql, deterministic=True)
 
     if hasattr(dbapi_connection, "create_aggregate"):  # sqlite3.Connection
         _register(dbapi_connection)
