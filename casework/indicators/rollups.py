@@ -78,11 +78,25 @@ from casework.indicators.sql import Instant, LocalDay, LogBucket, PeriodIndex, S
 from casework.ratings.models import Rating
 from catalog.models import Procedure
 
-# Defaults of ventanilla.settings (casework does not read the settings); the late-row check
-# keeps the rollups right even when an installation changes them.
-SURVEY_DAYS = 7
-SESSION_GAP_MINUTES = 30.0
 MARGIN = timedelta(hours=1)
+
+
+@dataclass
+class Rules:
+    """How long a day can still change. Defaults of ventanilla.settings (casework does not
+    read the settings; `configure` sets them). With other values than the installation's the
+    figures stay right (the late-row check rewinds the rollup), only recomputed more often."""
+
+    survey_days: int = 7
+    session_gap_minutes: float = 30.0
+
+
+RULES = Rules()
+
+
+def configure(survey_days: int, session_gap_minutes: float) -> None:
+    RULES.survey_days = survey_days
+    RULES.session_gap_minutes = session_gap_minutes
 
 
 class IndicatorRollup(Base):
@@ -226,11 +240,10 @@ async def settled_until(
     source: Source,
     timezone: str,
     now: datetime | None = None,
-    survey_days: int = SURVEY_DAYS,
-    session_gap_minutes: float = SESSION_GAP_MINUTES,
 ) -> date:
     """The first local day that is not settled yet (every day before it is)."""
     now = now or utcnow()
+    survey_days, session_gap_minutes = RULES.survey_days, RULES.session_gap_minutes
     if source is RATINGS:
         # Days that ended by now - (survey_days + 1) days: the local day holding that instant
         # starts at or before it, so every day before that one ended by then.
@@ -299,24 +312,23 @@ async def ensure(
     source: Source,
     timezone: str,
     now: datetime | None = None,
-    **rules: Any,
 ) -> date | None:
     """Bring `source`'s rollup up to the settled boundary; the first day not rolled up (None:
     nothing rolled up, e.g. an empty table)."""
     now = now or utcnow()
     state = await _state(session, source)
-    target = await settled_until(session, source, timezone, now, **rules)
+    target = await settled_until(session, source, timezone, now)
     if _fresh(state, timezone, target, await _late_day(session, source, state, timezone)):
         return target
-    return await _refresh(session, source, timezone, now, **rules)
+    return await _refresh(session, source, timezone, now)
 
 
 async def _refresh(
-    session: AsyncSession, source: Source, timezone: str, now: datetime, **rules: Any
+    session: AsyncSession, source: Source, timezone: str, now: datetime
 ) -> date | None:
     await insert_ignore(session, IndicatorRollup, {"name": source.name, "last_id": 0})
     state = await _state(session, source, lock=True)  # a second worker waits here
-    target = await settled_until(session, source, timezone, now, **rules)
+    target = await settled_until(session, source, timezone, now)
     late = await _late_day(session, source, state, timezone)
     if _fresh(state, timezone, target, late):
         return target
@@ -367,12 +379,12 @@ async def invalidate(session: AsyncSession) -> None:
     await session.execute(delete(IndicatorRollup))
 
 
-async def rebuild(session: AsyncSession, timezone: str, **rules: Any) -> dict[str, date | None]:
+async def rebuild(
+    session: AsyncSession, timezone: str, now: datetime | None = None
+) -> dict[str, date | None]:
     """Recompute every rollup from the raw tables (`ventanilla indicadores recalcular`)."""
     await invalidate(session)
-    return {
-        name: await ensure(session, source, timezone, **rules) for name, source in SOURCES.items()
-    }
+    return {name: await ensure(session, source, timezone, now) for name, source in SOURCES.items()}
 
 
 # --- reading -----------------------------------------------------------------------------------
