@@ -1,13 +1,18 @@
 """Daily rollups of settled days: what the dashboard and the public page read instead of
-scanning a year of ratings and bot visits.
+scanning a year of ratings, bot visits and handoffs.
 
-Two rollup tables hold one row per local day (settings.timezone) and dimension combination:
+Three rollup tables hold one row per local day (settings.timezone) and dimension combination:
 
 - `rating_days` (day, procedure_id, department_id, channel, subject): surveys sent, answered,
   the sum of the scores and how many of each score 1 to 5 (CSAT's "good" is scores 4 + 5).
   Ratings are counted on the day they were asked (`asked_at`), like every rating figure.
 - `bot_session_days` (day, channel, procedure_id): visits, visits handed off to a person,
   messages and messages not understood, on the day the visit started (`started_at`).
+- `handoff_wait_days` (day, bucket): how many handoffs created that day were claimed after a
+  wait in each coarse bucket (`sql.LogBucket`, about 5 % wide); the median wait is found from
+  these counts and one bucket's exact waits (casework.indicators.service._wait). No department
+  or channel dimension (it would not be smaller than the handoffs themselves): a wait figure
+  for one department or channel reads `handoffs` only.
 
 **Settled days.** A day is rolled up only once nothing about it can change any more:
 
@@ -18,6 +23,10 @@ Two rollup tables hold one row per local day (settings.timezone) and dimension c
   last one (`last_at`); a day is settled once it ended (one hour of margin for transactions in
   flight) AND no visit that started on it or earlier is still open, i.e. has
   `last_at > now - gap - 1 h` (indexed by `ix_bot_sessions_last_at`).
+- handoffs: `claimed_at` is set once, when an agent takes a WAITING handoff; a day is settled
+  once it ended (one hour of margin) AND no handoff created on it or earlier is still waiting
+  (`ix_handoffs_status`). A handoff forgotten in the queue holds the rollup back (the figures
+  stay right, read from `handoffs`, only slower) until it is taken or closed.
 
 `indicator_rollups` keeps, per source, `upto` (the first day NOT rolled up: the rollup holds
 exactly the days before it), the timezone the days were computed in, the highest row id seen
@@ -27,9 +36,10 @@ and when the rollup was last checked.
 generator) or changed after their day settled (an answer arriving later than the rules above
 allow, e.g. after `survey_days` was raised) are detected on every use by one indexed query:
 rows with an id above the one last seen, or touched (ratings: `answered_at`, visits: `last_at`)
-since the last check minus one hour. The rollup is then rewound to the earliest such day and
-rebuilt from there. Deleting rows is not detected: after deleting history, run
-`ventanilla indicadores recalcular`.
+since the last check minus one hour. Its constants are written into the statement (see
+`sql.Instant`), so PostgreSQL never reuses a generic plan that scans the whole table. The
+rollup is then rewound to the earliest such day and rebuilt from there. Deleting rows is not
+detected: after deleting or correcting history, run `ventanilla indicadores recalcular`.
 
 **Refreshing** is lazy: `ensure` is called by every query that reads a rollup; when the
 settled boundary moved (once a day) or late rows were found, it locks the source's watermark
@@ -41,8 +51,8 @@ caller's transaction: if that rolls back, so does the refresh.
 
 **Reading.** `split` cuts a scope in the days read from the rollup (settled days inside the
 scope) and the days read from the raw table (the rest, at most the last `survey_days + 2` days
-for ratings, a day or two for visits). Counts are added, so the figures are identical to
-those of the raw tables.
+for ratings, a day or two for visits and handoffs). Counts are added, so the figures are
+identical to those of the raw tables.
 """
 
 from collections.abc import Sequence
@@ -313,8 +323,8 @@ async def ensure(
     timezone: str,
     now: datetime | None = None,
 ) -> date | None:
-    """Bring `source`'s rollup up to the settled boundary; the first day not rolled up (None:
-    nothing rolled up, e.g. an empty table)."""
+    """Bring `source`'s rollup up to the settled boundary and return that boundary: the first
+    local day not rolled up (the rollup holds every earlier day, maybe none)."""
     now = now or utcnow()
     state = await _state(session, source)
     target = await settled_until(session, source, timezone, now)
