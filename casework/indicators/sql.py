@@ -13,6 +13,11 @@
   times as much on a million ratings). SQLite: `ventanilla_bucket(ts, 'e1|e2|...')`, a Python
   `bisect` over the stored UTC text, which sorts like time. A fixed UTC offset is never used.
 
+- `LocalDay(ts, zone)`: the local day of an instant (building the daily rollups only).
+- `SecondsBetween(later, earlier)`, `LogBucket(x)`: a duration in seconds and its coarse
+  logarithmic bucket (the median wait: counts per bucket, then one bucket read in order).
+- `Instant(dt)`: an instant written as a literal, against PostgreSQL's generic plans.
+
 Constants (the percentile fraction, the boundaries) are rendered as SQL literals, so an
 expression used in SELECT and GROUP BY compiles to the same text, as PostgreSQL requires, and
 they are part of the statement cache key.
