@@ -205,26 +205,22 @@ async def by_procedure(
     halves: tuple[date, date] | None = None,
 ) -> list[ProcedureFigures]:
     """Ratings and deadline compliance of every procedure that has either, by name. Ratings
-    are counted per procedure (and per local day with `halves`; settled days from the
-    rollup), compliance by one query grouped by procedure. With `halves` (earlier_start,
+    are counted per procedure (and per part of the scope with `halves`; settled days from
+    the rollup), compliance by one query grouped by procedure. With `halves` (earlier_start,
     later_start), the ratings of [earlier_start, later_start) and of [later_start, scope.end]
     are counted too (for a trend)."""
-    by = ("procedure_id", "day") if halves is not None else ("procedure_id",)
+    by = ("procedure_id", "span") if halves is not None else ("procedure_id",)
     ratings: dict[str, list[int]] = {}
-    for key, tally in (await rating_tallies(session, scope, timezone, by)).items():
+    tallies = await rating_tallies(session, scope, timezone, by, halves or ())
+    for key, tally in tallies.items():
         if key[0] is None or not tally.answered:
             continue
         counts = ratings.setdefault(key[0], [0] * 6)
         counts[0] += tally.answered
         counts[1] += tally.good
-        if halves is not None:
-            day = key[1]
-            if halves[0] <= day < halves[1]:
-                counts[2] += tally.answered
-                counts[3] += tally.good
-            elif day >= halves[1]:
-                counts[4] += tally.answered
-                counts[5] += tally.good
+        if halves is not None and key[1] in (1, 2):  # [earlier, later), [later, end]
+            counts[2 * key[1]] += tally.answered
+            counts[2 * key[1] + 1] += tally.good
     compliance = {
         row.procedure_id: (int(row.with_due), int(row.on_time))
         for row in await session.execute(

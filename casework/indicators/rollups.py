@@ -69,6 +69,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    case,
     delete,
     func,
     insert,
@@ -458,11 +459,19 @@ def _day_edges(scope: Scope, timezone: str) -> list[datetime]:
 
 
 async def rating_tallies(
-    session: AsyncSession, scope: Scope, timezone: str, by: tuple[str, ...] = ()
+    session: AsyncSession,
+    scope: Scope,
+    timezone: str,
+    by: tuple[str, ...] = (),
+    spans: Sequence[date] = (),
 ) -> dict[tuple[Any, ...], RatingTally]:
-    """Ratings of the scope counted per key: `by` is a subset of ("day", "procedure_id");
-    the key is the tuple of those values (() for the whole scope). Settled days come from
-    `rating_days`, the others from `ratings`, grouped alike."""
+    """Ratings of the scope counted per key: `by` is a subset of ("day", "procedure_id",
+    "span"); the key is the tuple of those values (() for the whole scope). "span" is which
+    part of the scope `spans` (ascending local days) cut it in: 0 before spans[0], i from
+    spans[i-1] to the day before spans[i], len(spans) from the last one on. Settled days come
+    from `rating_days`, the others from `ratings`, grouped alike."""
+    if "span" in by and (not spans or list(spans) != sorted(spans)):
+        raise ValueError("spans must be ascending days")
     parts = await split(session, RATINGS, scope, timezone)
     found: dict[tuple[Any, ...], RatingTally] = {}
 
@@ -471,7 +480,8 @@ async def rating_tallies(
 
     if parts.rolled is not None:
         table = rating_days.c
-        keys = [getattr(table, k) for k in by]
+        span = case(*((table.day < start, i) for i, start in enumerate(spans)), else_=len(spans))
+        keys = [span if k == "span" else getattr(table, k) for k in by]
         rows = await session.execute(
             select(
                 *keys,
@@ -493,9 +503,11 @@ async def rating_tallies(
         raw = parts.raw
         low, high = raw.bounds(timezone)
         edges = _day_edges(raw, timezone)
-        keys = [
-            PeriodIndex(Rating.asked_at, edges) if k == "day" else getattr(Rating, k) for k in by
-        ]
+        raw_keys = {
+            "day": lambda: PeriodIndex(Rating.asked_at, edges),
+            "span": lambda: PeriodIndex(Rating.asked_at, [midnight(d, timezone) for d in spans]),
+        }
+        keys = [raw_keys[k]() if k in raw_keys else getattr(Rating, k) for k in by]
         rows = await session.execute(
             select(*keys, *RATINGS.sums.values())
             .where(
@@ -507,7 +519,11 @@ async def rating_tallies(
         )
         for row in rows:
             key = tuple(
-                raw.start + timedelta(days=int(v) - 1) if k == "day" else v
+                raw.start + timedelta(days=int(v) - 1)
+                if k == "day"
+                else int(v)
+                if k == "span"
+                else v
                 for k, v in zip(by, row[: len(by)], strict=True)
             )
             fold(key, row[len(by) :])
