@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from casework.db import Database, utcnow
 from casework.indicators import dashboard, public, rollups, service
 from casework.indicators.rollups import (
+    HANDOFF_WAITS,
     RATINGS,
     SOURCES,
     Split,
@@ -318,3 +319,32 @@ def test_local_days_of_stored_instants_follow_the_zone_rules() -> None:
     assert _local_day_sql("2021-07-01 04:59:59.999999", TZ) == "2021-06-30"
     assert _local_day_sql("2021-07-01 05:00:00", TZ) == "2021-07-01"
     assert rollups.local_day(datetime(2026, 3, 1, 6, tzinfo=UTC), TZ) == date(2026, 3, 1)
+
+
+async def test_a_wait_edited_under_a_settled_day_still_gives_the_exact_median(
+    loaded_db: Database, raw_only: Any
+) -> None:
+    edges = await _seed(loaded_db)
+    scope = Scope(edges["today"] - 30 * DAY, edges["today"])
+    async with loaded_db.transaction() as s:
+        await ensure(s, HANDOFF_WAITS, TZ)
+        # History corrected by hand: a settled wait of 12.5 minutes becomes 2 hours.
+        edited = await s.scalars(
+            select(rollups.Handoff).where(
+                rollups.Handoff.created_at < midnight(edges["today"] - 4 * DAY),
+                rollups.Handoff.department_id.is_(None),
+            )
+        )
+        for handoff in edited:
+            handoff.claimed_at = handoff.created_at + timedelta(hours=2)
+    with raw_only():
+        expected = await _value_wait(loaded_db, scope)
+    assert await _value_wait(loaded_db, scope) == expected
+    # 0.75, 5, 30, 61 and 120 minutes: the middle one. The rollup still counts 12.5 minutes
+    # (the middle rank), whose bucket is now empty: the exact query answers instead.
+    assert expected.value == pytest.approx(30)
+
+
+async def _value_wait(db: Database, scope: Scope) -> Any:
+    async with db.transaction() as s:
+        return await service.metric_value(s, "median_wait_minutes", scope, TZ)

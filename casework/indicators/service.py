@@ -412,10 +412,20 @@ async def _bucket_percentile(
                     .order_by(WAIT_SECONDS)
                 )
             )
+            if len(values) != inside:
+                # The counts and this read disagree (a handoff claimed between the two
+                # statements, or history edited under a settled day): one exact query instead.
+                return await _raw_percentile(session, scope, timezone, q)
             for r in ranks:
                 wanted[r] = float(values[r - before])
         before += inside
     return wanted[low] + (wanted[high] - wanted[low]) * fraction
+
+
+async def _raw_percentile(session: AsyncSession, scope: Scope, timezone: str, q: float) -> Any:
+    return await session.scalar(
+        select(Percentile(q, WAIT_SECONDS)).where(*handoff_filters(scope, timezone))
+    )
 
 
 def _float(value: Any) -> float | None:
