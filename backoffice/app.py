@@ -42,6 +42,7 @@ from backoffice.templating import templates
 from bot.channels import telegram, web, whatsapp
 from bot.engine import Engine
 from casework.db import Database
+from casework.indicators import rollups
 from casework.outbox.delivery import Deliverer, Sender
 from casework.ratings import reminders
 from ventanilla.settings import Settings
@@ -70,6 +71,8 @@ def create_app(
     instead of arriving on the webhook; with `remind_surveys`, unanswered surveys get their one
     reminder (checked every `reminders.REMINDER_INTERVAL_SECONDS`)."""
     engine = Engine(db, settings)
+    # When the indicator rollups may take a day as settled depends on these two settings.
+    rollups.configure(settings.survey_days, settings.session_gap_minutes)
     senders: list[Sender] = []
     telegram_channel = None
     if settings.telegram_token:

@@ -17,13 +17,15 @@ def load_models() -> None:
     from casework.conversations import models as conversations
     from casework.handoffs import models as handoffs
     from casework.indicators import models as indicators
+    from casework.indicators import rollups
     from casework.outbox import models as outbox
     from casework.ratings import models as ratings
     from casework.requests import models as requests
     from casework.staff import models as staff
     from catalog import models as catalog
 
-    del citizens, conversations, handoffs, indicators, outbox, ratings, requests, staff, catalog
+    del citizens, conversations, handoffs, indicators, rollups, outbox, ratings, requests, staff
+    del catalog
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

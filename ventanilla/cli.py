@@ -22,6 +22,8 @@ db_app = typer.Typer(help="Base de datos.", no_args_is_help=True)
 users_app = typer.Typer(help="Usuarios del personal.", no_args_is_help=True)
 telegram_app = typer.Typer(help="Canal de Telegram.", no_args_is_help=True)
 surveys_app = typer.Typer(help="Encuestas de satisfacción.", no_args_is_help=True)
+indicators_app = typer.Typer(help="Indicadores de evaluación.", no_args_is_help=True)
+app.add_typer(indicators_app, name="indicadores")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(surveys_app, name="encuestas")
 app.add_typer(db_app, name="db")
@@ -135,6 +137,29 @@ def db_upgrade(database: DatabaseOption = None) -> None:
 
     _run(upgrade, _settings(database))
     typer.echo("Base de datos actualizada.")
+
+
+@indicators_app.command(
+    "recalcular",
+    help="Reconstruir los resúmenes diarios de los indicadores (calificaciones, visitas al bot "
+    "y esperas) a partir de los datos. Úselo tras borrar o corregir historial.",
+)
+def indicators_rebuild(database: DatabaseOption = None) -> None:
+    from casework.indicators.rollups import configure, rebuild
+    from casework.schema import upgrade
+
+    settings = _settings(database)
+
+    async def work(db: Database) -> None:
+        await upgrade(db)
+        configure(settings.survey_days, settings.session_gap_minutes)
+        async with db.transaction() as session:
+            done = await rebuild(session, settings.timezone)
+        for name, upto in done.items():
+            typer.echo(f"  {name:<14} días hasta el {upto:%Y-%m-%d} (sin incluirlo)")
+
+    _run(work, settings)
+    typer.echo("Resúmenes de indicadores recalculados.")
 
 
 @users_app.command("create", help="Crear una cuenta del personal.")

@@ -1,7 +1,9 @@
 """The figures behind the evaluators' dashboard and the public results page.
 
-Every function here runs ONE aggregate query (grouped by period or by procedure, never rows
-loaded into Python); the lists they return have at most one item per period or procedure.
+Every figure is aggregated in the database (grouped by period, day or procedure, never rows
+loaded into Python). Rating figures read the daily rollup `rating_days` for settled days and
+`ratings` for the last ones (casework.indicators.rollups), then fold the per-day or
+per-procedure counts here; request figures are one grouped query each.
 """
 
 from dataclasses import dataclass
@@ -10,9 +12,10 @@ from datetime import date
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casework.indicators.rollups import RatingTally, rating_tallies
 from casework.indicators.scope import Scope
-from casework.indicators.service import rating_filters, request_filters, resolved_filters, share
-from casework.indicators.sql import PeriodIndex, local_periods
+from casework.indicators.service import request_filters, resolved_filters, share
+from casework.indicators.sql import PeriodIndex, local_periods, period_start, periods
 from casework.ratings.models import Rating
 from casework.requests.models import Request
 from catalog.models import Procedure
@@ -71,20 +74,16 @@ async def rating_trend(
     session: AsyncSession, scope: Scope, timezone: str, grain: str
 ) -> list[RatingPoint]:
     """Answered ratings and CSAT per local week or month, every period of the scope listed
-    (empty ones with zeros). Periods are those of `asked_at`, like the other rating figures."""
-    spans = local_periods(scope.start, scope.end, grain, timezone)
-    period = PeriodIndex(Rating.asked_at, spans.edges)
-    rows = await session.execute(
-        select(
-            period.label("period"),
-            func.count(Rating.score).label("answered"),
-            func.count().filter(GOOD).label("good"),
-        )
-        .where(*rating_filters(scope, timezone))
-        .group_by(period)
-    )
-    found = {spans.start_of(row.period): (int(row.answered), int(row.good)) for row in rows}
-    return [RatingPoint(start, *found.get(start, (0, 0))) for start in spans.starts]
+    (empty ones with zeros). Periods are those of `asked_at`, like the other rating figures.
+    Counted per local day (settled days from the rollup, the last ones from `ratings`) and
+    folded into periods here."""
+    starts = periods(scope.start, scope.end, grain)
+    found = {start: [0, 0] for start in starts}
+    for (day,), tally in (await rating_tallies(session, scope, timezone, ("day",))).items():
+        point = found[period_start(day, grain)]
+        point[0] += tally.answered
+        point[1] += tally.good
+    return [RatingPoint(start, *found[start]) for start in starts]
 
 
 async def request_trend(
@@ -126,39 +125,30 @@ async def request_trend(
 
 async def score_distribution(session: AsyncSession, scope: Scope, timezone: str) -> dict[int, int]:
     """How many answered ratings gave each score, 1 to 5 (zeros included)."""
-    rows = await session.execute(
-        select(Rating.score, func.count())
-        .where(Rating.score.is_not(None), *rating_filters(scope, timezone))
-        .group_by(Rating.score)
-    )
-    found = {int(score): int(n) for score, n in rows}
-    return {score: found.get(score, 0) for score in range(1, 6)}
+    tally = (await rating_tallies(session, scope, timezone)).get((), RatingTally())
+    return dict(tally.scores)
+
+
+async def _procedure_names(session: AsyncSession) -> list[tuple[str, str]]:
+    """Every procedure's id and name, ordered by name as the database sorts them."""
+    rows = await session.execute(select(Procedure.id, Procedure.name).order_by(Procedure.name))
+    return [(row.id, row.name) for row in rows]
 
 
 async def procedure_ratings(
     session: AsyncSession, scope: Scope, timezone: str
 ) -> list[ProcedureFigures]:
-    """Answered ratings and CSAT of every procedure with at least one answer (aggregated by
-    procedure id first, names joined to the few grouped rows)."""
-    grouped = (
-        select(
-            Rating.procedure_id.label("procedure_id"),
-            func.count(Rating.score).label("answered"),
-            func.count().filter(GOOD).label("good"),
-        )
-        .where(Rating.score.is_not(None), *rating_filters(scope, timezone))
-        .group_by(Rating.procedure_id)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Procedure.id, Procedure.name, grouped.c.answered, grouped.c.good).join(
-            grouped, grouped.c.procedure_id == Procedure.id
-        )
-    )
-    return [
-        ProcedureFigures(row.id, row.name, answered=int(row.answered), good=int(row.good))
-        for row in rows
-    ]
+    """Answered ratings and CSAT of every procedure (of the catalogue) with at least one
+    answer, by name (counted per procedure: settled days from the rollup)."""
+    tallies = await rating_tallies(session, scope, timezone, ("procedure_id",))
+    found = []
+    for procedure_id, name in await _procedure_names(session):
+        tally = tallies.get((procedure_id,))
+        if tally is not None and tally.answered:
+            found.append(
+                ProcedureFigures(procedure_id, name, answered=tally.answered, good=tally.good)
+            )
+    return found
 
 
 async def procedure_compliance(
@@ -214,69 +204,43 @@ async def by_procedure(
     timezone: str,
     halves: tuple[date, date] | None = None,
 ) -> list[ProcedureFigures]:
-    """Ratings and deadline compliance of every procedure that has either, by name: one
-    statement joining two subqueries grouped by procedure to the catalogue. With `halves`
-    (earlier_start, later_start), the ratings of [earlier_start, later_start) and of
-    [later_start, scope.end] are counted too, in the same scan (for a trend)."""
-    rating_columns = [
-        Rating.procedure_id.label("procedure_id"),
-        func.count(Rating.score).label("answered"),
-        func.count().filter(GOOD).label("good"),
-    ]
-    if halves is not None:
-        earlier_low, _ = Scope(halves[0], halves[0]).bounds(timezone)
-        later_low, _ = Scope(halves[1], halves[1]).bounds(timezone)
-        earlier = (Rating.asked_at >= earlier_low) & (Rating.asked_at < later_low)
-        later = Rating.asked_at >= later_low
-        rating_columns += [
-            func.count().filter(earlier).label("earlier_answered"),
-            func.count().filter(earlier & GOOD).label("earlier_good"),
-            func.count().filter(later).label("later_answered"),
-            func.count().filter(later & GOOD).label("later_good"),
-        ]
-    ratings = (
-        select(*rating_columns)
-        .where(Rating.score.is_not(None), *rating_filters(scope, timezone))
-        .group_by(Rating.procedure_id)
-        .subquery()
-    )
-    compliance = (
-        select(
-            Request.procedure_id.label("procedure_id"),
-            func.count().label("with_due"),
-            func.count().filter(Request.resolved_at <= Request.due_at).label("on_time"),
+    """Ratings and deadline compliance of every procedure that has either, by name. Ratings
+    are counted per procedure (and per part of the scope with `halves`; settled days from
+    the rollup), compliance by one query grouped by procedure. With `halves` (earlier_start,
+    later_start), the ratings of [earlier_start, later_start) and of [later_start, scope.end]
+    are counted too (for a trend)."""
+    by = ("procedure_id", "span") if halves is not None else ("procedure_id",)
+    ratings: dict[str, list[int]] = {}
+    tallies = await rating_tallies(session, scope, timezone, by, halves or ())
+    for key, tally in tallies.items():
+        if key[0] is None or not tally.answered:
+            continue
+        counts = ratings.setdefault(key[0], [0] * 6)
+        counts[0] += tally.answered
+        counts[1] += tally.good
+        if halves is not None and key[1] in (1, 2):  # [earlier, later), [later, end]
+            counts[2 * key[1]] += tally.answered
+            counts[2 * key[1] + 1] += tally.good
+    compliance = {
+        row.procedure_id: (int(row.with_due), int(row.on_time))
+        for row in await session.execute(
+            select(
+                Request.procedure_id,
+                func.count().label("with_due"),
+                func.count().filter(Request.resolved_at <= Request.due_at).label("on_time"),
+            )
+            .where(Request.due_at.is_not(None), *resolved_filters(scope, timezone))
+            .group_by(Request.procedure_id)
         )
-        .where(Request.due_at.is_not(None), *resolved_filters(scope, timezone))
-        .group_by(Request.procedure_id)
-        .subquery()
-    )
-    halves_columns = (
-        [
-            ratings.c.earlier_answered,
-            ratings.c.earlier_good,
-            ratings.c.later_answered,
-            ratings.c.later_good,
-        ]
-        if halves is not None
-        else []
-    )
-    rows = await session.execute(
-        select(
-            Procedure.id,
-            Procedure.name,
-            ratings.c.answered,
-            ratings.c.good,
-            compliance.c.with_due,
-            compliance.c.on_time,
-            *halves_columns,
-        )
-        .outerjoin(ratings, ratings.c.procedure_id == Procedure.id)
-        .outerjoin(compliance, compliance.c.procedure_id == Procedure.id)
-        .where((ratings.c.answered.is_not(None)) | (compliance.c.with_due.is_not(None)))
-        .order_by(Procedure.name)
-    )
+    }
     found = []
-    for row in rows:
-        counts = [int(v or 0) for v in row[2:]]
-        found.append(ProcedureFigures(row.id, row.name, *counts))
+    for procedure_id, name in await _procedure_names(session):
+        answered, good, *halves_counts = ratings.get(procedure_id, [0] * 6)
+        due = compliance.get(procedure_id)
+        if procedure_id not in ratings and due is None:
+            continue
+        with_due, on_time = due or (0, 0)
+        found.append(
+            ProcedureFigures(procedure_id, name, answered, good, with_due, on_time, *halves_counts)
+        )
     return found

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from casework.conversations.models import BotSession
 from casework.db import Database, utcnow
 from casework.handoffs.models import Handoff
+from casework.indicators.rollups import invalidate
 from casework.ratings.models import Rating, SurveyDimension
 from casework.requests.models import FolioCounter, Request
 from casework.staff.models import StaffUser, staff_departments
@@ -151,6 +152,8 @@ async def generate(
         finally:
             await writer.finish()
         await writer.reset_sequences(list(ID_TABLES))
+    async with db.transaction() as session:  # the history changed: rebuilt on the next query
+        await invalidate(session)
     if db.engine.dialect.name == "postgresql":  # fresh planner statistics for benchmarks
         async with db.engine.begin() as conn:
             await conn.execute(text(f"ANALYZE {', '.join(ID_TABLES)}"))
