@@ -4,7 +4,8 @@ staff (Spanish)."""
 import asyncio
 import getpass
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -234,7 +235,7 @@ def demo_data(
     settings = _settings(database)
 
     class Bars(Progress):
-        def phase(self, label: str, total: int):  # type: ignore[no-untyped-def]
+        def phase(self, label: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
             return _bar(label, total)
 
     async def work(db: Database) -> None:
@@ -267,16 +268,11 @@ def demo_data(
         raise typer.Exit(1) from None
 
 
-def _bar(label: str, total: int):  # type: ignore[no-untyped-def]
+@contextmanager
+def _bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar that the generator advances with tick(n)."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bar():  # type: ignore[no-untyped-def]
-        with typer.progressbar(length=max(total, 1), label=f"{label:<46}") as progress:
-            yield progress.update
-
-    return bar()
+    with typer.progressbar(length=max(total, 1), label=f"{label:<46}") as progress:
+        yield progress.update
 
 
 @telegram_app.command("set-webhook", help="Registrar en Telegram la URL HTTPS del webhook.")
