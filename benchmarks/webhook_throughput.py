@@ -1,18 +1,29 @@
-"""Inbound Telegram webhook to reply queued: throughput and latency of one worker.
+"""Inbound Telegram webhook: throughput and latency of one worker, and how soon replies follow.
 
-Starts the real app (one uvicorn process, outbox delivery off so only "reply queued" is
-measured) on SQLite and on PostgreSQL, and a bare FastAPI echo route as the reference, then
-posts realistic updates from 32 concurrent connections. Prints one JSON line.
+Starts the real app (one uvicorn process on uvloop, as `ventanilla serve` runs it, with outbox
+delivery off) on SQLite and on PostgreSQL, and a bare FastAPI echo route as the reference, and
+drives each with wrk (a C load generator, so the generator is not what is measured) from 32
+concurrent connections. The messages are the texts of the understanding model's tuning sets
+(`nlu/eval/*_dev*.csv`), from 500 chats, so the bot does real work on every one.
 
-    uv run python benchmarks/webhook_throughput.py [--requests 2000] [--concurrency 32]
+For each target it reports what wrk saw of the webhook (requests/s, p50, p99: the update is
+checked, stored in the inbox and acknowledged) and, for the app, what the bot did with them in
+the same worker: how many were handled during the run, how long the backlog took to clear,
+the sustained rate of handled messages, and the delay from webhook to handled (the inbound
+message recorded together with its queued replies) at p50 and p99. Prints one JSON line.
+
+    uv run python benchmarks/webhook_throughput.py [--seconds 10] [--concurrency 32]
+
+Needs wrk (Debian: apt-get install wrk).
 """
 
 import argparse
 import asyncio
+import csv
 import json
 import os
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,19 +31,37 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-secret-benchmark-secret"
-QUESTIONS = [
-    "cuanto cuesta el predial",
-    "requisitos para la licencia de construccion",
-    "hola",
-    "donde saco el acta de nacimiento",
-    "a que hora abren en el registro civil",
-    "quiero hablar con un asesor",
-]
+CHATS = 500
+LUA = """
+local texts = {%(texts)s}
+local n = 0
+local base = %(base)d
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Telegram-Bot-Api-Secret-Token"] = "%(secret)s"
+request = function()
+  n = n + 1
+  local id = base + n
+  local chat = 10000 + n %% %(chats)d
+  local body = '{"update_id":' .. id .. ',"message":{"message_id":' .. id ..
+    ',"date":' .. os.time() .. ',"chat":{"id":' .. chat ..
+    ',"type":"private","first_name":"Bench"},"from":{"id":' .. chat ..
+    ',"is_bot":false,"first_name":"Bench"},"text":' .. texts[n %% #texts + 1] .. '}}'
+  return wrk.format(nil, "/telegram/webhook", nil, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests":%%d,"seconds":%%.3f,"p50_us":%%d,"p99_us":%%d,"errors":%%d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
 
 
 def free_port() -> int:
@@ -42,18 +71,20 @@ def free_port() -> int:
 
 
 def serve(kind: str, url: str, port: int) -> None:
-    """Run in a child process: the app (or the echo reference) on `port`."""
+    """Run in a child process: the app (or the echo reference) on `port`, on uvloop."""
     import uvicorn
+    import uvloop
     from fastapi import FastAPI
 
     if kind == "echo":
-        app = FastAPI()
+        echo = FastAPI()
 
-        @app.post("/telegram/webhook")
-        async def echo(body: dict) -> dict:  # type: ignore[type-arg]
+        @echo.post("/telegram/webhook")
+        async def answer(body: dict) -> dict:  # type: ignore[type-arg]
             return {"ok": True}
 
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        config = uvicorn.Config(echo, host="127.0.0.1", port=port, log_level="warning")
+        uvloop.run(uvicorn.Server(config).serve())
         return
 
     from backoffice.app import create_app
@@ -72,57 +103,59 @@ def serve(kind: str, url: str, port: int) -> None:
     async def main() -> None:
         db = Database(url)
         ready = await prepare(db, settings)
-        app = create_app(settings, db, ready.secret_key, deliver=False)
+        # web: `serve --web-only`; worker: `ventanilla worker`; together: plain `serve`.
+        # Outbox delivery stays off in all three: "reply queued" is what is measured.
+        handles = kind in ("worker", "together")
+        app = create_app(
+            settings,
+            db,
+            ready.secret_key,
+            deliver=False,
+            process_inbox=handles,
+            remind_surveys=False,
+        )
+        if kind == "worker":
+            async with app.router.lifespan_context(app):
+                await asyncio.Event().wait()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         await uvicorn.Server(config).serve()
 
-    asyncio.run(main())
+    uvloop.run(main())
 
 
-def update(n: int) -> dict:
-    chat = 10_000 + n % 500
+def texts() -> list[str]:
+    """The tuning sets' messages (the held-out *_test.csv stay unread)."""
+    paths = sorted((ROOT / "nlu" / "eval").glob("*_dev*.csv"))
+    rows = [row["text"] for p in paths for row in csv.DictReader(p.open(encoding="utf-8"))]
+    return [t for t in rows if t.strip()]
+
+
+def lua_script(folder: Path, base: int) -> Path:
+    # JSON strings escaped to ASCII, inside Lua long brackets: no quoting issues either way.
+    items = ",".join(f"[==[{json.dumps(t)}]==]" for t in texts())
+    path = folder / f"load-{base}.lua"
+    values = {"texts": items, "base": base, "secret": SECRET, "chats": CHATS}
+    path.write_text(LUA % values, encoding="utf-8")
+    return path
+
+
+def wrk(port: int, script: Path, seconds: int, concurrency: int) -> dict[str, float]:
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s"]
+    command += ["-s", str(script), f"http://127.0.0.1:{port}/"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    raw = json.loads(line.removeprefix("RESULT "))
     return {
-        "update_id": n,
-        "message": {
-            "message_id": n,
-            "date": int(time.time()),
-            "chat": {"id": chat, "type": "private", "first_name": "Bench"},
-            "from": {"id": chat, "is_bot": False, "first_name": "Bench"},
-            "text": QUESTIONS[n % len(QUESTIONS)],
-        },
-    }
-
-
-async def load(port: int, requests: int, concurrency: int) -> dict[str, float]:
-    latencies: list[float] = []
-    counter = iter(range(1, requests + 1))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    client_options = {"limits": limits, "timeout": 60}
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", **client_options) as client:
-
-        async def worker() -> None:
-            for n in counter:
-                started = time.perf_counter()
-                response = await client.post("/telegram/webhook", json=update(n), headers=headers)
-                response.raise_for_status()
-                latencies.append((time.perf_counter() - started) * 1000)
-
-        for n in range(50):  # warm up (not measured)
-            await client.post("/telegram/webhook", json=update(10**9 + n), headers=headers)
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 2),
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / raw["seconds"], 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "errors": raw["errors"],
     }
 
 
 def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
+    for _ in range(600):
         if process.poll() is not None:
             raise RuntimeError("server exited early")
         try:
@@ -133,22 +166,89 @@ def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("server did not start")
 
 
-def measure(kind: str, url: str, requests: int, concurrency: int) -> dict[str, float]:
-    port = free_port()
-    process = subprocess.Popen(
+async def follow_up(url: str, started: float, limit_s: float) -> dict[str, float]:
+    """Wait for the worker to clear the inbox; how fast it handled the messages and how long
+    each waited between the webhook and the bot."""
+    from casework.conversations.models import Message
+    from casework.db import Database
+    from casework.inbox.models import InboxItem
+
+    db = Database(url)
+    try:
+        pending = select(func.count()).where(InboxItem.processed_at.is_(None))
+        async with db.transaction() as session:
+            backlog = int(await session.scalar(pending) or 0)
+        while time.time() - started < limit_s:
+            async with db.transaction() as session:
+                if not await session.scalar(pending):
+                    break
+            await asyncio.sleep(0.2)
+        cleared = time.time()
+        key = InboxItem.channel + ":" + InboxItem.external_id
+        async with db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(InboxItem.received_at, Message.created_at).join(
+                        Message, Message.dedup_key == key
+                    )
+                )
+            ).all()
+    finally:
+        await db.dispose()
+    delays = sorted((handled - received).total_seconds() * 1000 for received, handled in rows)
+    first = min(r for r, _ in rows).timestamp()
+    last = max(h for _, h in rows).timestamp()
+    return {
+        "handled": len(rows),
+        "backlog_at_end": backlog,
+        "backlog_cleared_s": round(cleared - started, 1),
+        "handled_per_s": round(len(rows) / (last - first), 1),
+        "webhook_to_handled_p50_ms": round(delays[len(delays) // 2], 1),
+        "webhook_to_handled_p99_ms": round(delays[int(0.99 * (len(delays) - 1))], 1),
+    }
+
+
+def start(kind: str, url: str, port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+
+
+def measure(kind: str, url: str, seconds: int, concurrency: int, folder: Path) -> dict[str, object]:
+    """wrk against `kind` (echo, web or together); for web, a worker process started after
+    the run clears the backlog; for together, the same process does."""
+    port = free_port()
+    server = start(kind, url, port)
+    worker = None
     try:
-        wait_ready(port, process)
-        return asyncio.run(load(port, requests, concurrency))
+        wait_ready(port, server)
+        wrk(port, lua_script(folder, 1), 2, concurrency)  # warm-up, not measured
+        if kind == "echo":
+            return {**wrk(port, lua_script(folder, 10**7), seconds, concurrency)}
+        if kind == "web":
+            worker = start("worker", url, 0)
+        asyncio.run(follow_up(url, time.time(), 600))  # the warm-up's messages, not measured
+        if kind == "web":
+            worker.terminate()
+            worker.wait(timeout=30)
+        started = time.time()
+        result: dict[str, object] = {**wrk(port, lua_script(folder, 10**7), seconds, concurrency)}
+        if kind == "web":
+            worker = start("worker", url, 0)
+        result["bot"] = asyncio.run(follow_up(url, started, 900))
+        return result
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process in (server, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
 
 
 async def _pg(sql: str) -> None:
+    import asyncpg
+
     conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
     try:
         await conn.execute(sql)
@@ -161,28 +261,44 @@ def main() -> None:
     parser.add_argument("--serve")
     parser.add_argument("--url", default="")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--only", choices=("echo", "sqlite", "postgresql"), action="append")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="one process answers webhooks and handles them (plain `ventanilla serve`)",
+    )
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.url, args.port)
         return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    only = set(args.only or ("echo", "sqlite", "postgresql"))
     result: dict[str, object] = {"benchmark": "webhook_throughput", "concurrency": args.concurrency}
-    result["echo"] = measure("echo", "", args.requests, args.concurrency)
     with tempfile.TemporaryDirectory() as tmp:
-        sqlite = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        result["sqlite"] = measure("app", sqlite, args.requests, args.concurrency)
-    name = f"ventanilla_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
-    try:
-        pg = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-        result["postgresql"] = measure("app", pg, args.requests, args.concurrency)
-    finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    echo_rps = result["echo"]["rps"]  # type: ignore[index]
+        folder = Path(tmp)
+        if "echo" in only:
+            result["echo"] = measure("echo", "", args.seconds, args.concurrency, folder)
+        kind = "together" if args.together else "web"
+        if "sqlite" in only:
+            sqlite = f"sqlite+aiosqlite:///{tmp}/bench.db"
+            result["sqlite"] = measure(kind, sqlite, args.seconds, args.concurrency, folder)
+        if "postgresql" in only:
+            name = f"ventanilla_bench_{uuid.uuid4().hex[:8]}"
+            asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+            try:
+                pg = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+                result["postgresql"] = measure(kind, pg, args.seconds, args.concurrency, folder)
+            finally:
+                asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    result["mode"] = kind
+    echo = result.get("echo")
     for backend in ("sqlite", "postgresql"):
-        share = result[backend]["rps"] / echo_rps  # type: ignore[index]
-        result[backend]["share_of_echo"] = round(share, 3)  # type: ignore[index]
+        if isinstance(echo, dict) and isinstance(result.get(backend), dict):
+            share = result[backend]["rps"] / echo["rps"]  # type: ignore[index]
+            result[backend]["share_of_echo"] = round(share, 3)  # type: ignore[index]
     print(json.dumps(result))
 
 

@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -121,14 +122,20 @@ class Database:
         await self.engine.dispose()
 
 
+def insert_statement(session: AsyncSession, table: type[Base]) -> Any:
+    """The dialect's INSERT for `table`, which knows `.on_conflict_do_nothing()`."""
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 async def insert_ignore(
     session: AsyncSession, table: type[Base], values: dict[str, object]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend (safe under concurrent workers).
     True when the row was inserted, False when it already existed."""
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    statement = insert_statement(session, table).values(**values).on_conflict_do_nothing()
+    result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]

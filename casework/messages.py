@@ -1,6 +1,6 @@
 """The channel-neutral shape of what a citizen sends and what they are sent back."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,15 @@ class Inbound:
     media: str | None = None  # provider reference of a photo
     display_name: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy (what the inbox stores)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Inbound":
+        where = data.get("location")
+        return cls(**{**data, "location": Location(**where) if where else None})
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ def load_models() -> None:
     from casework.citizens import models as citizens
     from casework.conversations import models as conversations
     from casework.handoffs import models as handoffs
+    from casework.inbox import models as inbox
     from casework.indicators import models as indicators
     from casework.indicators import rollups
     from casework.outbox import models as outbox
@@ -24,8 +25,8 @@ def load_models() -> None:
     from casework.staff import models as staff
     from catalog import models as catalog
 
-    del citizens, conversations, handoffs, indicators, rollups, outbox, ratings, requests, staff
-    del catalog
+    del citizens, conversations, handoffs, inbox, indicators, rollups, outbox, ratings
+    del requests, staff, catalog
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

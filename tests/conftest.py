@@ -15,11 +15,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from backoffice.app import create_app
 from bot.engine import Engine
 from casework.db import Database
+from casework.inbox.service import Inbox
 from casework.outbox.delivery import Deliverer
 from casework.schema import table_names, upgrade
 from casework.staff.service import create_user
@@ -229,13 +231,21 @@ def valid_curp(first17: str) -> str:
 
 
 class ChannelClient:
-    """A messaging app posting to our webhook, and the outbox worker that answers it."""
+    """A messaging app posting to our webhook, and the workers that answer it: the inbox's
+    (which hands what the webhook stored to the bot) and the outbox's."""
 
-    def __init__(self, client: httpx.AsyncClient, deliverer: Deliverer) -> None:
+    def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
         self.client = client
-        self.deliverer = deliverer
+        self.inbox: Inbox = app.state.inbox
+        self.deliverer: Deliverer = app.state.deliverer
+
+    async def handle(self) -> None:
+        """What the inbox worker does in the app: handle every stored update."""
+        while await self.inbox.drain():
+            pass
 
     async def deliver(self) -> None:
+        await self.handle()
         while await self.deliverer.run_once():
             pass
 

@@ -389,7 +389,7 @@ async def wa(
     app = create_app(wa_settings, loaded_db, "k", deliver=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        yield ChannelClient(client, app.state.deliverer)
+        yield ChannelClient(client, app)
 
 
 async def post(wa: ChannelClient, payload: dict) -> None:

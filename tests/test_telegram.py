@@ -61,7 +61,7 @@ async def tg(
     app = create_app(configured, loaded_db, "k", deliver=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        yield TelegramClient(client, app.state.deliverer)
+        yield TelegramClient(client, app)
     await app.state.telegram.bot.session.close()
 
 

@@ -70,7 +70,7 @@ async def wa(loaded_db: Database, wa_settings: Settings) -> AsyncIterator[WhatsA
     app = create_app(wa_settings, loaded_db, "k", deliver=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        yield WhatsAppClient(client, app.state.deliverer)
+        yield WhatsAppClient(client, app)
 
 
 def bodies(fake: FakeWhatsApp) -> list[str]:
@@ -186,6 +186,7 @@ async def test_rate_limits_are_retried_later(
 ) -> None:
     fake_whatsapp.rate_limit_next()
     await wa.post(wa_text(WA_ID, "hola"))
+    await wa.handle()
     await wa.deliverer.run_once()
     async with loaded_db.transaction() as session:
         item = await session.scalar(select(OutboxMessage).order_by(OutboxMessage.id).limit(1))

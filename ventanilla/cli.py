@@ -41,8 +41,14 @@ def _settings(database: str | None) -> Settings:
     return settings.model_copy(update={"database_url": database}) if database else settings
 
 
-def _run(work: Callable[[Database], Coroutine[Any, Any, None]], settings: Settings) -> None:
-    """Run a command against the database; trouble reaching it is one clear line."""
+def _run(
+    work: Callable[[Database], Coroutine[Any, Any, None]],
+    settings: Settings,
+    *,
+    server: bool = False,
+) -> None:
+    """Run a command against the database; trouble reaching it is one clear line. A `server`
+    runs on uvloop, the faster event loop uvicorn itself would pick."""
 
     async def main() -> None:
         db = Database(settings.database_url)
@@ -52,7 +58,12 @@ def _run(work: Callable[[Database], Coroutine[Any, Any, None]], settings: Settin
             await db.dispose()
 
     try:
-        asyncio.run(main())
+        if server:
+            import uvloop
+
+            uvloop.run(main())
+        else:
+            asyncio.run(main())
     except (OSError, SQLAlchemyError) as exc:
         url = make_url(settings.database_url).render_as_string(hide_password=True)
         typer.echo(f"Error: no se pudo usar la base de datos {url}: {exc}", err=True)
@@ -70,6 +81,13 @@ def serve(
         bool,
         typer.Option(
             "--telegram-polling", help="Recibir Telegram por consulta periódica, sin webhook."
+        ),
+    ] = False,
+    web_only: Annotated[
+        bool,
+        typer.Option(
+            "--web-only",
+            help="Solo HTTP: los mensajes recibidos se guardan y `ventanilla worker` los atiende.",
         ),
     ] = False,
 ) -> None:
@@ -94,10 +112,39 @@ def serve(
                 "Guárdela ahora: no se volverá a mostrar.\n"
             )
         typer.echo(f"Chat web: {url}/   Back office: {url}/backoffice")
-        app_ = create_app(settings, db, ready.secret_key, telegram_polling=telegram_polling)
+        background = not web_only
+        app_ = create_app(
+            settings,
+            db,
+            ready.secret_key,
+            deliver=background,
+            process_inbox=background,
+            remind_surveys=background,
+            telegram_polling=telegram_polling,
+        )
         await uvicorn.Server(uvicorn.Config(app_, host=host, port=port)).serve()
 
-    _run(work, settings)
+    _run(work, settings, server=True)
+
+
+@app.command(
+    help="Trabajos de fondo sin servidor web (junto a `serve --web-only`): atiende los "
+    "mensajes recibidos, entrega las respuestas y envía los recordatorios de encuestas."
+)
+def worker(database: DatabaseOption = None) -> None:
+    from backoffice.app import create_app
+    from ventanilla.setup import prepare
+
+    settings = _settings(database)
+
+    async def work(db: Database) -> None:
+        ready = await prepare(db, settings, first_user=False)
+        app_ = create_app(settings, db, ready.secret_key)  # its background tasks, no server
+        async with app_.router.lifespan_context(app_):
+            typer.echo("Trabajos de fondo en marcha (Ctrl+C para terminar).")
+            await asyncio.Event().wait()
+
+    _run(work, settings, server=True)
 
 
 @app.command(help="Conversar con el bot en la terminal; cada línea es un mensaje.")

@@ -1,4 +1,4 @@
-"""The Telegram webhook: check the secret, parse, hand the Update to the dispatcher."""
+"""The Telegram webhook: check the secret, check the Update's shape, store it in the inbox."""
 
 import hmac
 import json
@@ -32,8 +32,9 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         data = json.loads(body)
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        await telegram.feed(channel.dispatcher, channel.bot, data)
+        entry = telegram.to_inbox(data)
     except (ValueError, ValidationError) as exc:
         log.warning("malformed telegram update refused: %s; body=%r", exc, body[:200])
         raise HTTPException(400, "Update de Telegram inválido.") from exc
+    await request.app.state.inbox.accept([entry])
     return {"ok": True}

@@ -54,8 +54,7 @@ async def deliver(request: Request) -> dict[str, bool]:
         log.warning("malformed whatsapp webhook refused: %s; body=%r", exc, body[:200])
         raise HTTPException(400, "Cuerpo inválido.") from exc
     messages, receipts = whatsapp.parse(data)
-    for message in messages:
-        await request.app.state.engine.handle(message)
+    await request.app.state.inbox.accept([whatsapp.to_inbox(m) for m in messages])
     if receipts:
         async with request.app.state.db.transaction() as session:
             for receipt in receipts:

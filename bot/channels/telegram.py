@@ -31,6 +31,7 @@ from aiogram.types import (
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.db import Database
+from casework.inbox import service as inbox
 from casework.messages import Inbound, Location
 from casework.outbox.delivery import DeliveryError
 from casework.outbox.models import OutboxMessage
@@ -112,8 +113,28 @@ async def feed(dispatcher: Dispatcher, bot: Bot, data: dict[str, Any]) -> None:
     await dispatcher.feed_update(bot, update)
 
 
-async def poll(dispatcher: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
-    """Long polling, for municipalities without a public HTTPS address."""
+def to_inbox(data: dict[str, Any]) -> inbox.Update:
+    """Check a raw Update's shape (raises ValidationError) and make it an inbox entry, keyed
+    by its update_id and ordered within its chat."""
+    update = Update.model_validate(data)
+    query, message = update.callback_query, update.message or update.edited_message
+    if query is not None:
+        chat = query.message.chat.id if query.message else query.from_user.id
+    else:
+        chat = message.chat.id if message is not None else 0
+    return inbox.Update(CHANNEL, str(update.update_id), str(chat), data)
+
+
+def inbox_handler(dispatcher: Dispatcher, bot: Bot) -> inbox.Handler:
+    async def handle(payload: dict[str, Any]) -> None:
+        await feed(dispatcher, bot, payload)
+
+    return handle
+
+
+async def poll(box: inbox.Inbox, bot: Bot, stop: asyncio.Event) -> None:
+    """Long polling, for municipalities without a public HTTPS address: updates go into the
+    inbox like the webhook's, and the offset moves on only once they are stored."""
     await bot.delete_webhook(drop_pending_updates=False)
     offset: int | None = None
     while not stop.is_set():
@@ -123,12 +144,10 @@ async def poll(dispatcher: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
             log.warning("getUpdates failed: %s", exc)
             await asyncio.sleep(2)
             continue
-        for update in updates:
-            try:
-                await dispatcher.feed_update(bot, update)
-            except Exception:
-                log.exception("update %s could not be handled", update.update_id)
-            offset = update.update_id + 1
+        raw = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in updates]
+        await box.accept([to_inbox(data) for data in raw])
+        if updates:
+            offset = updates[-1].update_id + 1
 
 
 def split(text: str, limit: int = MAX_TEXT) -> list[str]:

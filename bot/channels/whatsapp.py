@@ -10,6 +10,7 @@ outside the 24-hour customer-service window only approved templates.
 import hashlib
 import hmac
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.db import Database, utcnow
+from casework.inbox import service as inbox
 from casework.messages import Inbound, Location, reply_window_open
 from casework.outbox.delivery import DeliveryError
 from casework.outbox.models import OutboxMessage
@@ -119,6 +122,20 @@ def parse(body: dict[str, Any]) -> tuple[list[Inbound], list[Receipt]]:
                 if status.get("id") and status.get("status"):
                     receipts.append(Receipt(str(status["id"]), str(status["status"]), error))
     return inbound, receipts
+
+
+def to_inbox(message: Inbound) -> inbox.Update:
+    """An inbox entry keyed by WhatsApp's message id (one without an id cannot be told apart
+    from a repeat, so it gets a key of its own)."""
+    key = message.external_id or f"sin-id-{uuid.uuid4().hex}"
+    return inbox.Update(CHANNEL, key, message.address, message.as_dict())
+
+
+def inbox_handler(engine: Engine) -> inbox.Handler:
+    async def handle(payload: dict[str, Any]) -> None:
+        await engine.handle(Inbound.from_dict(payload))
+
+    return handle
 
 
 def _trim(text: str, limit: int) -> str:

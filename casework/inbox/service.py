@@ -1,0 +1,202 @@
+"""Accept updates at once, handle them after: the webhooks' side of the inbox.
+
+A webhook checks and parses what it was sent, stores it here and answers 200; it does not wait
+for the dialogue. Many webhooks arriving together are stored with one INSERT in one
+transaction (group commit). A repeated delivery is dropped by the table's unique key.
+
+`Inbox.run` then hands every stored update, in arrival order, to its channel's handler (the
+adapter that calls the dialogue engine) and marks it processed. A crash between the two only
+means the update is handled again, and the engine's own deduplication by provider id turns that
+into nothing. Different chats are handled concurrently, each chat's updates one after another.
+A handler that fails is retried with backoff; later updates of the same chat wait for it, so a
+chat's messages are never answered out of order. On PostgreSQL one worker at a time drains the
+inbox (an advisory lock), which keeps that order across workers too.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Row, select, text, update
+
+from casework.db import Database, insert_statement, utcnow
+from casework.inbox.models import InboxItem
+
+log = logging.getLogger(__name__)
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+MAX_ATTEMPTS = 5
+BATCH = 200
+PARALLEL_CHATS = 8  # chats handled at once: one waits on the database while another thinks
+POLL_SECONDS = 1.0  # how soon updates stored by another worker are noticed
+DRAIN_LOCK = 0x56_45_4E_54  # the PostgreSQL advisory lock key of the drainer ("VENT")
+
+
+@dataclass(frozen=True)
+class Update:
+    """One update to store: `external_id` is the provider's id (update_id, message id)."""
+
+    channel: str
+    external_id: str
+    chat: str
+    payload: dict[str, Any]
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2**attempts, 300))
+
+
+class Inbox:
+    def __init__(self, db: Database, handlers: dict[str, Handler]) -> None:
+        self.db = db
+        self.handlers = handlers
+        self.arrived = asyncio.Event()
+        self._waiting: list[tuple[list[Update], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._draining = asyncio.Lock()
+
+    async def accept(self, updates: list[Update]) -> None:
+        """Store `updates` durably (committed when this returns); duplicates are ignored."""
+        if not updates:
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((updates, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        """Store everything waiting, one transaction per round, until nothing waits."""
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            rows = [
+                {
+                    "channel": u.channel,
+                    "external_id": u.external_id,
+                    "chat": u.chat,
+                    "payload": u.payload,
+                    "received_at": utcnow(),
+                    "attempts": 0,
+                    "failed": False,
+                }
+                for updates, _ in batch
+                for u in updates
+            ]
+            try:
+                async with self.db.transaction() as session:
+                    statement = insert_statement(session, InboxItem).on_conflict_do_nothing()
+                    await session.execute(statement, rows)
+            except Exception as exc:  # every waiting webhook answers 5xx: the provider retries
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+            self.arrived.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle stored updates until `stop` is set."""
+        while not stop.is_set():
+            self.arrived.clear()
+            try:
+                handled = await self.drain()
+            except Exception:
+                log.exception("the inbox could not be drained; trying again")
+                handled = 0
+            if handled:
+                continue
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.arrived.wait(), POLL_SECONDS)
+
+    async def drain(self) -> int:
+        """Handle one batch of pending updates in arrival order; returns how many were tried
+        (0 when nothing is due or another worker is draining)."""
+        async with self._draining, self._exclusive() as mine:
+            if not mine:
+                return 0
+            now = utcnow()
+            async with self.db.transaction() as session:
+                pending = (
+                    await session.execute(
+                        select(
+                            InboxItem.id,
+                            InboxItem.channel,
+                            InboxItem.chat,
+                            InboxItem.payload,
+                            InboxItem.attempts,
+                            InboxItem.retry_at,
+                        )
+                        .where(InboxItem.processed_at.is_(None))
+                        .order_by(InboxItem.id)
+                        .limit(BATCH)
+                    )
+                ).all()
+            chats: dict[tuple[str, str], list[Row[Any]]] = {}
+            for item in pending:
+                chats.setdefault((item.channel, item.chat), []).append(item)
+            done: list[int] = []
+            failed: list[tuple[int, int, str]] = []
+            turns = asyncio.Semaphore(PARALLEL_CHATS)
+
+            async def handle_chat(items: list[Row[Any]]) -> None:
+                """One chat's updates in order; a failure or one not yet due holds the rest."""
+                async with turns:
+                    for item in items:
+                        if item.retry_at is not None and item.retry_at > now:
+                            return
+                        try:
+                            await self.handlers[item.channel](item.payload)
+                        except Exception as exc:
+                            log.exception("inbox update %s (%s) failed", item.id, item.channel)
+                            error = f"{type(exc).__name__}: {exc}"
+                            failed.append((item.id, item.attempts + 1, error))
+                            return
+                        done.append(item.id)
+
+            await asyncio.gather(*(handle_chat(items) for items in chats.values()))
+            await self._record(done, failed)
+            return len(done) + len(failed)
+
+    async def _record(self, done: list[int], failed: list[tuple[int, int, str]]) -> None:
+        now = utcnow()
+        async with self.db.transaction() as session:
+            if done:
+                await session.execute(
+                    update(InboxItem).where(InboxItem.id.in_(done)).values(processed_at=now)
+                )
+            for item_id, attempts, error in failed:
+                last = attempts >= MAX_ATTEMPTS
+                if last:
+                    log.error("inbox update %s given up after %s attempts", item_id, attempts)
+                await session.execute(
+                    update(InboxItem)
+                    .where(InboxItem.id == item_id)
+                    .values(
+                        attempts=attempts,
+                        last_error=error[:2000],
+                        retry_at=now + backoff(attempts),
+                        processed_at=now if last else None,
+                        failed=last,
+                    )
+                )
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[bool]:
+        """On PostgreSQL, whether this worker holds the drainer's lock (held for the block)."""
+        if self.db.engine.dialect.name != "postgresql":
+            yield True
+            return
+        async with self.db.engine.connect() as conn:
+            mine = bool(await conn.scalar(text(f"SELECT pg_try_advisory_lock({DRAIN_LOCK})")))
+            await conn.commit()
+            try:
+                yield mine
+            finally:
+                if mine:
+                    await conn.execute(text(f"SELECT pg_advisory_unlock({DRAIN_LOCK})"))
+                    await conn.commit()

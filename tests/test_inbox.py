@@ -1,0 +1,225 @@
+"""The inbox: webhooks store updates and answer at once; the bot handles them after, in order,
+once each, whatever crashes or how many workers."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import event, func, select
+
+from backoffice.app import create_app
+from casework import texts
+from casework.db import Database
+from casework.inbox.models import InboxItem
+from casework.inbox.service import MAX_ATTEMPTS, Inbox, Update
+from casework.outbox.models import OutboxMessage
+from tests.conftest import ChannelClient
+from tests.fakes.payloads import TG_CHAT_ID, tg_text, tg_webhook_headers
+from tests.fakes.telegram import FakeTelegram
+from ventanilla.settings import Settings
+
+SECRET = "secreto-del-webhook-de-prueba"
+
+
+def tg_settings(settings: Settings, fake: FakeTelegram) -> Settings:
+    return settings.model_copy(
+        update={
+            "telegram_token": fake.token,
+            "telegram_api_base": fake.base_url,
+            "telegram_webhook_secret": SECRET,
+        }
+    )
+
+
+@pytest.fixture
+async def tg(
+    fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
+) -> AsyncIterator[ChannelClient]:
+    app = create_app(tg_settings(settings, fake_telegram), loaded_db, "k", deliver=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        yield ChannelClient(c, app)
+    await app.state.telegram.bot.session.close()
+
+
+async def post(tg: ChannelClient, update: dict) -> httpx.Response:
+    return await tg.client.post(
+        "/telegram/webhook", json=update, headers=tg_webhook_headers(SECRET)
+    )
+
+
+async def count(db: Database, model: type, *where: object) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)))
+
+
+async def test_the_webhook_answers_once_the_update_is_stored_and_the_bot_answers_after(
+    tg: ChannelClient, loaded_db: Database
+) -> None:
+    assert (
+        await post(tg, tg_text(1, TG_CHAT_ID, "quiero hablar con un asesor"))
+    ).status_code == 200
+    assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 1
+    assert await count(loaded_db, OutboxMessage) == 0
+    await tg.handle()
+    assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 0
+    async with loaded_db.transaction() as session:
+        replies = list(await session.scalars(select(OutboxMessage.text)))
+    assert any(texts.t("handoff.requested") in reply for reply in replies)
+
+
+async def test_an_update_acknowledged_by_a_worker_that_died_is_answered_after_a_restart(
+    fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
+) -> None:
+    configured = tg_settings(settings, fake_telegram)
+    first = create_app(configured, loaded_db, "k", deliver=False)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=first), base_url="http://t"
+    ) as c:
+        response = await post(ChannelClient(c, first), tg_text(2, TG_CHAT_ID, "hola"))
+    assert response.status_code == 200
+    await first.state.telegram.bot.session.close()  # the worker is gone before handling it
+
+    def answered() -> bool:
+        return texts.t("menu.prompt") in [m["text"] for m in fake_telegram.sent_messages()]
+
+    second = create_app(configured, loaded_db, "k")  # a new worker, with its background tasks
+    async with second.router.lifespan_context(second):
+        for _ in range(100):
+            if answered():
+                break
+            await asyncio.sleep(0.1)
+    assert answered()
+    assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 0
+
+
+async def test_repeats_arriving_together_are_stored_once_and_answered_once(
+    tg: ChannelClient, loaded_db: Database
+) -> None:
+    update = tg_text(3, TG_CHAT_ID, "hola")
+    responses = await asyncio.gather(*(post(tg, update) for _ in range(5)))
+    assert [r.status_code for r in responses] == [200] * 5
+    assert await count(loaded_db, InboxItem) == 1
+    await tg.handle()
+    replies = await count(loaded_db, OutboxMessage)
+    await post(tg, update)  # and again later, once handled
+    await tg.handle()
+    assert await count(loaded_db, InboxItem) == 1
+    assert await count(loaded_db, OutboxMessage) == replies > 0
+
+
+async def test_webhooks_arriving_together_share_one_commit(
+    tg: ChannelClient, loaded_db: Database
+) -> None:
+    commits = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(loaded_db.engine.sync_engine, "commit", committed)
+    try:
+        responses = await asyncio.gather(
+            *(post(tg, tg_text(100 + n, 500 + n, "hola")) for n in range(40))
+        )
+    finally:
+        event.remove(loaded_db.engine.sync_engine, "commit", committed)
+    assert [r.status_code for r in responses] == [200] * 40
+    assert await count(loaded_db, InboxItem) == 40
+    assert len(commits) < 10
+
+
+def entries(chat: str, n: int, start: int = 0) -> list[Update]:
+    return [Update("web", f"{chat}-{k}", chat, {"chat": chat, "k": k}) for k in range(start, n)]
+
+
+async def test_a_failing_update_is_retried_and_holds_back_only_its_own_chat(db: Database) -> None:
+    handled: list[tuple[str, int]] = []
+    broken = {"a": 1}  # chat "a" fails on its second update until repaired
+
+    async def handler(payload: dict) -> None:
+        if broken.get(payload["chat"]) == payload["k"]:
+            raise RuntimeError("base de datos ocupada")
+        handled.append((payload["chat"], payload["k"]))
+
+    inbox = Inbox(db, {"web": handler})
+    await inbox.accept(entries("a", 3) + entries("b", 3))
+    await inbox.drain()
+    assert sorted(handled) == [("a", 0), ("b", 0), ("b", 1), ("b", 2)]
+    async with db.transaction() as session:
+        item = await session.scalar(select(InboxItem).where(InboxItem.external_id == "a-1"))
+    assert item is not None and item.attempts == 1 and "ocupada" in (item.last_error or "")
+    assert item.retry_at is not None and item.processed_at is None
+
+    await inbox.drain()  # not due yet: chat "a" keeps waiting, in order
+    assert len(handled) == 4
+    async with db.transaction() as session:
+        item.retry_at = None
+        await session.merge(item)
+    broken.clear()
+    await inbox.drain()
+    assert handled[4:] == [("a", 1), ("a", 2)]
+
+
+async def test_an_update_that_always_fails_is_given_up_and_kept(db: Database) -> None:
+    async def handler(payload: dict) -> None:
+        raise ValueError("sin arreglo")
+
+    inbox = Inbox(db, {"web": handler})
+    await inbox.accept(entries("c", 1))
+    for _ in range(MAX_ATTEMPTS):
+        async with db.transaction() as session:
+            for item in await session.scalars(select(InboxItem)):
+                item.retry_at = None
+        await inbox.drain()
+    async with db.transaction() as session:
+        item = await session.scalar(select(InboxItem))
+    assert item is not None and item.failed and item.processed_at is not None
+    assert item.attempts == MAX_ATTEMPTS
+    assert await inbox.drain() == 0
+
+
+async def test_two_workers_handle_one_backlog_once_each_and_in_order(db: Database) -> None:
+    if not db.url.startswith("postgresql"):
+        pytest.skip("several workers share an inbox on PostgreSQL; SQLite runs one worker")
+    handled: list[tuple[str, int]] = []
+
+    async def handler(payload: dict) -> None:
+        await asyncio.sleep(0.001)  # let the other worker try to run meanwhile
+        handled.append((payload["chat"], payload["k"]))
+
+    chats = [f"chat{n}" for n in range(6)]
+    first = Inbox(db, {"web": handler})
+    for k in range(0, 40, 10):  # interleaved arrivals, as from a live webhook
+        for chat in chats:
+            await first.accept(entries(chat, k + 10, k))
+    other_db = Database(db.url)  # a second worker with its own connections
+    second = Inbox(other_db, {"web": handler})
+
+    async def drain(inbox: Inbox) -> None:
+        while await count(db, InboxItem, InboxItem.processed_at.is_(None)):
+            await inbox.drain()
+            await asyncio.sleep(0)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(drain(first), drain(second)), timeout=60)
+    finally:
+        await other_db.dispose()
+    assert sorted(handled) == sorted((chat, k) for chat in chats for k in range(40))
+    for chat in chats:
+        assert [k for c, k in handled if c == chat] == list(range(40))
+
+
+async def test_a_slow_chat_does_not_hold_up_the_others(db: Database) -> None:
+    other_chat_handled = asyncio.Event()
+
+    async def handler(payload: dict) -> None:
+        if payload["chat"] == "lento":  # waits for a person's reply, a slow backend...
+            await asyncio.wait_for(other_chat_handled.wait(), 5)
+        else:
+            other_chat_handled.set()
+
+    inbox = Inbox(db, {"web": handler})
+    await inbox.accept(entries("lento", 1) + entries("rapido", 1))
+    assert await inbox.drain() == 2
+    assert await count(db, InboxItem, InboxItem.processed_at.is_(None)) == 0
+    assert await count(db, InboxItem, InboxItem.failed) == 0
