@@ -1,6 +1,7 @@
 """The FastAPI application: back office pages, public pages and the web chat API."""
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,6 +58,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 class TelegramChannel:
     bot: Bot
     dispatcher: Dispatcher
+    secret: str | None = None  # the webhook's secret token, once known
 
 
 def create_app(
@@ -101,6 +103,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await engine.warm_up()
+        # What exists now (the understanding model, the imported libraries) lives as long as
+        # the process: the collector need not walk it again. Its full collections would
+        # otherwise pause every request for tens of milliseconds.
+        gc.freeze()
         stop = asyncio.Event()
         tasks = []
         if deliver and deliverer is not None:
@@ -138,6 +144,8 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
+        telegram_routes,  # first: the busiest routes are matched soonest
+        whatsapp_routes,
         public,
         auth,
         requests,
@@ -153,8 +161,6 @@ def create_app(
         tokens,
         indicator_cards,
         api,
-        telegram_routes,
-        whatsapp_routes,
     ):
         app.include_router(module.router)
     app.include_router(web.router)

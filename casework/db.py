@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -107,6 +108,13 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in a transaction committed on success, for the few hot paths that
+        need no ORM objects."""
+        async with self._in_turn(), self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
     async def _in_turn(self) -> AsyncIterator[None]:
         if self._turn is None:
             yield
@@ -122,9 +130,9 @@ class Database:
         await self.engine.dispose()
 
 
-def insert_statement(session: AsyncSession, table: type[Base]) -> Any:
+def insert_statement(dialect: str, table: type[Base]) -> Any:
     """The dialect's INSERT for `table`, which knows `.on_conflict_do_nothing()`."""
-    if session.bind.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -136,6 +144,7 @@ async def insert_ignore(
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend (safe under concurrent workers).
     True when the row was inserted, False when it already existed."""
-    statement = insert_statement(session, table).values(**values).on_conflict_do_nothing()
+    dialect = session.bind.dialect.name
+    statement = insert_statement(dialect, table).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]

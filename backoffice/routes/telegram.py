@@ -4,7 +4,7 @@ import hmac
 import json
 import logging
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import ValidationError
 
 from bot.channels import telegram
@@ -12,10 +12,11 @@ from bot.channels import telegram
 router = APIRouter()
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+OK = b'{"ok":true}'  # written once: this route answers every update a bot receives
 
 
 @router.post("/telegram/webhook", include_in_schema=False)
-async def telegram_webhook(request: Request) -> dict[str, bool]:
+async def telegram_webhook(request: Request) -> Response:
     channel = getattr(request.app.state, "telegram", None)
     if channel is None:
         raise HTTPException(404, "Telegram no está configurado.")
@@ -23,7 +24,11 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
     if given is None:
         log.warning("telegram webhook without secret from %s", request.client)
         raise HTTPException(401, "Falta el secreto del webhook.")
-    expected = await telegram.webhook_secret(request.app.state.db, request.app.state.settings)
+    if channel.secret is None:  # set by `ventanilla telegram set-webhook`, read once
+        channel.secret = await telegram.webhook_secret(
+            request.app.state.db, request.app.state.settings
+        )
+    expected = channel.secret
     if not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("telegram webhook with a wrong secret from %s", request.client)
         raise HTTPException(403, "Secreto del webhook incorrecto.")
@@ -37,4 +42,4 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         log.warning("malformed telegram update refused: %s; body=%r", exc, body[:200])
         raise HTTPException(400, "Update de Telegram inválido.") from exc
     await request.app.state.inbox.accept([entry])
-    return {"ok": True}
+    return Response(OK, media_type="application/json")

@@ -27,6 +27,7 @@ from aiogram.types import (
     Message,
     Update,
 )
+from pydantic import BaseModel, Field
 
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
@@ -113,10 +114,37 @@ async def feed(dispatcher: Dispatcher, bot: Bot, data: dict[str, Any]) -> None:
     await dispatcher.feed_update(bot, update)
 
 
+class _Chat(BaseModel):
+    id: int
+
+
+class _Message(BaseModel):
+    chat: _Chat
+
+
+class _User(BaseModel):
+    id: int
+
+
+class _Query(BaseModel):
+    from_user: _User = Field(alias="from")
+    message: _Message | None = None
+
+
+class _Envelope(BaseModel):
+    """What the webhook checks of an Update before storing it: its id and its chat. The
+    whole Update is read by aiogram when the bot handles it."""
+
+    update_id: int
+    message: _Message | None = None
+    edited_message: _Message | None = None
+    callback_query: _Query | None = None
+
+
 def to_inbox(data: dict[str, Any]) -> inbox.Update:
-    """Check a raw Update's shape (raises ValidationError) and make it an inbox entry, keyed
-    by its update_id and ordered within its chat."""
-    update = Update.model_validate(data)
+    """Check a raw Update's id and chat (raises ValidationError) and make it an inbox entry,
+    keyed by its update_id and ordered within its chat."""
+    update = _Envelope.model_validate(data)
     query, message = update.callback_query, update.message or update.edited_message
     if query is not None:
         chat = query.message.chat.id if query.message else query.from_user.id

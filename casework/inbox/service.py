@@ -57,6 +57,8 @@ class Inbox:
         self._waiting: list[tuple[list[Update], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
+        dialect = db.engine.dialect.name
+        self._insert = insert_statement(dialect, InboxItem).on_conflict_do_nothing()
 
     async def accept(self, updates: list[Update]) -> None:
         """Store `updates` durably (committed when this returns); duplicates are ignored."""
@@ -86,9 +88,8 @@ class Inbox:
                 for u in updates
             ]
             try:
-                async with self.db.transaction() as session:
-                    statement = insert_statement(session, InboxItem).on_conflict_do_nothing()
-                    await session.execute(statement, rows)
+                async with self.db.connection() as conn:
+                    await conn.execute(self._insert, rows)
             except Exception as exc:  # every waiting webhook answers 5xx: the provider retries
                 for _, done in batch:
                     if not done.done():
