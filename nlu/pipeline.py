@@ -35,6 +35,9 @@ NEGATION = frozenset("no sin nunca ni".split())  # "no tengo INE": what they lac
 PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what it is for
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
 # the municipal police holds as a guarantee: getting it back is the municipality's business
+OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper
+ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
+# me pide un papel de no adeudo": the other agency is who wants the municipal paper
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -135,22 +138,32 @@ class DefaultUnderstander:
             before = self.procedure_lexicon.preceding(external, text, 3)
             if (NEGATION | SEIZED) & set(before):
                 return False
+            if ASKER & set(self.procedure_lexicon.following(external, text, 2)):
+                return False
+            if (before and before[-1] in OWNER) or before[-2:-1] == ["de"]:
+                return True
             if PURPOSE & set(before[-2:]) and self._named_apart(best, external, text):
                 return False
-        strong_elsewhere = best.score >= self.thresholds.strong and not self.index.in_titles(
-            best.procedure_id, external
+        strong_elsewhere = (
+            best.score >= self.thresholds.strong
+            and not self.index.in_titles(best.procedure_id, external)
+            and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
 
-    def _named_apart(self, best: Candidate, external: str, text: str) -> bool:
-        """Whether the message still names the best procedure without the other agency's
-        words: "q papeles piden pa la licencia de manejo" matched "manejo de extintores"
-        only through them."""
-        rest = self.index.search(self.procedure_lexicon.without(external, text), limit=1)
+    def _named_apart(
+        self, best: Candidate, external: str, text: str, enough: float | None = None
+    ) -> bool:
+        """Whether the message still names the best procedure (from score `enough`) without
+        the words of any other agency's procedure it says: "q papeles piden pa la licencia
+        de manejo" matched "manejo de extintores" only through them, and "donde pago mi
+        recibo de luz de la cfe" matches "pago del recibo de agua" only through "recibo"."""
+        said = self.procedure_lexicon.lookup_all(EXTERNAL, text) or [external]
+        rest = self.index.search(self.procedure_lexicon.without(said, text), limit=1)
         return (
             bool(rest)
             and rest[0].procedure_id == best.procedure_id
-            and rest[0].score >= self.thresholds.procedure
+            and rest[0].score >= (self.thresholds.procedure if enough is None else enough)
         )
 
     def _about_procedure(
