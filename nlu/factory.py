@@ -21,4 +21,6 @@ def build(settings: Settings, procedures: Sequence[ProcedureEntry]) -> Understan
     thresholds = Thresholds(
         procedure=settings.nlu_procedure_threshold, candidate=settings.nlu_candidate_threshold
     )
-    return DefaultUnderstander(procedures, load(settings.nlu_data), thresholds)
+    return DefaultUnderstander(
+        procedures, load(settings.nlu_data), thresholds, embeddings=settings.nlu_embeddings
+    )

@@ -59,12 +59,20 @@ class DefaultUnderstander:
         procedures: Sequence[ProcedureEntry],
         data: TrainingData,
         thresholds: Thresholds | None = None,
+        embeddings: bool = False,
     ) -> None:
+        """`embeddings` adds sentence-embedding similarity to procedure matching (the
+        optional extra "embeddings"; slower, see nlu/embeddings.py)."""
         self.thresholds = thresholds or Thresholds()
         self.lexicon = Lexicon(data)
         self.procedures = {p.id: p for p in procedures}
         self.procedure_lexicon = Lexicon(data, stem)
-        self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases())
+        semantic = None
+        if embeddings:
+            from nlu.embeddings import ProcedureEmbeddings
+
+            semantic = ProcedureEmbeddings(procedures).bonus
+        self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases(), semantic)
         self.intents = IntentClassifier(data, procedures, self.lexicon)
         self.aspects = AspectClassifier(data, self.intents.prepare)
 

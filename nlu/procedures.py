@@ -11,7 +11,7 @@ Words are normalised, lightly stemmed and mapped to canonical wording first.
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from math import log
 
@@ -68,12 +68,19 @@ def _trigrams(word: str) -> set[str]:
 
 class ProcedureIndex:
     def __init__(
-        self, procedures: Sequence[ProcedureEntry], lexicon: Lexicon, cues: Iterable[str] = ()
+        self,
+        procedures: Sequence[ProcedureEntry],
+        lexicon: Lexicon,
+        cues: Iterable[str] = (),
+        semantic: Callable[[str], NDArray[np.float64]] | None = None,
     ) -> None:
         """`cues` are the phrases that ask about an aspect ("cuanto cuesta", "horario"): they
         say nothing about which procedure is meant, so they are left out of matching, except
-        a one-word cue that some procedure's name or synonym uses ("pago", "renovar")."""
+        a one-word cue that some procedure's name or synonym uses ("pago", "renovar").
+        `semantic`, when given, maps a message to a score to add to each procedure's (in
+        catalogue order): sentence embeddings, see nlu/embeddings.py."""
         self.lexicon = lexicon
+        self.semantic = semantic
         self.ignore = {stem(w) for w in STOPWORDS}
         phrases = {" ".join(stem(w) for w in normalize(c).split()) for c in cues}
         several = sorted((c for c in phrases if " " in c), key=lambda c: -len(c))
@@ -222,6 +229,8 @@ class ProcedureIndex:
             + WEIGHTS["chars"] * char_score
             + WEIGHTS["body"] * body_score
         )
+        if self.semantic is not None:
+            scores = np.clip(scores + self.semantic(text), 0.0, 1.0)
         top = np.argsort(-scores)[:limit]
         return [Candidate(self.ids[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
 

