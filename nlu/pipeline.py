@@ -50,7 +50,7 @@ class Thresholds:
     intent: float = 0.5  # conversation intents (a person, my data...) need this probability
     sure: float = 0.75  # small talk and chit-chat this likely are taken as they are
     lead: float = 0.3  # below `procedure`, a match this good and this far ahead is taken
-    margin: float = 0.08
+    margin: float = 0.05  # the bot offers choices below this lead (nlu_ambiguity_margin)
 
 
 class DefaultUnderstander:
