@@ -35,7 +35,9 @@ NEGATION = frozenset("no sin nunca ni".split())  # "no tengo INE": what they lac
 PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what it is for
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
 # the municipal police holds as a guarantee: getting it back is the municipality's business
-OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper
+OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
+COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
+# what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
 ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
 # me pide un papel de no adeudo": the other agency is who wants the municipal paper
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
@@ -148,8 +150,9 @@ class DefaultUnderstander:
                 return False
             if ASKER & set(self.procedure_lexicon.following(external, text, 2)):
                 return False
-            if (before and before[-1] in OWNER) or before[-2:-1] == ["de"]:
-                return True
+            owned = _owned_by(before)
+            if owned:
+                return owned not in COPY
             if PURPOSE & set(before[-2:]) and self._named_apart(best, external, text):
                 return False
         strong_elsewhere = (
@@ -193,6 +196,17 @@ class DefaultUnderstander:
         return Understanding(
             "ask_procedure", best.procedure_id, aspect, best.score, found, candidates
         )
+
+
+def _owned_by(before: list[str]) -> str:
+    """The word an other agency's name depends on, when the words `before` it end in "de",
+    "del" or "de la": "multa" of "la multa del SAT", "copia" of "copia de la INE"; empty
+    otherwise ("copia de mi cédula" is the citizen's, not the agency's)."""
+    if before[-1:] and before[-1] in OWNER:
+        return before[-2] if len(before) > 1 else ""
+    if before[-2:-1] == ["de"] and before[-1] in ("la", "las", "los", "el"):
+        return before[-3] if len(before) > 2 else ""
+    return ""
 
 
 def _reads_as_follow_up(intent: str) -> bool:

@@ -34,8 +34,9 @@ STOPWORDS = frozenset(
     donde todo toda todos nos te tu yo ella el ellos son ser fue va van voy estoy cuanto cuanta
     cuantos cuantas hasta desde todavia año años mes meses dia dias semana semanas hora horas
     sale dos pide piden pido da dan dar darme den hace hacen hago haga hagan ocupa ocupan
-    necesita necesitan lleva llevo llevar tres cuatro cinco seis siete ocho nueve diez""".split()
-)
+    necesita necesitan lleva llevo llevar tres cuatro cinco seis siete ocho nueve diez
+    presidencia ayuntamiento alcaldia""".split()
+)  # the municipality itself names no procedure ("presidencia" is no typo of "residencia")
 WEIGHTS = {"title": 0.35, "chars": 0.15, "body": 0.5}
 TITLE_BALANCE = 0.7
 UNKNOWN_WORD_WEIGHT = 0.3  # a word no entry uses still counts a little against every entry

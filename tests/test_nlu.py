@@ -502,3 +502,22 @@ def test_sentence_embeddings_when_the_optional_extra_is_installed() -> None:
     assert model.index.semantic is not None
     result = model.understand("cuanto cobran las consultas con el psicologo del dif", Context())
     assert (result.intent, result.procedure_id) == ("ask_procedure", "atencion-psicologica")
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        # a copy of another agency's paper is a requirement of the catalogue procedure
+        ("q piden pa la constancia de residencia? copia de la ine?", "constancia-residencia"),
+        ("pa la licencia de construccion piden copia de la ine?", "licencia-construccion"),
+    ],
+)
+def test_a_copy_of_another_agencys_paper_is_a_requirement(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+def test_the_presidencia_is_no_typo_of_residencia(nlu: DefaultUnderstander) -> None:
+    assert nlu.index.search("en la presidencia") == []
