@@ -5,6 +5,7 @@ dev sets' texts), the time and memory to build the model for a 100-procedure cat
 process's peak RSS.
 
     uv run python benchmarks/nlu_speed.py
+    uv run --extra embeddings python benchmarks/nlu_speed.py --embeddings  # the optional extra
 """
 
 import os
@@ -16,6 +17,7 @@ import csv
 import json
 import resource
 import statistics
+import sys
 import time
 import tracemalloc
 from dataclasses import replace
@@ -44,6 +46,7 @@ def hundred_procedures() -> list[ProcedureEntry]:
 
 
 def main() -> None:
+    embeddings = "--embeddings" in sys.argv[1:]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     data = load()
@@ -51,7 +54,7 @@ def main() -> None:
 
     tracemalloc.start()
     started = time.perf_counter()
-    model = DefaultUnderstander(procedures, data)
+    model = DefaultUnderstander(procedures, data, embeddings=embeddings)
     build_s = time.perf_counter() - started
     _, build_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -71,6 +74,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "nlu_speed",
+                "embeddings": embeddings,
                 "procedures": len(procedures),
                 "messages": len(latencies),
                 "understand_ms_p50": round(statistics.median(latencies), 3),

@@ -19,6 +19,10 @@ def build(settings: Settings, procedures: Sequence[ProcedureEntry]) -> Understan
                 settings.rasa_url, settings.rasa_timeout, {p.id for p in procedures}
             )
     thresholds = Thresholds(
-        procedure=settings.nlu_procedure_threshold, candidate=settings.nlu_candidate_threshold
+        procedure=settings.nlu_procedure_threshold,
+        candidate=settings.nlu_candidate_threshold,
+        margin=settings.nlu_ambiguity_margin,
     )
-    return DefaultUnderstander(procedures, load(settings.nlu_data), thresholds)
+    return DefaultUnderstander(
+        procedures, load(settings.nlu_data), thresholds, embeddings=settings.nlu_embeddings
+    )

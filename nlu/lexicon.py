@@ -59,6 +59,16 @@ class Lexicon:
                 return entry
         return None
 
+    def lookup_all(self, name: str, text: str) -> list[str]:
+        """Every entry of lookup table `name` said in `text`, in the table's order."""
+        said = [w for w in self._form(text).split() if w not in LOOKUP_IGNORED]
+        present = set(said)
+        return [
+            entry
+            for entry, words in self.lookups.get(name, [])
+            if words and present.issuperset(words) and _in_order(words, said)
+        ]
+
     def preceding(self, entry: str, text: str, n: int) -> list[str]:
         """Up to `n` words of `text` (normalised) just before lookup entry `entry` appears."""
         words = self._form(text).split()
@@ -66,9 +76,17 @@ class Lexicon:
         at = next((i for i, w in enumerate(words) if w in content), 0)
         return words[max(0, at - n) : at]
 
-    def without(self, entry: str, text: str) -> str:
-        """`text` (normalised) without the words of lookup entry `entry`."""
+    def following(self, entry: str, text: str, n: int) -> list[str]:
+        """Up to `n` words of `text` (normalised) just after lookup entry `entry` appears."""
+        words = self._form(text).split()
         content = set(self._form(entry).split()) - LOOKUP_IGNORED
+        at = max((i for i, w in enumerate(words) if w in content), default=len(words))
+        return words[at + 1 : at + 1 + n]
+
+    def without(self, entries: str | list[str], text: str) -> str:
+        """`text` (normalised) without the words of lookup entry or entries `entries`."""
+        listed = [entries] if isinstance(entries, str) else entries
+        content = {w for e in listed for w in self._form(e).split()} - LOOKUP_IGNORED
         return " ".join(w for w in normalize(text).split() if self._word(w) not in content)
 
 

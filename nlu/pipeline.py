@@ -35,6 +35,11 @@ NEGATION = frozenset("no sin nunca ni".split())  # "no tengo INE": what they lac
 PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what it is for
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
 # the municipal police holds as a guarantee: getting it back is the municipality's business
+OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
+COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
+# what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
+ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
+# me pide un papel de no adeudo": the other agency is who wants the municipal paper
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -47,7 +52,7 @@ class Thresholds:
     intent: float = 0.5  # conversation intents (a person, my data...) need this probability
     sure: float = 0.75  # small talk and chit-chat this likely are taken as they are
     lead: float = 0.3  # below `procedure`, a match this good and this far ahead is taken
-    margin: float = 0.08
+    margin: float = 0.05  # the bot offers choices below this lead (nlu_ambiguity_margin)
 
 
 class DefaultUnderstander:
@@ -56,12 +61,20 @@ class DefaultUnderstander:
         procedures: Sequence[ProcedureEntry],
         data: TrainingData,
         thresholds: Thresholds | None = None,
+        embeddings: bool = False,
     ) -> None:
+        """`embeddings` adds sentence-embedding similarity to procedure matching (the
+        optional extra "embeddings"; slower, see nlu/embeddings.py)."""
         self.thresholds = thresholds or Thresholds()
         self.lexicon = Lexicon(data)
         self.procedures = {p.id: p for p in procedures}
         self.procedure_lexicon = Lexicon(data, stem)
-        self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases())
+        semantic = None
+        if embeddings:
+            from nlu.embeddings import ProcedureEmbeddings
+
+            semantic = ProcedureEmbeddings(procedures).bonus
+        self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases(), semantic)
         self.intents = IntentClassifier(data, procedures, self.lexicon)
         self.aspects = AspectClassifier(data, self.intents.prepare)
 
@@ -135,22 +148,33 @@ class DefaultUnderstander:
             before = self.procedure_lexicon.preceding(external, text, 3)
             if (NEGATION | SEIZED) & set(before):
                 return False
+            if ASKER & set(self.procedure_lexicon.following(external, text, 2)):
+                return False
+            owned = _owned_by(before)
+            if owned:
+                return owned not in COPY
             if PURPOSE & set(before[-2:]) and self._named_apart(best, external, text):
                 return False
-        strong_elsewhere = best.score >= self.thresholds.strong and not self.index.in_titles(
-            best.procedure_id, external
+        strong_elsewhere = (
+            best.score >= self.thresholds.strong
+            and not self.index.in_titles(best.procedure_id, external)
+            and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
 
-    def _named_apart(self, best: Candidate, external: str, text: str) -> bool:
-        """Whether the message still names the best procedure without the other agency's
-        words: "q papeles piden pa la licencia de manejo" matched "manejo de extintores"
-        only through them."""
-        rest = self.index.search(self.procedure_lexicon.without(external, text), limit=1)
+    def _named_apart(
+        self, best: Candidate, external: str, text: str, enough: float | None = None
+    ) -> bool:
+        """Whether the message still names the best procedure (from score `enough`) without
+        the words of any other agency's procedure it says: "q papeles piden pa la licencia
+        de manejo" matched "manejo de extintores" only through them, and "donde pago mi
+        recibo de luz de la cfe" matches "pago del recibo de agua" only through "recibo"."""
+        said = self.procedure_lexicon.lookup_all(EXTERNAL, text) or [external]
+        rest = self.index.search(self.procedure_lexicon.without(said, text), limit=1)
         return (
             bool(rest)
             and rest[0].procedure_id == best.procedure_id
-            and rest[0].score >= self.thresholds.procedure
+            and rest[0].score >= (self.thresholds.procedure if enough is None else enough)
         )
 
     def _about_procedure(
@@ -172,6 +196,17 @@ class DefaultUnderstander:
         return Understanding(
             "ask_procedure", best.procedure_id, aspect, best.score, found, candidates
         )
+
+
+def _owned_by(before: list[str]) -> str:
+    """The word an other agency's name depends on, when the words `before` it end in "de",
+    "del" or "de la": "multa" of "la multa del SAT", "copia" of "copia de la INE"; empty
+    otherwise ("copia de mi cédula" is the citizen's, not the agency's)."""
+    if before[-1:] and before[-1] in OWNER:
+        return before[-2] if len(before) > 1 else ""
+    if before[-2:-1] == ["de"] and before[-1] in ("la", "las", "los", "el"):
+        return before[-3] if len(before) > 2 else ""
+    return ""
 
 
 def _reads_as_follow_up(intent: str) -> bool:

