@@ -2,7 +2,10 @@
 once each, whatever crashes or how many workers."""
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -223,3 +226,55 @@ async def test_a_slow_chat_does_not_hold_up_the_others(db: Database) -> None:
     assert await inbox.drain() == 2
     assert await count(db, InboxItem, InboxItem.processed_at.is_(None)) == 0
     assert await count(db, InboxItem, InboxItem.failed) == 0
+
+
+async def test_serve_web_only_stores_and_ventanilla_worker_answers(
+    fake_telegram: FakeTelegram,
+    loaded_db: Database,
+    settings: Settings,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The split deployment: web processes that only store (`serve --web-only`) and a
+    `ventanilla worker` process that answers."""
+    web = create_app(
+        tg_settings(settings, fake_telegram),
+        loaded_db,
+        "k",
+        deliver=False,
+        process_inbox=False,
+        remind_surveys=False,
+    )
+    async with web.router.lifespan_context(web):
+        transport = httpx.ASGITransport(app=web)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            response = await post(ChannelClient(c, web), tg_text(7, TG_CHAT_ID, "hola"))
+        assert response.status_code == 200
+        await asyncio.sleep(0.5)
+        assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 1
+
+    env = {
+        **os.environ,
+        "VENTANILLA_TELEGRAM_TOKEN": fake_telegram.token,
+        "VENTANILLA_TELEGRAM_API_BASE": fake_telegram.base_url,
+        "VENTANILLA_TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        worker = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "ventanilla", "worker", "--database", database_url),
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+    try:
+        for _ in range(600):
+            if any(m["text"] == texts.t("menu.prompt") for m in fake_telegram.sent_messages()):
+                break
+            assert worker.returncode is None, log.read_text()[-2000:]
+            await asyncio.sleep(0.1)
+    finally:
+        worker.terminate()
+        await worker.wait()
+    assert any(m["text"] == texts.t("menu.prompt") for m in fake_telegram.sent_messages())
+    assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 0
