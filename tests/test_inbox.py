@@ -17,7 +17,8 @@ from casework.db import Database
 from casework.inbox.models import InboxItem
 from casework.inbox.service import MAX_ATTEMPTS, Inbox, Update
 from casework.outbox.models import OutboxMessage
-from tests.conftest import ChannelClient
+from casework.staff.models import AuditEntry
+from tests.conftest import ChannelClient, login
 from tests.fakes.payloads import TG_CHAT_ID, tg_text, tg_webhook_headers
 from tests.fakes.telegram import FakeTelegram
 from ventanilla.settings import Settings
@@ -278,3 +279,42 @@ async def test_serve_web_only_stores_and_ventanilla_worker_answers(
         await worker.wait()
     assert any(m["text"] == texts.t("menu.prompt") for m in fake_telegram.sent_messages())
     assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 0
+
+
+async def test_updates_given_up_are_shown_to_staff_and_can_be_handed_back(
+    loaded_db: Database, settings: Settings
+) -> None:
+    attempts = []
+
+    async def handler(payload: dict) -> None:
+        attempts.append(payload["k"])
+        if len(attempts) <= MAX_ATTEMPTS:
+            raise RuntimeError("catálogo ilegible")
+
+    inbox = Inbox(loaded_db, {"web": handler})
+    await inbox.accept(entries("d", 1))
+    for _ in range(MAX_ATTEMPTS):
+        async with loaded_db.transaction() as session:
+            for item in await session.scalars(select(InboxItem)):
+                item.retry_at = None
+        await inbox.drain()
+    async with loaded_db.transaction() as session:
+        item_id = await session.scalar(select(InboxItem.id).where(InboxItem.failed))
+    assert item_id is not None
+
+    app = create_app(settings, loaded_db, "k", deliver=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        await login(c)
+        page = await c.get("/backoffice/envios")
+        assert "catálogo ilegible" in page.text
+        retried = await c.post(f"/backoffice/envios/recibidos/{item_id}/reintentar")
+        assert retried.status_code == 303
+        again = await c.post(f"/backoffice/envios/recibidos/{item_id}/reintentar")
+        assert again.status_code == 404  # no longer given up
+    async with loaded_db.transaction() as session:
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "inbox.retry"))
+    assert entry is not None and entry.entity_id == str(item_id)
+    await inbox.drain()
+    assert len(attempts) == MAX_ATTEMPTS + 1
+    assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 0
+    assert await count(loaded_db, InboxItem, InboxItem.failed) == 0

@@ -1,4 +1,5 @@
-"""Messages that could not be delivered: seen by staff, sent again on request."""
+"""Messages that could not be delivered, and received ones the bot could not handle: seen
+by staff, tried again on request."""
 
 from typing import Annotated
 
@@ -9,6 +10,9 @@ from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.templating import templates
+from casework.inbox import service as inbox
+from casework.inbox.models import InboxItem
+from casework.inbox.service import given_up
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import failed, retry
 from casework.staff.models import StaffUser
@@ -20,9 +24,8 @@ Staff = Annotated[StaffUser, Depends(RoleRequired(*ROLES))]
 
 @router.get("", response_class=HTMLResponse)
 async def failed_list(request: Request, session: Session, staff: Staff) -> Response:
-    return templates.TemplateResponse(
-        request, "deliveries.html", {"staff": staff, "items": await failed(session)}
-    )
+    context = {"staff": staff, "items": await failed(session), "received": await given_up(session)}
+    return templates.TemplateResponse(request, "deliveries.html", context)
 
 
 @router.post("/{item_id}/reintentar")
@@ -31,4 +34,13 @@ async def failed_retry(item_id: int, session: Session, staff: Staff) -> Response
     if item is None or item.status != "failed":
         raise HTTPException(404, "No hay un envío fallido con ese número.")
     await retry(session, item, staff)
+    return RedirectResponse("/backoffice/envios", status_code=303)
+
+
+@router.post("/recibidos/{item_id}/reintentar")
+async def received_retry(item_id: int, session: Session, staff: Staff) -> Response:
+    item = await session.get(InboxItem, item_id, with_for_update=True)
+    if item is None or not item.failed:
+        raise HTTPException(404, "No hay un mensaje recibido sin atender con ese número.")
+    await inbox.retry(session, item, staff)
     return RedirectResponse("/backoffice/envios", status_code=303)

@@ -22,9 +22,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Row, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import Database, insert_statement, utcnow
 from casework.inbox.models import InboxItem
+from casework.staff.models import StaffUser
+from casework.staff.service import audit
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -201,3 +204,18 @@ class Inbox:
                 if mine:
                     await conn.execute(text(f"SELECT pg_advisory_unlock({DRAIN_LOCK})"))
                     await conn.commit()
+
+
+async def given_up(session: AsyncSession, limit: int = 200) -> list[InboxItem]:
+    """Updates the bot could not handle after every try, newest first: shown to staff."""
+    rows = await session.scalars(
+        select(InboxItem).where(InboxItem.failed).order_by(InboxItem.id.desc()).limit(limit)
+    )
+    return list(rows)
+
+
+async def retry(session: AsyncSession, item: InboxItem, staff: StaffUser) -> None:
+    """Hand an update the bot gave up on to it again, on a staff member's request."""
+    before = {"failed": item.failed, "attempts": item.attempts, "last_error": item.last_error}
+    item.failed, item.attempts, item.processed_at, item.retry_at = False, 0, None, None
+    await audit(session, staff, "inbox.retry", "inbox", item.id, before, {"failed": False})
