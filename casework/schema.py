@@ -4,11 +4,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from casework.db import Base, Database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x56_4D_49_47  # PostgreSQL advisory lock key ("VMIG")
 
 
 def load_models() -> None:
@@ -43,6 +44,8 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
     async with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # processes starting together migrate in turn
+            await conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
         await conn.run_sync(_run)
 
 
