@@ -318,3 +318,19 @@ async def test_updates_given_up_are_shown_to_staff_and_can_be_handed_back(
     assert len(attempts) == MAX_ATTEMPTS + 1
     assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 0
     assert await count(loaded_db, InboxItem, InboxItem.failed) == 0
+
+
+async def test_an_update_only_aiogram_finds_unreadable_is_kept_with_its_error(
+    tg: ChannelClient, loaded_db: Database
+) -> None:
+    """The webhook checks an update's id and chat; the rest is read when the bot handles it.
+    What fails then is kept, retried and finally listed for staff, never silently dropped."""
+    update = tg_text(9, TG_CHAT_ID, "hola")
+    del update["message"]["date"]
+    assert (await post(tg, update)).status_code == 200
+    await tg.handle()
+    async with loaded_db.transaction() as session:
+        item = await session.scalar(select(InboxItem))
+    assert item is not None and item.processed_at is None and item.attempts == 1
+    assert "ValidationError" in (item.last_error or "")
+    assert await count(loaded_db, OutboxMessage) == 0
