@@ -1,18 +1,19 @@
-"""Inbound Telegram webhook: throughput and latency of one worker, and how soon replies follow.
+"""Inbound Telegram webhook: throughput and latency of one worker, and how soon the bot answers.
 
-Starts the real app (one uvicorn process on uvloop, as `ventanilla serve` runs it, with outbox
-delivery off) on SQLite and on PostgreSQL, and a bare FastAPI echo route as the reference, and
-drives each with wrk (a C load generator, so the generator is not what is measured) from 32
-concurrent connections. The messages are the texts of the understanding model's tuning sets
-(`nlu/eval/*_dev*.csv`), from 500 chats, so the bot does real work on every one.
+Drives each target with wrk (a C load generator, so the generator is not what is measured)
+from 32 concurrent connections for `--seconds`: a bare FastAPI echo route (the reference),
+then the real app on SQLite and on PostgreSQL. The messages are the texts of the understanding
+model's tuning sets (`nlu/eval/*_dev*.csv`) from 500 chats, so the bot does real work.
 
-For each target it reports what wrk saw of the webhook (requests/s, p50, p99: the update is
-checked, stored in the inbox and acknowledged) and, for the app, what the bot did with them in
-the same worker: how many were handled during the run, how long the backlog took to clear,
-the sustained rate of handled messages, and the delay from webhook to handled (the inbound
-message recorded together with its queued replies) at p50 and p99. Prints one JSON line.
+By default the app runs as `ventanilla serve --web-only` (one uvicorn process on uvloop): the
+webhook checks the update, stores it in the inbox and answers. wrk's figures are that step.
+Then one `ventanilla worker` process is started on the backlog the run left, and the report
+gives how fast it handled the messages ("reply queued": the inbound message recorded together
+with its replies) and how long each waited after its webhook. `--together` runs plain
+`ventanilla serve` instead: one process answers webhooks and handles them. Outbox delivery is
+off throughout. Prints one JSON line.
 
-    uv run python benchmarks/webhook_throughput.py [--seconds 10] [--concurrency 32]
+    uv run python benchmarks/webhook_throughput.py [--seconds 10] [--concurrency 32] [--together]
 
 Needs wrk (Debian: apt-get install wrk).
 """
