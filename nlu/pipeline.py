@@ -24,6 +24,7 @@ from nlu.aspects import cue_phrases, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
+from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
@@ -36,6 +37,7 @@ PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
 # the municipal police holds as a guarantee: getting it back is the municipality's business
 OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
+ARTICLES = frozenset("el la los las un una unos unas".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
 # what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
 ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
@@ -153,7 +155,11 @@ class DefaultUnderstander:
             owned = _owned_by(before)
             if owned:
                 return owned not in COPY
-            if PURPOSE & set(before[-2:]) and self._named_apart(best, external, text):
+            if (
+                PURPOSE & set(_content(before)[-2:])
+                and not self._external_before_purpose(text)
+                and self._named_apart(best, external, text)
+            ):
                 return False
         strong_elsewhere = (
             best.score >= self.thresholds.strong
@@ -161,6 +167,13 @@ class DefaultUnderstander:
             and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
+
+    def _external_before_purpose(self, text: str) -> bool:
+        """Whether another agency's business is named before the first "para"/"pa" too:
+        "como me registro en el SAT pa sacar el RFC" asks about the SAT throughout."""
+        words = normalize(text).split()
+        first = next((i for i, w in enumerate(words) if w in PURPOSE), len(words))
+        return bool(self.procedure_lexicon.lookup(EXTERNAL, " ".join(words[:first])))
 
     def _named_apart(
         self, best: Candidate, external: str, text: str, enough: float | None = None
@@ -207,6 +220,11 @@ def _owned_by(before: list[str]) -> str:
     if before[-2:-1] == ["de"] and before[-1] in ("la", "las", "los", "el"):
         return before[-3] if len(before) > 2 else ""
     return ""
+
+
+def _content(words: list[str]) -> list[str]:
+    """`words` without articles: "pa sacar la licencia de manejo" is for the licence."""
+    return [w for w in words if w not in ARTICLES]
 
 
 def _reads_as_follow_up(intent: str) -> bool:
