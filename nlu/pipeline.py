@@ -92,12 +92,14 @@ class DefaultUnderstander:
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
         aspect = self.aspects.find(words)
-        if intent in CONVERSATION_INTENTS and p >= t.intent:
+        external = self.procedure_lexicon.lookup(EXTERNAL, text)
+        # "renovar mi pasaporte que ya se vencio" is about the passport, not a request
+        about_other = bool(external) and intent == "request_status"
+        if intent in CONVERSATION_INTENTS and p >= t.intent and not about_other:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
         best = candidates[0] if candidates else Candidate("", 0.0)
-        external = self.procedure_lexicon.lookup(EXTERNAL, text)
         if external and self._other_agency(external, best, text):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
