@@ -99,6 +99,13 @@ class DefaultUnderstander:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
+        if external and self._for_purpose(external, text):
+            # "la carta de no infracciones pa renovar la licencia de manejo": the procedure
+            # is named by the rest of the message, not by the other agency's words
+            said = self.procedure_lexicon.lookup_all(EXTERNAL, text)
+            apart = tuple(self.index.search(self.procedure_lexicon.without(said, text)))
+            if self._clearly_named(apart, candidates):
+                candidates = apart
         best = candidates[0] if candidates else Candidate("", 0.0)
         if external and self._other_agency(external, best, text):
             found["external"] = external
@@ -157,11 +164,7 @@ class DefaultUnderstander:
             owned = _owned_by(before)
             if owned:
                 return owned not in COPY
-            if (
-                PURPOSE & set(_content(before)[-2:])
-                and not self._external_before_purpose(text)
-                and self._named_apart(best, external, text)
-            ):
+            if self._for_purpose(external, text) and self._named_apart(best, external, text):
                 return False
         strong_elsewhere = (
             best.score >= self.thresholds.strong
@@ -169,6 +172,29 @@ class DefaultUnderstander:
             and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
+
+    def _clearly_named(
+        self, apart: tuple[Candidate, ...], candidates: tuple[Candidate, ...]
+    ) -> bool:
+        """Whether the message without the other agency's words names a procedure well, well
+        ahead of the next one, and one the whole message already matched well."""
+        t = self.thresholds
+        if not apart or apart[0].score < t.procedure:
+            return False
+        runner_up = apart[1].score if len(apart) > 1 else 0.0
+        before = {c.procedure_id: c.score for c in candidates[:3]}
+        return (
+            apart[0].score - runner_up >= t.margin
+            and before.get(apart[0].procedure_id, 0.0) >= t.procedure
+        )
+
+    def _for_purpose(self, external: str, text: str) -> bool:
+        """Whether the other agency's business is only what the message wants something
+        for ("pa sacar la licencia de manejo"), and no other agency is named before that."""
+        before = self.procedure_lexicon.preceding(external, text, 3)
+        return bool(PURPOSE & set(_content(before)[-2:])) and not self._external_before_purpose(
+            text
+        )
 
     def _external_before_purpose(self, text: str) -> bool:
         """Whether another agency's business is named before the first "para"/"pa" too:
