@@ -24,6 +24,7 @@ from nlu.aspects import cue_phrases, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
+from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
@@ -36,6 +37,7 @@ PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
 # the municipal police holds as a guarantee: getting it back is the municipality's business
 OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
+ARTICLES = frozenset("el la los las un una unos unas".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
 # what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
 ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
@@ -90,12 +92,21 @@ class DefaultUnderstander:
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
         aspect = self.aspects.find(words)
-        if intent in CONVERSATION_INTENTS and p >= t.intent:
+        external = self.procedure_lexicon.lookup(EXTERNAL, text)
+        # "renovar mi pasaporte que ya se vencio" is about the passport, not a request
+        about_other = bool(external) and intent == "request_status"
+        if intent in CONVERSATION_INTENTS and p >= t.intent and not about_other:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
+        if external and self._for_purpose(external, text):
+            # "la carta de no infracciones pa renovar la licencia de manejo": the procedure
+            # is named by the rest of the message, not by the other agency's words
+            said = self.procedure_lexicon.lookup_all(EXTERNAL, text)
+            apart = tuple(self.index.search(self.procedure_lexicon.without(said, text)))
+            if self._clearly_named(apart, candidates):
+                candidates = apart
         best = candidates[0] if candidates else Candidate("", 0.0)
-        external = self.procedure_lexicon.lookup(EXTERNAL, text)
         if external and self._other_agency(external, best, text):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
@@ -153,7 +164,7 @@ class DefaultUnderstander:
             owned = _owned_by(before)
             if owned:
                 return owned not in COPY
-            if PURPOSE & set(before[-2:]) and self._named_apart(best, external, text):
+            if self._for_purpose(external, text) and self._named_apart(best, external, text):
                 return False
         strong_elsewhere = (
             best.score >= self.thresholds.strong
@@ -161,6 +172,36 @@ class DefaultUnderstander:
             and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
+
+    def _clearly_named(
+        self, apart: tuple[Candidate, ...], candidates: tuple[Candidate, ...]
+    ) -> bool:
+        """Whether the message without the other agency's words names a procedure well, well
+        ahead of the next one, and one the whole message already matched well."""
+        t = self.thresholds
+        if not apart or apart[0].score < t.procedure:
+            return False
+        runner_up = apart[1].score if len(apart) > 1 else 0.0
+        before = {c.procedure_id: c.score for c in candidates[:3]}
+        return (
+            apart[0].score - runner_up >= t.margin
+            and before.get(apart[0].procedure_id, 0.0) >= t.procedure
+        )
+
+    def _for_purpose(self, external: str, text: str) -> bool:
+        """Whether the other agency's business is only what the message wants something
+        for ("pa sacar la licencia de manejo"), and no other agency is named before that."""
+        before = self.procedure_lexicon.preceding(external, text, 3)
+        return bool(PURPOSE & set(_content(before)[-2:])) and not self._external_before_purpose(
+            text
+        )
+
+    def _external_before_purpose(self, text: str) -> bool:
+        """Whether another agency's business is named before the first "para"/"pa" too:
+        "como me registro en el SAT pa sacar el RFC" asks about the SAT throughout."""
+        words = normalize(text).split()
+        first = next((i for i, w in enumerate(words) if w in PURPOSE), len(words))
+        return bool(self.procedure_lexicon.lookup(EXTERNAL, " ".join(words[:first])))
 
     def _named_apart(
         self, best: Candidate, external: str, text: str, enough: float | None = None
@@ -207,6 +248,11 @@ def _owned_by(before: list[str]) -> str:
     if before[-2:-1] == ["de"] and before[-1] in ("la", "las", "los", "el"):
         return before[-3] if len(before) > 2 else ""
     return ""
+
+
+def _content(words: list[str]) -> list[str]:
+    """`words` without articles: "pa sacar la licencia de manejo" is for the licence."""
+    return [w for w in words if w not in ARTICLES]
 
 
 def _reads_as_follow_up(intent: str) -> bool:

@@ -521,3 +521,50 @@ def test_a_copy_of_another_agencys_paper_is_a_requirement(
 
 def test_the_presidencia_is_no_typo_of_residencia(nlu: DefaultUnderstander) -> None:
     assert nlu.index.search("en la presidencia") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # northern and colloquial wording for state and federal business, with municipal words
+        "donde pongo una denuncia porque me robaron el celular",
+        "donde queda la fiscalia del estado",
+        "ocupo un prestamo pa pagar la renta",
+        "mi esposa es jubilada de pensiones civiles, donde renueva su credencial",
+        "ocupo renovar mi pasaporte que ya se vencio",
+        "que ocupo pa regularizar mi troca americana",
+        "me deben las horas extra en la maquila, a donde me quejo",
+        "en que hospital general atienden sin seguro",
+    ],
+)
+def test_other_agencies_business_in_northern_wording_is_out_of_scope(
+    valle_verde: DefaultUnderstander, text: str
+) -> None:
+    result = valle_verde.understand(text, Context())
+    assert result.intent == "out_of_scope" and "external" in result.entities
+
+
+def test_a_paper_wanted_for_a_state_licence_is_the_municipal_paper(
+    valle_verde: DefaultUnderstander,
+) -> None:
+    result = valle_verde.understand(
+        "cuanto cuesta la carta de no infracciones pa renovar la licencia de manejo", Context()
+    )
+    assert (result.intent, result.procedure_id) == ("ask_procedure", "constancia-no-infraccion")
+
+
+def test_an_agency_named_before_the_purpose_keeps_the_message_out_of_scope(
+    nlu: DefaultUnderstander,
+) -> None:
+    result = nlu.understand("como me registro en el sat pa sacar el rfc", Context())
+    assert result.intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["eres un bot o una persona real?", "que bot tan menso", "quien gana hoy, tigres o rayados?"],
+)
+def test_questions_about_the_bot_insults_and_sports_are_out_of_scope(
+    valle_verde: DefaultUnderstander, text: str
+) -> None:
+    assert valle_verde.understand(text, Context()).intent == "out_of_scope"
