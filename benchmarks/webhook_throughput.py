@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -186,18 +187,20 @@ async def follow_up(url: str, started: float, limit_s: float) -> dict[str, float
             await asyncio.sleep(0.2)
         cleared = time.time()
         key = InboxItem.channel + ":" + InboxItem.external_id
+        since = datetime.fromtimestamp(started, UTC)
         async with db.transaction() as session:
             rows = (
                 await session.execute(
-                    select(InboxItem.received_at, Message.created_at).join(
-                        Message, Message.dedup_key == key
-                    )
+                    select(InboxItem.received_at, Message.created_at)
+                    .join(Message, Message.dedup_key == key)
+                    .where(InboxItem.received_at >= since)
                 )
             ).all()
     finally:
         await db.dispose()
     delays = sorted((handled - received).total_seconds() * 1000 for received, handled in rows)
-    first = min(r for r, _ in rows).timestamp()
+    # The rate while handling: from the first message handled to the last.
+    first = min(h for _, h in rows).timestamp()
     last = max(h for _, h in rows).timestamp()
     return {
         "handled": len(rows),
