@@ -198,6 +198,8 @@ async def follow_up(url: str, started: float, limit_s: float) -> dict[str, float
             ).all()
     finally:
         await db.dispose()
+    if not rows:
+        raise RuntimeError("the bot handled none of the messages")
     delays = sorted((handled - received).total_seconds() * 1000 for received, handled in rows)
     # The rate while handling: from the first message handled to the last.
     first = min(h for _, h in rows).timestamp()
@@ -228,12 +230,13 @@ def measure(kind: str, url: str, seconds: int, concurrency: int, folder: Path) -
     worker = None
     try:
         wait_ready(port, server)
+        warm_up = time.time()
         wrk(port, lua_script(folder, 1), 2, concurrency)  # warm-up, not measured
         if kind == "echo":
             return {**wrk(port, lua_script(folder, 10**7), seconds, concurrency)}
         if kind == "web":
             worker = start("worker", url, 0)
-        asyncio.run(follow_up(url, time.time(), 600))  # the warm-up's messages, not measured
+        asyncio.run(follow_up(url, warm_up, 600))  # the warm-up's messages, not measured
         if kind == "web":
             worker.terminate()
             worker.wait(timeout=30)
