@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator
@@ -136,7 +137,14 @@ def insert_statement(dialect: str, table: type[Base]) -> Any:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    return insert(table.__table__)
+
+
+@cache
+def _insert_ignore_statement(dialect: str, table: type[Base]) -> Any:
+    # Built once: the values travel as parameters, so SQLAlchemy reuses its compiled form
+    # instead of building and hashing a new statement for every row (the bot's hot path).
+    return insert_statement(dialect, table).on_conflict_do_nothing()
 
 
 async def insert_ignore(
@@ -144,7 +152,6 @@ async def insert_ignore(
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend (safe under concurrent workers).
     True when the row was inserted, False when it already existed."""
-    dialect = session.bind.dialect.name
-    statement = insert_statement(dialect, table).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
+    statement = _insert_ignore_statement(session.bind.dialect.name, table)
+    result = await session.execute(statement, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -6,8 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
+from casework.citizens.service import identity_for
 from casework.conversations.models import Conversation, Message
-from casework.db import insert_ignore, utcnow
+from casework.db import insert_ignore
 from casework.messages import Inbound
 
 
@@ -22,11 +23,31 @@ async def conversation_for(session: AsyncSession, identity: ChannelIdentity) -> 
     return conversation
 
 
+async def conversation_at(
+    session: AsyncSession, channel: str, address: str, display_name: str | None = None
+) -> tuple[ChannelIdentity, Conversation]:
+    """The chat's identity and its conversation, locked for this turn; one query for a chat
+    seen before, created on first contact."""
+    query = (
+        select(ChannelIdentity, Conversation)
+        .join(Conversation, Conversation.identity_id == ChannelIdentity.id)
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+        .with_for_update(of=Conversation)
+    )
+    row = (await session.execute(query)).first()
+    if row is not None:
+        identity, conversation = row
+        return identity, conversation
+    identity = await identity_for(session, channel, address, display_name)
+    return identity, await conversation_for(session, identity)
+
+
 async def record_inbound(
     session: AsyncSession, conversation: Conversation, inbound: Inbound
 ) -> bool:
     """Store the citizen's message; False when this exact delivery was already stored (the
-    unique dedup key decides, so it holds across workers and restarts)."""
+    unique dedup key decides, so it holds across workers and restarts). The caller sets
+    `conversation.last_inbound_at`."""
     payload: dict[str, Any] = {}
     if inbound.location:
         payload["location"] = {
@@ -45,10 +66,7 @@ async def record_inbound(
         "payload": payload,
         "dedup_key": f"{inbound.channel}:{inbound.external_id}" if inbound.external_id else None,
     }
-    if not await insert_ignore(session, Message, values):
-        return False
-    conversation.last_inbound_at = utcnow()
-    return True
+    return await insert_ignore(session, Message, values)
 
 
 async def transcript(

@@ -3,10 +3,11 @@ visit until they pause for longer than the session gap; each handled turn is one
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import Boolean, Integer, String, bindparam, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.conversations.models import BotSession, Conversation
+from casework.db import UTCDateTime
 
 
 async def record_turn(
@@ -39,14 +40,26 @@ async def record_turn(
         await session.flush()
         conversation.bot_session_id = visit.id
         return
-    await session.execute(
-        update(BotSession)
-        .where(BotSession.id == conversation.bot_session_id)
-        .values(
-            messages=BotSession.messages + 1,
-            not_understood=BotSession.not_understood + not_understood,
-            handed_off=BotSession.handed_off | handed_off,
-            last_at=now,
-            procedure_id=func.coalesce(procedure_id, BotSession.procedure_id),
-        )
+    values = {
+        "visit": conversation.bot_session_id,
+        "not_understood": not_understood,
+        "handed_off": handed_off,
+        "now": now,
+        "procedure_id": procedure_id,
+    }
+    await session.execute(_COUNT_TURN, values)
+
+
+# Built once with named parameters: this runs on nearly every message.
+_visits = BotSession.__table__.c
+_COUNT_TURN = (
+    update(BotSession.__table__)
+    .where(_visits.id == bindparam("visit"))
+    .values(
+        messages=_visits.messages + 1,
+        not_understood=_visits.not_understood + bindparam("not_understood", type_=Integer),
+        handed_off=or_(_visits.handed_off, bindparam("handed_off", type_=Boolean)),
+        last_at=bindparam("now", type_=UTCDateTime),
+        procedure_id=func.coalesce(bindparam("procedure_id", type_=String), _visits.procedure_id),
     )
+)

@@ -1,8 +1,9 @@
 """Writing replies to the outbox and handing them to pull channels (web, terminal)."""
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
@@ -38,39 +39,54 @@ async def enqueue_all(
     staff_user_id: int | None = None,
     purpose: str = "reply",
 ) -> list[OutboxMessage]:
-    """`enqueue` for several replies in order, with one insert per table."""
+    """`enqueue` for several replies in order, with one insert per table (Core statements:
+    every bot turn ends here, and the ORM's unit of work costs more than the inserts)."""
     if not outbounds:
         return []
-    messages = [
-        Message(
-            conversation_id=conversation_id,
-            direction="out",
-            sender=outbound.sender,
-            text=outbound.text,
-            payload={"choices": [c.as_dict() for c in outbound.choices]}
+    now = utcnow()
+    lines = [
+        {
+            "conversation_id": conversation_id,
+            "direction": "out",
+            "sender": outbound.sender,
+            "kind": "text",
+            "text": outbound.text,
+            "payload": {"choices": [c.as_dict() for c in outbound.choices]}
             if outbound.choices
             else {},
-            staff_user_id=staff_user_id,
-        )
+            "staff_user_id": staff_user_id,
+            "created_at": now,
+        }
         for outbound in outbounds
     ]
-    session.add_all(messages)
-    await session.flush()
-    items = [
-        OutboxMessage(
-            identity_id=identity.id,
-            message_id=message.id,
-            channel=identity.channel,
-            text=outbound.text,
-            choices=[c.as_dict() for c in outbound.choices],
-            sender=outbound.sender,
-            purpose=purpose,
-        )
-        for outbound, message in zip(outbounds, messages, strict=True)
+    message_ids = await _insert_returning_ids(session, Message, lines)
+    rows = [
+        {
+            "identity_id": identity.id,
+            "message_id": message_id,
+            "channel": identity.channel,
+            "text": outbound.text,
+            "choices": [c.as_dict() for c in outbound.choices],
+            "sender": outbound.sender,
+            "purpose": purpose,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for outbound, message_id in zip(outbounds, message_ids, strict=True)
     ]
-    session.add_all(items)
-    await session.flush()
-    return items
+    ids = await _insert_returning_ids(session, OutboxMessage, rows)
+    # Plain objects for the caller to read, not attached to the session.
+    return [OutboxMessage(id=item_id, **row) for item_id, row in zip(ids, rows, strict=True)]
+
+
+async def _insert_returning_ids(
+    session: AsyncSession, table: type[Message] | type[OutboxMessage], rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert `rows` in one statement; their new ids, in the rows' order."""
+    statement = insert(table.__table__).returning(table.id, sort_by_parameter_order=True)
+    return list((await session.execute(statement, rows)).scalars())
 
 
 async def pull(
