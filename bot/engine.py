@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.flows import handoff, info, privacy, rating, request, status
 from bot.turn import Turn, menu_choices
 from casework import texts
+from casework.calendar import is_business_day, local
 from casework.conversations import visits
 from casework.conversations.models import Conversation
 from casework.conversations.service import conversation_at, record_inbound, set_slots
@@ -56,9 +57,12 @@ class Engine:
             self._catalog.checked_at = float("-inf")
 
     async def warm_up(self) -> None:
-        """Build the understanding model now, so the first citizen does not wait for it."""
+        """Build the understanding model and load this year's holidays now (the holidays
+        library imports its country data on first use, a quarter of a second), so the first
+        citizen does not wait for them."""
         async with self.db.transaction() as session:
             await self._catalog_view(session)
+        is_business_day(local(utcnow()).date())
 
     async def _catalog_view(self, session: AsyncSession) -> _CatalogView:
         """The municipality and the understanding model, reloaded when the catalogue changes;

@@ -220,6 +220,31 @@ async def test_two_workers_handle_one_backlog_once_each_and_in_order(db: Databas
         assert [k for c, k in handled if c == chat] == list(range(40))
 
 
+async def test_a_worker_in_another_process_is_woken_at_once_on_postgresql(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not db.url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; a SQLite worker polls")
+    monkeypatch.setattr("casework.inbox.service.POLL_SECONDS", 60.0)  # polling would be late
+    handled = asyncio.Event()
+
+    async def handler(payload: dict) -> None:
+        handled.set()
+
+    worker_db = Database(db.url)  # the worker's own connections, as in another process
+    worker, stop = Inbox(worker_db, {"web": handler}), asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.sleep(0.5)  # the worker has found the inbox empty and waits
+        await Inbox(db, {}).accept(entries("despierta", 1))  # the web process stores one
+        await asyncio.wait_for(handled.wait(), timeout=5)
+    finally:
+        stop.set()
+        worker.arrived.set()
+        await running
+        await worker_db.dispose()
+
+
 async def test_a_slow_chat_does_not_hold_up_the_others(db: Database) -> None:
     other_chat_handled = asyncio.Event()
 

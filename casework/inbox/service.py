@@ -10,7 +10,8 @@ means the update is handled again, and the engine's own deduplication by provide
 into nothing. Different chats are handled concurrently, each chat's updates one after another.
 A handler that fails is retried with backoff; later updates of the same chat wait for it, so a
 chat's messages are never answered out of order. On PostgreSQL one worker at a time drains the
-inbox (an advisory lock), which keeps that order across workers too.
+inbox (an advisory lock), which keeps that order across workers too, and a worker in another
+process than the webhooks is woken by NOTIFY as soon as updates are stored.
 """
 
 import asyncio
@@ -36,6 +37,7 @@ BATCH = 200
 PARALLEL_CHATS = 8  # chats handled at once: one waits on the database while another thinks
 POLL_SECONDS = 1.0  # how soon updates stored by another worker are noticed
 DRAIN_LOCK = 0x56_45_4E_54  # the PostgreSQL advisory lock key of the drainer ("VENT")
+NOTIFY_CHANNEL = "ventanilla_inbox"  # PostgreSQL: "updates were stored"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Inbox:
         self._writer: asyncio.Task[None] | None = None
         self._draining = asyncio.Lock()
         dialect = db.engine.dialect.name
+        self._postgres = dialect == "postgresql"
         self._insert = insert_statement(dialect, InboxItem).on_conflict_do_nothing()
 
     async def accept(self, updates: list[Update]) -> None:
@@ -93,6 +96,8 @@ class Inbox:
             try:
                 async with self.db.connection() as conn:
                     await conn.execute(self._insert, rows)
+                    if self._postgres:  # wakes the workers of other processes at the commit
+                        await conn.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
             except Exception as exc:  # every waiting webhook answers 5xx: the provider retries
                 for _, done in batch:
                     if not done.done():
@@ -105,17 +110,44 @@ class Inbox:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle stored updates until `stop` is set."""
-        while not stop.is_set():
-            self.arrived.clear()
-            try:
-                handled = await self.drain()
-            except Exception:
-                log.exception("the inbox could not be drained; trying again")
-                handled = 0
-            if handled:
-                continue
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), POLL_SECONDS)
+        async with self._woken_by_other_processes():
+            while not stop.is_set():
+                self.arrived.clear()
+                try:
+                    handled = await self.drain()
+                except Exception:
+                    log.exception("the inbox could not be drained; trying again")
+                    handled = 0
+                if handled:
+                    continue
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self.arrived.wait(), POLL_SECONDS)
+
+    @asynccontextmanager
+    async def _woken_by_other_processes(self) -> AsyncIterator[None]:
+        """On PostgreSQL, updates that a web process stores wake this worker at once (LISTEN /
+        NOTIFY) instead of at its next poll. Without it, or if listening fails, the worker
+        still notices them within POLL_SECONDS."""
+        if not self._postgres:
+            yield
+            return
+        try:
+            conn = await self.db.engine.connect()
+            raw = (await conn.get_raw_connection()).driver_connection
+            await raw.add_listener(NOTIFY_CHANNEL, self._notified)
+        except Exception:
+            log.warning("cannot LISTEN for new updates; polling every %ss", POLL_SECONDS)
+            yield
+            return
+        try:
+            yield
+        finally:
+            with suppress(Exception):
+                await raw.remove_listener(NOTIFY_CHANNEL, self._notified)
+            await conn.close()
+
+    def _notified(self, *_: object) -> None:
+        self.arrived.set()
 
     async def drain(self) -> int:
         """Handle one batch of pending updates in arrival order; returns how many were tried
