@@ -15,7 +15,7 @@ from backoffice.app import create_app
 from casework import texts
 from casework.db import Database
 from casework.inbox.models import InboxItem
-from casework.inbox.service import MAX_ATTEMPTS, Inbox, Update
+from casework.inbox.service import BATCH, MAX_ATTEMPTS, Inbox, Update
 from casework.outbox.models import OutboxMessage
 from casework.staff.models import AuditEntry
 from tests.conftest import ChannelClient, login
@@ -173,6 +173,24 @@ async def test_a_failing_update_is_retried_and_holds_back_only_its_own_chat(db: 
     broken.clear()
     await inbox.drain()
     assert handled[4:] == [("a", 1), ("a", 2)]
+
+
+async def test_a_chat_waiting_for_a_retry_does_not_hold_back_chats_queued_behind_it(
+    db: Database,
+) -> None:
+    handled: list[str] = []
+
+    async def handler(payload: dict) -> None:
+        if payload["chat"] == "a" and payload["k"] == 0:
+            raise RuntimeError("falla")
+        handled.append(payload["chat"])
+
+    inbox = Inbox(db, {"web": handler})
+    await inbox.accept(entries("a", BATCH + 20))  # more than one batch behind the failure
+    await inbox.accept(entries("b", 1))
+    assert await inbox.drain() == 1  # a-0 failed; its chat now waits for the retry
+    await inbox.drain()
+    assert handled == ["b"]
 
 
 async def test_an_update_that_always_fails_is_given_up_and_kept(db: Database) -> None:

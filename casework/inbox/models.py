@@ -3,10 +3,12 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.db import Base, UTCDateTime, utcnow
+
+WAITING = "processed_at IS NULL AND retry_at IS NOT NULL"
 
 
 class InboxItem(Base):
@@ -15,6 +17,14 @@ class InboxItem(Base):
         # A provider's repeated delivery of the same update is refused here, across workers.
         UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external_id"),
         Index("ix_inbox_pending", "processed_at", "id"),
+        # The few chats waiting for a failed update's retry: the drain passes them over.
+        Index(
+            "ix_inbox_waiting",
+            "channel",
+            "chat",
+            postgresql_where=text(WAITING),
+            sqlite_where=text(WAITING),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, select, text, update
+from sqlalchemy import Row, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from casework.db import Database, insert_statement, utcnow
 from casework.inbox.models import InboxItem
@@ -155,7 +156,16 @@ class Inbox:
         async with self._draining, self._exclusive() as mine:
             if not mine:
                 return 0
-            now = utcnow()
+            # A chat whose failed update waits for its retry is passed over whole, so however
+            # many of its updates queue behind it, the other chats' are read.
+            waiting = aliased(InboxItem)
+            held_back = exists().where(
+                waiting.processed_at.is_(None),
+                waiting.retry_at.is_not(None),
+                waiting.retry_at > utcnow(),
+                waiting.channel == InboxItem.channel,
+                waiting.chat == InboxItem.chat,
+            )
             async with self.db.transaction() as session:
                 pending = (
                     await session.execute(
@@ -165,9 +175,8 @@ class Inbox:
                             InboxItem.chat,
                             InboxItem.payload,
                             InboxItem.attempts,
-                            InboxItem.retry_at,
                         )
-                        .where(InboxItem.processed_at.is_(None))
+                        .where(InboxItem.processed_at.is_(None), ~held_back)
                         .order_by(InboxItem.id)
                         .limit(BATCH)
                     )
@@ -180,11 +189,9 @@ class Inbox:
             turns = asyncio.Semaphore(PARALLEL_CHATS)
 
             async def handle_chat(items: list[Row[Any]]) -> None:
-                """One chat's updates in order; a failure or one not yet due holds the rest."""
+                """One chat's updates in order; a failure holds the rest back."""
                 async with turns:
                     for item in items:
-                        if item.retry_at is not None and item.retry_at > now:
-                            return
                         try:
                             await self.handlers[item.channel](item.payload)
                         except Exception as exc:
