@@ -1,19 +1,25 @@
-"""Inbound Telegram webhook: throughput and latency of one worker, and how soon the bot answers.
+"""Inbound Telegram webhook to reply queued: throughput and latency of one worker.
 
 Drives each target with wrk (a C load generator, so the generator is not what is measured)
-from 32 concurrent connections for `--seconds`: a bare FastAPI echo route (the reference),
-then the real app on SQLite and on PostgreSQL. The messages are the texts of the understanding
-model's tuning sets (`nlu/eval/*_dev*.csv`) from 500 chats, so the bot does real work.
+from 32 concurrent connections: a bare FastAPI echo route (the reference), then the real app
+on SQLite and on PostgreSQL. The messages are the texts of the understanding model's tuning
+sets (`nlu/eval/*_dev*.csv`) from 500 chats, so the bot does real work.
 
-By default the app runs as `ventanilla serve --web-only` (one uvicorn process on uvloop): the
-webhook checks the update, stores it in the inbox and answers. wrk's figures are that step.
-Then one `ventanilla worker` process is started on the backlog the run left, and the report
-gives how fast it handled the messages ("reply queued": the inbound message recorded together
-with its replies) and how long each waited after its webhook. `--together` runs plain
-`ventanilla serve` instead: one process answers webhooks and handles them. Outbox delivery is
-off throughout. Prints one JSON line.
+By default the app runs as in docker-compose: `ventanilla serve --web-only` (one uvicorn
+process on uvloop) checks each webhook, stores it in the inbox and answers; one `ventanilla
+worker` process runs the dialogue and queues the replies. Three measures per backend:
 
-    uv run python benchmarks/webhook_throughput.py [--seconds 10] [--concurrency 32] [--together]
+- "webhook": wrk at full speed for `--seconds` (the worker stopped): the webhook's
+  throughput and latency, against the echo's.
+- "bot": the worker started on the backlog that run left: replies queued per second.
+- "paced": worker running, wrk offering `--rate` messages a second for `--seconds`: the
+  latency from the webhook's arrival to the reply queued (the turn's outbox rows written),
+  p50 and p99, what a citizen waits for before the reply can be sent.
+
+`--together` runs plain `ventanilla serve` instead: one process answers webhooks and handles
+them. Outbox delivery is off throughout. Prints one JSON line.
+
+    uv run python benchmarks/webhook_throughput.py [--seconds 10] [--rate 100] [--together]
 
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -56,6 +62,7 @@ request = function()
     ',"is_bot":false,"first_name":"Bench"},"text":' .. texts[n %% #texts + 1] .. '}}'
   return wrk.format(nil, "/telegram/webhook", nil, body)
 end
+%(delay)s
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -132,11 +139,17 @@ def texts() -> list[str]:
     return [t for t in rows if t.strip()]
 
 
-def lua_script(folder: Path, base: int) -> Path:
+def lua_script(folder: Path, base: int, pause_ms: int = 0) -> Path:
+    """wrk's script: each request a new update; with `pause_ms`, each connection waits that
+    long on average before its next request (how the paced run offers a steady rate)."""
     # JSON strings escaped to ASCII, inside Lua long brackets: no quoting issues either way.
     items = ",".join(f"[==[{json.dumps(t)}]==]" for t in texts())
     path = folder / f"load-{base}.lua"
-    values = {"texts": items, "base": base, "secret": SECRET, "chats": CHATS}
+    # Exponential pauses: the connections together make a Poisson stream, as independent
+    # citizens writing do (fixed pauses would send all 32 at the same instants).
+    delay = f"delay = function() return -math.log(1 - math.random()) * {pause_ms} end"
+    delay = delay if pause_ms else ""
+    values = {"texts": items, "base": base, "secret": SECRET, "chats": CHATS, "delay": delay}
     path.write_text(LUA % values, encoding="utf-8")
     return path
 
@@ -169,8 +182,8 @@ def wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 async def follow_up(url: str, started: float, limit_s: float) -> dict[str, float]:
-    """Wait for the worker to clear the inbox; how fast it handled the messages and how long
-    each waited between the webhook and the bot."""
+    """Wait for the worker to clear the inbox; how fast it handled the messages received since
+    `started` and how long each waited from its webhook to its reply queued."""
     from casework.conversations.models import Message
     from casework.db import Database
     from casework.inbox.models import InboxItem
@@ -186,31 +199,52 @@ async def follow_up(url: str, started: float, limit_s: float) -> dict[str, float
                     break
             await asyncio.sleep(0.2)
         cleared = time.time()
-        key = InboxItem.channel + ":" + InboxItem.external_id
         since = datetime.fromtimestamp(started, UTC)
         async with db.transaction() as session:
-            rows = (
+            received = dict(
+                (
+                    await session.execute(
+                        select(
+                            InboxItem.channel + ":" + InboxItem.external_id,
+                            InboxItem.received_at,
+                        ).where(InboxItem.received_at >= since)
+                    )
+                ).all()
+            )
+            transcript = (
                 await session.execute(
-                    select(InboxItem.received_at, Message.created_at)
-                    .join(Message, Message.dedup_key == key)
-                    .where(InboxItem.received_at >= since)
+                    select(
+                        Message.conversation_id,
+                        Message.direction,
+                        Message.dedup_key,
+                        Message.created_at,
+                    )
+                    .where(Message.created_at >= since)
+                    .order_by(Message.conversation_id, Message.id)
                 )
             ).all()
     finally:
         await db.dispose()
-    if not rows:
+    turns, delays = [], []  # when each turn began; webhook to the turn's first reply queued
+    for i, line in enumerate(transcript):
+        if line.direction != "in" or line.dedup_key not in received:
+            continue
+        turns.append(line.created_at.timestamp())
+        reply = transcript[i + 1] if i + 1 < len(transcript) else None
+        # The next line of the chat is the reply, unless a person holds the chat.
+        if reply and reply.conversation_id == line.conversation_id and reply.direction == "out":
+            delays.append((reply.created_at - received[line.dedup_key]).total_seconds())
+    if not delays:
         raise RuntimeError("the bot handled none of the messages")
-    delays = sorted((handled - received).total_seconds() * 1000 for received, handled in rows)
-    # The rate while handling: from the first message handled to the last.
-    first = min(h for _, h in rows).timestamp()
-    last = max(h for _, h in rows).timestamp()
+    delays.sort()
     return {
-        "handled": len(rows),
+        "handled": len(turns),
         "backlog_at_end": backlog,
         "backlog_cleared_s": round(cleared - started, 1),
-        "handled_per_s": round(len(rows) / (last - first), 1),
-        "webhook_to_handled_p50_ms": round(delays[len(delays) // 2], 1),
-        "webhook_to_handled_p99_ms": round(delays[int(0.99 * (len(delays) - 1))], 1),
+        # The rate while handling: from the first message handled to the last.
+        "handled_per_s": round(len(turns) / (max(turns) - min(turns)), 1),
+        "webhook_to_reply_queued_p50_ms": round(1000 * delays[len(delays) // 2], 1),
+        "webhook_to_reply_queued_p99_ms": round(1000 * delays[int(0.99 * (len(delays) - 1))], 1),
     }
 
 
@@ -222,35 +256,51 @@ def start(kind: str, url: str, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-def measure(kind: str, url: str, seconds: int, concurrency: int, folder: Path) -> dict[str, object]:
-    """wrk against `kind` (echo, web or together); for web, a worker process started after
-    the run clears the backlog; for together, the same process does."""
+def measure(kind: str, url: str, args: argparse.Namespace, folder: Path) -> dict[str, object]:
+    """wrk against `kind` (echo, web or together). For web: the webhook alone at full speed,
+    then a worker process started on the backlog, then a paced run with the worker live. For
+    together, the same process handles everything."""
+    seconds, concurrency, rate = args.seconds, args.concurrency, args.rate
     port = free_port()
     server = start(kind, url, port)
     worker = None
+
+    def start_worker() -> None:
+        nonlocal worker
+        if kind == "web":
+            worker = start("worker", url, 0)
+
+    def stop_worker() -> None:
+        nonlocal worker
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+            worker = None
+
     try:
         wait_ready(port, server)
         warm_up = time.time()
         wrk(port, lua_script(folder, 1), 2, concurrency)  # warm-up, not measured
         if kind == "echo":
             return {**wrk(port, lua_script(folder, 10**7), seconds, concurrency)}
-        if kind == "web":
-            worker = start("worker", url, 0)
+        start_worker()
         asyncio.run(follow_up(url, warm_up, 600))  # the warm-up's messages, not measured
-        if kind == "web":
-            worker.terminate()
-            worker.wait(timeout=30)
+        stop_worker()
         started = time.time()
         result: dict[str, object] = {**wrk(port, lua_script(folder, 10**7), seconds, concurrency)}
-        if kind == "web":
-            worker = start("worker", url, 0)
+        start_worker()
         result["bot"] = asyncio.run(follow_up(url, started, 900))
+        # Paced: each connection waits so that all of them together offer `rate` per second.
+        started = time.time()
+        pause_ms = round(1000 * concurrency / rate)
+        script = lua_script(folder, 2 * 10**7, pause_ms)
+        paced = {"offered_per_s": rate, **wrk(port, script, seconds, concurrency)}
+        result["paced"] = {**paced, **asyncio.run(follow_up(url, started, 300))}
         return result
     finally:
-        for process in (server, worker):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=30)
+        stop_worker()
+        server.terminate()
+        server.wait(timeout=30)
 
 
 async def _pg(sql: str) -> None:
@@ -270,6 +320,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=int, default=100, help="messages/s offered when paced")
     parser.add_argument("--only", choices=("echo", "sqlite", "postgresql"), action="append")
     parser.add_argument(
         "--together",
@@ -287,17 +338,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if "echo" in only:
-            result["echo"] = measure("echo", "", args.seconds, args.concurrency, folder)
+            result["echo"] = measure("echo", "", args, folder)
         kind = "together" if args.together else "web"
         if "sqlite" in only:
             sqlite = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            result["sqlite"] = measure(kind, sqlite, args.seconds, args.concurrency, folder)
+            result["sqlite"] = measure(kind, sqlite, args, folder)
         if "postgresql" in only:
             name = f"ventanilla_bench_{uuid.uuid4().hex[:8]}"
             asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
             try:
                 pg = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-                result["postgresql"] = measure(kind, pg, args.seconds, args.concurrency, folder)
+                result["postgresql"] = measure(kind, pg, args, folder)
             finally:
                 asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     result["mode"] = kind
