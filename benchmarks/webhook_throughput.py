@@ -5,21 +5,26 @@ from 32 concurrent connections: a bare FastAPI echo route (the reference), then 
 on SQLite and on PostgreSQL. The messages are the texts of the understanding model's tuning
 sets (`nlu/eval/*_dev*.csv`) from 500 chats, so the bot does real work.
 
-By default the app runs as in docker-compose: `ventanilla serve --web-only` (one uvicorn
-process on uvloop) checks each webhook, stores it in the inbox and answers; one `ventanilla
-worker` process runs the dialogue and queues the replies. Three measures per backend:
+Each backend runs as it is deployed. SQLite: plain `ventanilla serve`, one process (uvicorn on
+uvloop) that answers webhooks and runs the dialogue, as the README's set-up does. PostgreSQL:
+as in docker-compose, `ventanilla serve --web-only` checks each webhook, stores it in the
+inbox and answers, and one `ventanilla worker` process runs the dialogue. Three measures per
+backend:
 
-- "webhook": wrk at full speed for `--seconds` (the worker stopped): the webhook's
-  throughput and latency, against the echo's.
-- "bot": the worker started on the backlog that run left: replies queued per second.
-- "paced": worker running, wrk offering `--rate` messages a second for `--seconds`: the
-  latency from the webhook's arrival to the reply queued (the turn's outbox rows written),
-  p50 and p99, what a citizen waits for before the reply can be sent.
+- "webhook" (the top level): wrk at full speed for `--seconds`: the webhook's throughput and
+  latency, against the echo's. The split layout's worker is stopped meanwhile; in one
+  process, webhooks go before the dialogue (casework/db.py), which catches up after.
+- "bot": the backlog that run left, handled: replies queued per second.
+- "paced": wrk offering `--rate` messages a second for `--seconds`, as a Poisson stream,
+  with the dialogue running: the latency from the webhook's arrival to the reply queued
+  (the turn's outbox rows written), p50 and p99, what a citizen waits before the reply can
+  be sent.
 
-`--together` runs plain `ventanilla serve` instead: one process answers webhooks and handles
-them. Outbox delivery is off throughout. Prints one JSON line.
+`--together` or `--split` runs both backends in that layout. Outbox delivery is off
+throughout. Prints one JSON line.
 
     uv run python benchmarks/webhook_throughput.py [--seconds 10] [--rate 100] [--together]
+                                                   [--split]
 
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -296,6 +301,7 @@ def measure(kind: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         script = lua_script(folder, 2 * 10**7, pause_ms)
         paced = {"offered_per_s": rate, **wrk(port, script, seconds, concurrency)}
         result["paced"] = {**paced, **asyncio.run(follow_up(url, started, 300))}
+        result["layout"] = "one process" if kind == "together" else "web + worker"
         return result
     finally:
         stop_worker()
@@ -322,10 +328,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=int, default=100, help="messages/s offered when paced")
     parser.add_argument("--only", choices=("echo", "sqlite", "postgresql"), action="append")
-    parser.add_argument(
+    layout = parser.add_mutually_exclusive_group()
+    layout.add_argument(
         "--together",
         action="store_true",
         help="one process answers webhooks and handles them (plain `ventanilla serve`)",
+    )
+    layout.add_argument(
+        "--split",
+        action="store_true",
+        help="`serve --web-only` and a `ventanilla worker` process",
     )
     args = parser.parse_args()
     if args.serve:
@@ -339,19 +351,18 @@ def main() -> None:
         folder = Path(tmp)
         if "echo" in only:
             result["echo"] = measure("echo", "", args, folder)
-        kind = "together" if args.together else "web"
+        forced = "together" if args.together else "web" if args.split else None
         if "sqlite" in only:
             sqlite = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            result["sqlite"] = measure(kind, sqlite, args, folder)
+            result["sqlite"] = measure(forced or "together", sqlite, args, folder)
         if "postgresql" in only:
             name = f"ventanilla_bench_{uuid.uuid4().hex[:8]}"
             asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
             try:
                 pg = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-                result["postgresql"] = measure(kind, pg, args, folder)
+                result["postgresql"] = measure(forced or "web", pg, args, folder)
             finally:
                 asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    result["mode"] = kind
     echo = result.get("echo")
     for backend in ("sqlite", "postgresql"):
         if isinstance(echo, dict) and isinstance(result.get(backend), dict):

@@ -263,6 +263,30 @@ async def test_a_worker_in_another_process_is_woken_at_once_on_postgresql(
         await worker_db.dispose()
 
 
+async def test_on_sqlite_a_webhook_storing_updates_goes_before_the_turns_waiting(
+    db: Database,
+) -> None:
+    if not db.url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no one-writer line")
+    order: list[str] = []
+
+    async def turn(n: int) -> None:
+        async with db.transaction():
+            order.append(f"turno {n}")
+
+    async def store() -> None:
+        async with db.connection():
+            order.append("webhook")
+
+    async with db.transaction():  # a turn under way holds SQLite's writer
+        waiting = [asyncio.create_task(turn(n)) for n in range(3)]
+        await asyncio.sleep(0.05)
+        waiting.append(asyncio.create_task(store()))
+        await asyncio.sleep(0.05)
+    await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
+    assert order == ["webhook", "turno 0", "turno 1", "turno 2"]
+
+
 async def test_a_slow_chat_does_not_hold_up_the_others(db: Database) -> None:
     other_chat_handled = asyncio.Event()
 
