@@ -5,7 +5,7 @@ computed here from local days); nothing is loaded row by row. Ratings, bot visit
 median wait read the daily rollups of settled days (casework.indicators.rollups) plus the raw
 rows of the last days, with identical results. The resolution-time percentiles stay one
 percentile_cont over the period's resolved requests (about 100,000 a year: fast enough once
-the durations are doubles, see sql.DaysBetween). `metric_value` answers one metric;
+the durations are doubles, see sql.days_between). `metric_value` answers one metric;
 `measures` answers several, running each group's query once.
 """
 
@@ -31,9 +31,9 @@ from casework.indicators.rollups import (
 )
 from casework.indicators.scope import Scope
 from casework.indicators.sql import (
-    DaysBetween,
     Instant,
     Percentile,
+    days_between,
     log_bucket_range,
     percentile_ranks,
 )
@@ -216,7 +216,7 @@ def resolved_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
     ]
 
 
-RESOLUTION_DAYS = DaysBetween(Request.resolved_at, Request.created_at)
+RESOLUTION_DAYS = days_between(Request.resolved_at, Request.created_at)
 
 
 # --- figure groups: one query each ---------------------------------------------------------

@@ -4,7 +4,7 @@
   PostgreSQL: `percentile_cont(q) WITHIN GROUP (ORDER BY x)`. SQLite has no such aggregate, so
   every SQLite connection gets a Python aggregate `ventanilla_percentile(x, q)` with the same
   definition (registered from `casework.db` when the connection opens).
-- `DaysBetween(later, earlier)`: the difference of two timestamps in (fractional) days.
+- `days_between(later, earlier)`: the difference of two timestamps in (fractional) days.
 - `PeriodIndex(ts, edges)`: which local week or month an instant falls in. The periods'
   boundaries are computed here in Python (`local_periods`: local midnights converted to UTC with
   `zoneinfo`, so daylight-saving and historical rule changes are exact) and the database only
@@ -69,27 +69,6 @@ def _percentile_sqlite(element: Percentile, compiler: SQLCompiler, **kw: Any) ->
     return f"ventanilla_percentile({expr}, {q})"
 
 
-class DaysBetween(FunctionElement[float]):
-    """`DaysBetween(later, earlier)` in days, fractional."""
-
-    type = Float()
-    inherit_cache = True
-    name = "days_between"
-
-
-@compiles(DaysBetween, "postgresql")
-def _days_pg(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    # date_part gives a double; EXTRACT gives numeric since PostgreSQL 14, much slower to sort.
-    return f"(date_part('epoch', {later} - {earlier}) / 86400.0)"
-
-
-@compiles(DaysBetween, "sqlite")
-def _days_sqlite(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"(julianday({later}) - julianday({earlier}))"
-
-
 class LocalDay(FunctionElement[date]):
     """`LocalDay(ts, timezone)`: the local calendar day of a stored UTC instant. Costly per row
     (a time zone conversion each), so only used to build the daily rollups, once per day.
@@ -146,6 +125,11 @@ def _seconds_pg(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> st
 def _seconds_sqlite(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
     later, earlier = (compiler.process(c, **kw) for c in element.clauses)
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def days_between(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[float]:
+    """`later - earlier` in days, fractional (a double on both backends)."""
+    return SecondsBetween(later, earlier) / 86400.0
 
 
 LOG_BUCKETS_PER_E = 20  # a bucket spans a factor e^(1/20), about 5 %
