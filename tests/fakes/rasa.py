@@ -1,12 +1,13 @@
 """A fake Rasa server on 127.0.0.1 answering POST /model/parse in Rasa's documented format."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.fakes.local_server import LocalServer
 
-class FakeRasa:
+
+class FakeRasa(LocalServer):
     """Answers with the parse result registered for a text; records every request body."""
 
     def __init__(self) -> None:
@@ -32,9 +33,8 @@ class FakeRasa:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
+        self.url = self.base_url
 
     @staticmethod
     def parse(
@@ -67,11 +67,3 @@ class FakeRasa:
     def answer(self, text: str, intent: str, **entities: str) -> None:
         found = [{"entity": k, "value": v} for k, v in entities.items()]
         self.answers[text] = self.parse(text, intent, entities=found)
-
-    def __enter__(self) -> "FakeRasa":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()

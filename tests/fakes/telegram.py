@@ -33,9 +33,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.local_server import LocalServer
 
 DEFAULT_TOKEN = "7123456789:AAF4k3-t0k3n_F0r_V3nt4n1ll4_t3sts00"
 LONG_POLL_CAP = 2.0  # seconds; getUpdates never waits longer than this in the fake
@@ -182,7 +184,7 @@ class _File:
     file_unique_id: str = field(default="")
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """The Bot API at ``base_url`` for one bot ``token``; records calls; scripts failures.
 
     Thread-safe: the server answers each connection on its own thread (long polls included) and
@@ -209,7 +211,6 @@ class FakeTelegram:
         self.webhook = _Webhook()
         self._lock = threading.Lock()
         self._updates_changed = threading.Condition(self._lock)
-        self._closing = threading.Event()
         self._scripts: dict[str, deque[_Scripted]] = {}
         self._updates: list[dict[str, Any]] = []
         self._next_update_id = 100000001
@@ -218,12 +219,7 @@ class FakeTelegram:
         self._files: dict[str, _File] = {}
         self._file_numbers = itertools.count(1)
         self._allowed_updates: list[str] | None = None
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(self._handler_class())
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -232,24 +228,9 @@ class FakeTelegram:
         """``{base_url}/bot{token}``: the prefix of every method URL."""
         return f"{self.base_url}/bot{self.token}"
 
-    def start(self) -> FakeTelegram:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving; wakes pending long polls and scripted delays so nothing hangs."""
-        self._closing.set()
+    def _wake(self) -> None:
         with self._lock:
-            self._updates_changed.notify_all()
-        if self._thread.is_alive():
-            self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeTelegram:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+            self._updates_changed.notify_all()  # pending long polls
 
     def reset(self) -> None:
         """Forget calls, scripted failures, queued updates, sent messages and the webhook."""

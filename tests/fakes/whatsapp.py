@@ -36,9 +36,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import urlsplit
+
+from tests.fakes.local_server import LocalServer
 
 DEFAULT_TOKEN = "EAAGfakeVentanillaAccessToken0123456789abcdefZZ"
 DEFAULT_PHONE_NUMBER_ID = "106540352242922"
@@ -237,7 +239,7 @@ class _Media:
     mime_type: str
 
 
-class FakeWhatsApp:
+class FakeWhatsApp(LocalServer):
     """The Cloud API for one business phone number; records calls; scripts failures.
 
     Thread-safe: one thread per connection, shared state under one lock.
@@ -254,16 +256,10 @@ class FakeWhatsApp:
         self.version = version
         self.calls: list[Call] = []
         self._lock = threading.Lock()
-        self._closing = threading.Event()
         self._scripts: deque[_Scripted] = deque()
         self._serial = itertools.count(1)
         self._media: dict[str, _Media] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(self._handler_class())
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -271,23 +267,6 @@ class FakeWhatsApp:
     def messages_url(self) -> str:
         """``{base_url}/{version}/{phone_number_id}/messages``."""
         return f"{self.base_url}/{self.version}/{self.phone_number_id}/messages"
-
-    def start(self) -> FakeWhatsApp:
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving; cuts scripted delays short so nothing hangs."""
-        self._closing.set()
-        if self._thread.is_alive():
-            self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeWhatsApp:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def reset(self) -> None:
         """Forget calls and scripted failures."""
