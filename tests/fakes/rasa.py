@@ -4,7 +4,7 @@ import json
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, read_body
 
 
 class FakeRasa(LocalServer):
@@ -13,27 +13,7 @@ class FakeRasa(LocalServer):
     def __init__(self) -> None:
         self.answers: dict[str, dict[str, Any]] = {}
         self.calls: list[dict[str, Any]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.calls.append({"path": self.path, "body": body})
-                if self.path != "/model/parse":
-                    self.send_error(404)
-                    return
-                answer = fake.answers.get(body["text"], fake.parse(body["text"], "nlu_fallback"))
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        super().__init__(Handler)
+        super().__init__()
         self.url = self.base_url
 
     @staticmethod
@@ -63,6 +43,20 @@ class FakeRasa(LocalServer):
                 for e in entities or []
             ],
         }
+
+    def _serve(self, request: BaseHTTPRequestHandler, http_method: str) -> None:
+        body = json.loads(read_body(request) or b"null")
+        self.calls.append({"path": request.path, "body": body})
+        if http_method != "POST" or request.path != "/model/parse":
+            request.send_error(404)
+            return
+        answer = self.answers.get(body["text"], self.parse(body["text"], "nlu_fallback"))
+        data = json.dumps(answer).encode()
+        request.send_response(200)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
 
     def answer(self, text: str, intent: str, **entities: str) -> None:
         found = [{"entity": k, "value": v} for k, v in entities.items()]

@@ -37,7 +37,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, read_body
 
 DEFAULT_TOKEN = "7123456789:AAF4k3-t0k3n_F0r_V3nt4n1ll4_t3sts00"
 LONG_POLL_CAP = 2.0  # seconds; getUpdates never waits longer than this in the fake
@@ -219,7 +219,7 @@ class FakeTelegram(LocalServer):
         self._files: dict[str, _File] = {}
         self._file_numbers = itertools.count(1)
         self._allowed_updates: list[str] | None = None
-        super().__init__(self._handler_class())
+        super().__init__()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -318,26 +318,8 @@ class FakeTelegram(LocalServer):
 
     # ---- HTTP plumbing ---------------------------------------------------------------------
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body leave at once
-
-            def do_GET(self) -> None:
-                fake._serve(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._serve(self, "POST")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
     def _serve(self, request: BaseHTTPRequestHandler, http_method: str) -> None:
-        raw = _read_body(request)
+        raw = read_body(request)
         url = urlsplit(request.path)
         file_match = re.fullmatch(r"/file/bot([^/]+)/(.+)", url.path)
         if file_match:
@@ -926,20 +908,6 @@ def _check_inline_button(button: Any) -> None:
 
 
 # ---- request parsing -------------------------------------------------------------------------
-
-
-def _read_body(request: BaseHTTPRequestHandler) -> bytes:
-    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int(request.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                request.rfile.readline()
-                return b"".join(chunks)
-            chunks.append(request.rfile.read(size))
-            request.rfile.readline()
-    length = int(request.headers.get("Content-Length") or 0)
-    return request.rfile.read(length) if length else b""
 
 
 def _parse_params(query: str, content_type: str, raw: bytes) -> dict[str, Any]:

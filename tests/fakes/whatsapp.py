@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, read_body
 
 DEFAULT_TOKEN = "EAAGfakeVentanillaAccessToken0123456789abcdefZZ"
 DEFAULT_PHONE_NUMBER_ID = "106540352242922"
@@ -259,7 +259,7 @@ class FakeWhatsApp(LocalServer):
         self._scripts: deque[_Scripted] = deque()
         self._serial = itertools.count(1)
         self._media: dict[str, _Media] = {}
-        super().__init__(self._handler_class())
+        super().__init__()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -354,26 +354,8 @@ class FakeWhatsApp(LocalServer):
 
     # ---- HTTP plumbing ---------------------------------------------------------------------
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body leave at once
-
-            def do_GET(self) -> None:
-                fake._serve(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._serve(self, "POST")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
-
     def _serve(self, request: BaseHTTPRequestHandler, http_method: str) -> None:
-        raw = _read_body(request)
+        raw = read_body(request)
         path = urlsplit(request.path).path
         params: dict[str, Any] = {}
         problem: GraphError | None = None
@@ -728,20 +710,6 @@ def _wamid(serial: int) -> str:
     """An id shaped like Cloud API's ``wamid.HBgM...`` (base64 of an opaque blob)."""
     blob = f"\x0c521{serial:010d}\x15\x02\x00\x11\x18\x12{secrets.token_hex(9).upper()}\x00"
     return "wamid." + base64.b64encode(blob.encode("latin-1")).decode()
-
-
-def _read_body(request: BaseHTTPRequestHandler) -> bytes:
-    if request.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int(request.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                request.rfile.readline()
-                return b"".join(chunks)
-            chunks.append(request.rfile.read(size))
-            request.rfile.readline()
-    length = int(request.headers.get("Content-Length") or 0)
-    return request.rfile.read(length) if length else b""
 
 
 def _respond(request: BaseHTTPRequestHandler, status: int, body: Any) -> None:
