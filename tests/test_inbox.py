@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from backoffice.app import create_app
 from casework import texts
@@ -238,12 +238,14 @@ async def test_two_workers_handle_one_backlog_once_each_and_in_order(db: Databas
         assert [k for c, k in handled if c == chat] == list(range(40))
 
 
+@pytest.mark.parametrize("connection_cut", [False, True], ids=["listening", "after-a-cut"])
 async def test_a_worker_in_another_process_is_woken_at_once_on_postgresql(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, monkeypatch: pytest.MonkeyPatch, connection_cut: bool
 ) -> None:
     if not db.url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; a SQLite worker polls")
     monkeypatch.setattr("casework.inbox.service.POLL_SECONDS", 60.0)  # polling would be late
+    monkeypatch.setattr("casework.inbox.service.LISTEN_RETRY_SECONDS", 0.2)
     handled = asyncio.Event()
 
     async def handler(payload: dict) -> None:
@@ -254,6 +256,16 @@ async def test_a_worker_in_another_process_is_woken_at_once_on_postgresql(
     running = asyncio.create_task(worker.run(stop))
     try:
         await asyncio.sleep(0.5)  # the worker has found the inbox empty and waits
+        if connection_cut:  # as by a database restart: the worker listens again
+            async with db.transaction() as session:
+                cut = await session.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+                    )
+                )
+            assert cut == 1
+            await asyncio.sleep(1.0)
         await Inbox(db, {}).accept(entries("despierta", 1))  # the web process stores one
         await asyncio.wait_for(handled.wait(), timeout=5)
     finally:

@@ -39,6 +39,7 @@ PARALLEL_CHATS = 8  # chats handled at once: one waits on the database while ano
 POLL_SECONDS = 1.0  # how soon updates stored by another worker are noticed
 DRAIN_LOCK = 0x56_45_4E_54  # the PostgreSQL advisory lock key of the drainer ("VENT")
 NOTIFY_CHANNEL = "ventanilla_inbox"  # PostgreSQL: "updates were stored"
+LISTEN_RETRY_SECONDS = 5.0  # how soon a lost LISTEN connection is opened again
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,8 @@ class Inbox:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Handle stored updates until `stop` is set."""
-        async with self._woken_by_other_processes():
+        listening = asyncio.create_task(self._listen(stop)) if self._postgres else None
+        try:
             while not stop.is_set():
                 self.arrived.clear()
                 try:
@@ -123,29 +125,37 @@ class Inbox:
                     continue
                 with suppress(TimeoutError):
                     await asyncio.wait_for(self.arrived.wait(), POLL_SECONDS)
-
-    @asynccontextmanager
-    async def _woken_by_other_processes(self) -> AsyncIterator[None]:
-        """On PostgreSQL, updates that a web process stores wake this worker at once (LISTEN /
-        NOTIFY) instead of at its next poll. Without it, or if listening fails, the worker
-        still notices them within POLL_SECONDS."""
-        if not self._postgres:
-            yield
-            return
-        try:
-            conn = await self.db.engine.connect()
-            raw = (await conn.get_raw_connection()).driver_connection
-            await raw.add_listener(NOTIFY_CHANNEL, self._notified)
-        except Exception:
-            log.warning("cannot LISTEN for new updates; polling every %ss", POLL_SECONDS)
-            yield
-            return
-        try:
-            yield
         finally:
-            with suppress(Exception):
+            if listening is not None:
+                listening.cancel()
+                await asyncio.gather(listening, return_exceptions=True)
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """On PostgreSQL, updates that a web process stores wake this worker at once (LISTEN /
+        NOTIFY) instead of at its next poll. A lost connection (a database restart) is opened
+        again; meanwhile the worker still notices updates within POLL_SECONDS."""
+        while not stop.is_set():
+            try:
+                await self._listen_until_lost(stop)
+            except Exception:
+                log.warning("cannot LISTEN for new updates", exc_info=True)
+            if not stop.is_set():
+                log.warning("not listening for new updates; trying again, polling meanwhile")
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), LISTEN_RETRY_SECONDS)
+
+    async def _listen_until_lost(self, stop: asyncio.Event) -> None:
+        lost = asyncio.Event()
+        async with self.db.engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            raw.add_termination_listener(lambda _: lost.set())
+            await raw.add_listener(NOTIFY_CHANNEL, self._notified)
+            self.arrived.set()  # what was stored while nobody listened
+            await _first_set(stop, lost)
+            if lost.is_set():
+                await conn.invalidate()
+            else:
                 await raw.remove_listener(NOTIFY_CHANNEL, self._notified)
-            await conn.close()
 
     def _notified(self, *_: object) -> None:
         self.arrived.set()
@@ -243,6 +253,16 @@ class Inbox:
                 if mine:
                     await conn.execute(text(f"SELECT pg_advisory_unlock({DRAIN_LOCK})"))
                     await conn.commit()
+
+
+async def _first_set(*events: asyncio.Event) -> None:
+    """Wait until one of `events` is set."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def given_up(session: AsyncSession, limit: int = 200) -> list[InboxItem]:
