@@ -15,16 +15,16 @@ backend:
   latency, against the echo's. The split layout's worker is stopped meanwhile; in one
   process, webhooks go before the dialogue (casework/db.py), which catches up after.
 - "bot": the backlog that run left, handled: replies queued per second.
-- "paced": wrk offering `--rate` messages a second for `--seconds`, as a Poisson stream,
-  with the dialogue running: the latency from the webhook's arrival to the reply queued
-  (the turn's outbox rows written), p50 and p99, what a citizen waits before the reply can
-  be sent.
+- "paced": wrk offering `--rate` messages a second for `--paced-seconds` (30) as a Poisson
+  stream, with the dialogue running: the latency from the webhook's arrival to the reply
+  queued (the turn's outbox rows written), p50 and p99, what a citizen waits before the
+  reply can be sent.
 
 `--together` or `--split` runs both backends in that layout. Outbox delivery is off
 throughout. Prints one JSON line.
 
-    uv run python benchmarks/webhook_throughput.py [--seconds 10] [--rate 100] [--together]
-                                                   [--split]
+    uv run python benchmarks/webhook_throughput.py [--seconds 10] [--rate 100]
+                                   [--paced-seconds 30] [--together | --split]
 
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -299,7 +299,7 @@ def measure(kind: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         started = time.time()
         pause_ms = round(1000 * concurrency / rate)
         script = lua_script(folder, 2 * 10**7, pause_ms)
-        paced = {"offered_per_s": rate, **wrk(port, script, seconds, concurrency)}
+        paced = {"offered_per_s": rate, **wrk(port, script, args.paced_seconds, concurrency)}
         result["paced"] = {**paced, **asyncio.run(follow_up(url, started, 300))}
         result["layout"] = "one process" if kind == "together" else "web + worker"
         return result
@@ -327,6 +327,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rate", type=int, default=100, help="messages/s offered when paced")
+    parser.add_argument("--paced-seconds", type=int, default=30)
     parser.add_argument("--only", choices=("echo", "sqlite", "postgresql"), action="append")
     layout = parser.add_mutually_exclusive_group()
     layout.add_argument(
