@@ -164,20 +164,16 @@ class Database:
         await self.engine.dispose()
 
 
-def insert_statement(dialect: str, table: type[Base]) -> Any:
-    """The dialect's INSERT for `table`, which knows `.on_conflict_do_nothing()`."""
+@cache
+def insert_ignore_statement(dialect: str, table: type[Base]) -> Any:
+    """The dialect's INSERT ... ON CONFLICT DO NOTHING for `table`, built once: the values
+    travel as parameters, so SQLAlchemy reuses its compiled form instead of building and
+    hashing a new statement for every row (the bot's and the webhooks' hot paths)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table.__table__)
-
-
-@cache
-def _insert_ignore_statement(dialect: str, table: type[Base]) -> Any:
-    # Built once: the values travel as parameters, so SQLAlchemy reuses its compiled form
-    # instead of building and hashing a new statement for every row (the bot's hot path).
-    return insert_statement(dialect, table).on_conflict_do_nothing()
+    return insert(table.__table__).on_conflict_do_nothing()
 
 
 async def insert_ignore(
@@ -185,6 +181,6 @@ async def insert_ignore(
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend (safe under concurrent workers).
     True when the row was inserted, False when it already existed."""
-    statement = _insert_ignore_statement(session.bind.dialect.name, table)
+    statement = insert_ignore_statement(session.bind.dialect.name, table)
     result = await session.execute(statement, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]

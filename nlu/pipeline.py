@@ -99,7 +99,8 @@ class DefaultUnderstander:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
-        if external and self._for_purpose(external, text):
+        for_purpose = bool(external) and self._for_purpose(external, text)
+        if for_purpose:
             # "la carta de no infracciones pa renovar la licencia de manejo": the procedure
             # is named by the rest of the message, not by the other agency's words
             said = self.procedure_lexicon.lookup_all(EXTERNAL, text)
@@ -107,7 +108,7 @@ class DefaultUnderstander:
             if self._clearly_named(apart, candidates):
                 candidates = apart
         best = candidates[0] if candidates else Candidate("", 0.0)
-        if external and self._other_agency(external, best, text):
+        if external and self._other_agency(external, best, text, for_purpose):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
@@ -143,14 +144,14 @@ class DefaultUnderstander:
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         return candidates[0].score >= t.lead and candidates[0].score - runner_up >= t.margin
 
-    def _other_agency(self, external: str, best: Candidate, text: str) -> bool:
+    def _other_agency(self, external: str, best: Candidate, text: str, for_purpose: bool) -> bool:
         """Whether a procedure other agencies handle is what the message is about: not when
         the catalogue names a procedure that way ("licencia de conducir" where a municipality
         issues it), nor when it strongly matches a procedure for other reasons
         ("constancia de residencia para el IMSS"), nor when a catalogue procedure matches and
         the other agency's procedure is only what the citizen lacks, needs it for or had seized
         ("a los que no tienen INE", "me la piden pa la visa", "me quitaron la licencia de
-        conducir")."""
+        conducir"). `for_purpose`: what `_for_purpose` says of this message."""
         if not best.procedure_id:
             return True
         if self.index.named_in_title(best.procedure_id, external):
@@ -164,7 +165,7 @@ class DefaultUnderstander:
             owned = _owned_by(before)
             if owned:
                 return owned not in COPY
-            if self._for_purpose(external, text) and self._named_apart(best, external, text):
+            if for_purpose and self._named_apart(best, external, text):
                 return False
         strong_elsewhere = (
             best.score >= self.thresholds.strong

@@ -26,7 +26,7 @@ from sqlalchemy import Row, exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from casework.db import Database, insert_statement, utcnow
+from casework.db import Database, insert_ignore_statement, utcnow
 from casework.inbox.models import InboxItem
 from casework.staff.models import StaffUser
 from casework.staff.service import audit
@@ -66,7 +66,7 @@ class Inbox:
         self._draining = asyncio.Lock()
         dialect = db.engine.dialect.name
         self._postgres = dialect == "postgresql"
-        self._insert = insert_statement(dialect, InboxItem).on_conflict_do_nothing()
+        self._insert = insert_ignore_statement(dialect, InboxItem)
 
     async def accept(self, updates: list[Update]) -> None:
         """Store `updates` durably (committed when this returns); duplicates are ignored."""
@@ -241,7 +241,7 @@ class Inbox:
     @asynccontextmanager
     async def _exclusive(self) -> AsyncIterator[bool]:
         """On PostgreSQL, whether this worker holds the drainer's lock (held for the block)."""
-        if self.db.engine.dialect.name != "postgresql":
+        if not self._postgres:
             yield True
             return
         async with self.db.engine.connect() as conn:
