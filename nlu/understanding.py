@@ -65,6 +65,13 @@ class Understanding:
     confidence: float = 0.0
     entities: dict[str, str] = field(default_factory=dict)
     candidates: tuple[Candidate, ...] = ()
+    # Every aspect asked, in the order asked ("requisitos y cuánto cuesta"); `aspect` is the
+    # first of them. A backend that finds one aspect may leave this empty.
+    aspects: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.aspect and not self.aspects:
+            object.__setattr__(self, "aspects", (self.aspect,))
 
 
 class Understander(Protocol):
