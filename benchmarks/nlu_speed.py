@@ -29,7 +29,8 @@ from nlu.training import load
 from nlu.understanding import Context, ProcedureEntry
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGS = sorted((ROOT / "catalog" / "samples").glob("*.yml"))
+# catalogues only: not their companions (acacias.faq.yml, acacias.faq-conversations.yml, ...)
+CATALOGS = sorted(p for p in (ROOT / "catalog" / "samples").glob("*.yml") if "." not in p.stem)
 EVAL = sorted((ROOT / "nlu" / "eval").glob("*_dev*.csv"))  # the held-out *_test.csv stay unread
 
 
