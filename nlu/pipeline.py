@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
 from nlu.aspect_classifier import AspectClassifier
-from nlu.aspects import cue_phrases, find_aspect
+from nlu.aspects import aspects_asked, clauses, cue_phrases, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
@@ -91,7 +91,7 @@ class DefaultUnderstander:
             return Understanding("request_status", None, None, 1.0, found)
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
-        aspect = self.aspects.find(words)
+        asked = self._asked(text, self.aspects.find(words))
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
         # "renovar mi pasaporte que ya se vencio" is about the passport, not a request
         about_other = bool(external) and intent == "request_status"
@@ -114,11 +114,12 @@ class DefaultUnderstander:
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
-            return self._about_procedure(best, candidates, ranking, aspect, found)
+            return self._about_procedure(best, candidates, ranking, asked, found)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
+            asked = asked or (cue,)
             return Understanding(
-                "ask_procedure", context.last_procedure_id, aspect or cue, p, found, candidates
+                "ask_procedure", context.last_procedure_id, asked[0], p, found, candidates, asked
             )
         if intent in SMALL_TALK:
             return Understanding(intent, None, None, p, found, candidates)
@@ -126,8 +127,17 @@ class DefaultUnderstander:
             return Understanding("open_request", None, None, p, found, candidates)
         near = tuple(c for c in candidates if c.score >= t.candidate)
         if intent == "ask_procedure" and near:
-            return Understanding("ask_procedure", None, aspect, near[0].score, found, near)
+            first = asked[0] if asked else None
+            return Understanding("ask_procedure", None, first, near[0].score, found, near, asked)
         return Understanding("out_of_scope", None, None, p, found, candidates)
+
+    def _asked(self, text: str, aspect: str | None) -> tuple[str, ...]:
+        """Every aspect asked, in order: the clauses' own when they ask several ("donde se
+        saca y cuanto cuesta"), else the one the classifier reads in the whole message."""
+        several = aspects_asked([self.intents.prepare(c) for c in clauses(text)])
+        if len(several) > 1:
+            return tuple(several)
+        return (aspect,) if aspect else ()
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or
@@ -224,19 +234,20 @@ class DefaultUnderstander:
         best: Candidate,
         candidates: tuple[Candidate, ...],
         ranking: list[tuple[str, float]],
-        aspect: str | None,
+        asked: tuple[str, ...],
         found: dict[str, str],
     ) -> Understanding:
         probabilities = dict(ranking)
         procedure = self.procedures[best.procedure_id]
         asks = probabilities.get("ask_procedure", 0)
         reports = probabilities.get("open_request", 0) > asks or asks < ASK_SURE
-        if procedure.takes_requests and reports and aspect is None:
+        if procedure.takes_requests and reports and not asked:
             return Understanding(
                 "open_request", best.procedure_id, None, best.score, found, candidates
             )
+        first = asked[0] if asked else None
         return Understanding(
-            "ask_procedure", best.procedure_id, aspect, best.score, found, candidates
+            "ask_procedure", best.procedure_id, first, best.score, found, candidates, asked
         )
 
 
