@@ -50,8 +50,7 @@ def read_examples(path: Path) -> list[Example]:
                 row["text"],
                 row["intent"].strip(),
                 row["procedure"].strip() or None,
-                SEVERAL.join(a.strip() for a in row["aspect"].split(SEVERAL) if a.strip())
-                or None,
+                SEVERAL.join(a.strip() for a in row["aspect"].split(SEVERAL) if a.strip()) or None,
             )
             for row in reader
         ]

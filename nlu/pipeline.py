@@ -42,6 +42,8 @@ COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of 
 # what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
 ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
 # me pide un papel de no adeudo": the other agency is who wants the municipal paper
+UNSURE = 0.5  # the confidence of an answer that the catalogue lacks what was asked, while
+# its candidates come close: the dialogue may offer them
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -111,6 +113,10 @@ class DefaultUnderstander:
         if external and self._other_agency(external, best, text, for_purpose):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
+        unlisted = best.procedure_id and self.index.other_kind(best.procedure_id, text)
+        if unlisted:  # "constancia de origen" where the catalogue only has "de residencia"
+            found["unlisted"] = unlisted
+            return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
@@ -168,7 +174,7 @@ class DefaultUnderstander:
             return False
         if best.score >= self.thresholds.procedure:
             before = self.procedure_lexicon.preceding(external, text, 3)
-            if (NEGATION | SEIZED) & set(before):
+            if SEIZED & set(before) or self._negated(before, best):
                 return False
             if ASKER & set(self.procedure_lexicon.following(external, text, 2)):
                 return False
@@ -183,6 +189,15 @@ class DefaultUnderstander:
             and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
+
+    def _negated(self, before: list[str], best: Candidate) -> bool:
+        """Whether a negation in `before` says what the citizen lacks ("no tengo INE"), not
+        a document's name ("carta de no adeudo del SAT")."""
+        for at, word in enumerate(before):
+            named = at + 1 < len(before) and self.index.in_titles(best.procedure_id, before[at + 1])
+            if word in NEGATION and not named:
+                return True
+        return False
 
     def _clearly_named(
         self, apart: tuple[Candidate, ...], candidates: tuple[Candidate, ...]
