@@ -43,7 +43,7 @@ STOPWORDS = frozenset(
 )  # the municipality itself names no procedure ("presidencia" is no typo of "residencia")
 WEIGHTS = {"title": 0.35, "chars": 0.15, "body": 0.5}
 TITLE_BALANCE = 0.7
-UNKNOWN_WORD_WEIGHT = 0.3  # a word no entry uses still counts a little against every entry
+UNKNOWN_WORD_WEIGHT = 0.3
 FUZZY_MIN = 0.72
 REQUIREMENT_WEIGHT = 0.5
 # "constancia de origen" is not "constancia de residencia": a title word followed by "de"
@@ -189,8 +189,10 @@ class ProcedureIndex:
         """The content word after `tokens[at]`, "de" and an article ("constancia de la
         escuela" -> escuela); None when it is the citizen's own ("de mi hija")."""
         k = at + 1
-        while k < len(tokens) and (tokens[k] in LINKS or tokens[k] in ARTICLES):
-            k += 1
+        while k < len(tokens) and (
+            tokens[k] in LINKS or tokens[k] in ARTICLES or tokens[k] == "no"
+        ):
+            k += 1  # "carta de no adeudo": the kind is "adeudo"
         if k == len(tokens) or tokens[k] in OWNERS or not self._content(tokens[k]):
             return None
         return tokens[k]
@@ -208,14 +210,19 @@ class ProcedureIndex:
             if word not in kinds or tokens[at + 1] not in LINKS:
                 continue
             kind = self._kind_after(tokens, at)
-            if kind and kind not in kinds[word] and not self._explains(procedure_id, kind):
-                return kind
+            if kind and kind not in kinds[word]:
+                said = " ".join(tokens[at + 1 : tokens.index(kind, at + 1) + 1])
+                if not self._explains(procedure_id, kind, said):
+                    return kind
         return None
 
-    def _explains(self, procedure_id: str, word: str) -> bool:
+    def _explains(self, procedure_id: str, word: str, said: str) -> bool:
+        """Whether the entry uses `word`, a near spelling of it, or its canonical form in
+        the words `said` around it ("de no deber" is "de no adeudo")."""
         vocabulary = self._vocabulary[procedure_id]
-        said = {word, *self.lexicon.canonical(word).split()}
-        return bool(said & vocabulary) or any(v in vocabulary for v, _ in self._expand(word))
+        forms = {word, *self.lexicon.canonical(word).split(), *self.lexicon.canonical(said).split()}
+        forms -= LINKS | ARTICLES | {"no"}
+        return bool(forms & vocabulary) or any(v in vocabulary for v, _ in self._expand(word))
 
     def named_in_title(self, procedure_id: str, phrase: str) -> bool:
         """Whether every word of `phrase` is in the procedure's official name."""
