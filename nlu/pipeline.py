@@ -38,6 +38,7 @@ SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a 
 # the municipal police holds as a guarantee: getting it back is the municipality's business
 OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
 ARTICLES = frozenset("el la los las un una unos unas".split())
+OWN = ARTICLES | frozenset("mi mis su sus tu tus".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
 # what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
 ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
@@ -185,10 +186,17 @@ class DefaultUnderstander:
                 return False
         strong_elsewhere = (
             best.score >= self.thresholds.strong
+            and not self._done_to(external, best, text)
             and not self.index.in_titles(best.procedure_id, external)
             and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
+
+    def _done_to(self, external: str, best: Candidate, text: str) -> bool:
+        """Whether the other agency's business is what is done to the catalogue's paper:
+        "como apostillo mi acta" asks for the apostille, not the copy of the act."""
+        after = [w for w in self.procedure_lexicon.following(external, text, 3) if w not in OWN]
+        return bool(after) and self.index.in_titles(best.procedure_id, after[0])
 
     def _negated(self, before: list[str], best: Candidate) -> bool:
         """Whether a negation in `before` says what the citizen lacks ("no tengo INE"), not
