@@ -94,7 +94,6 @@ class DefaultUnderstander:
             return Understanding("request_status", None, None, 1.0, found)
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
-        asked = self._asked(text, self.aspects.find(words))
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
         # "renovar mi pasaporte que ya se vencio" is about the passport, not a request
         about_other = bool(external) and intent == "request_status"
@@ -121,10 +120,11 @@ class DefaultUnderstander:
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
+            asked = self._asked(text, words)
             return self._about_procedure(best, candidates, ranking, asked, found)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
-            asked = asked or (cue,)
+            asked = self._asked(text, words) or (cue,)
             return Understanding(
                 "ask_procedure", context.last_procedure_id, asked[0], p, found, candidates, asked
             )
@@ -134,16 +134,21 @@ class DefaultUnderstander:
             return Understanding("open_request", None, None, p, found, candidates)
         near = tuple(c for c in candidates if c.score >= t.candidate)
         if intent == "ask_procedure" and near:
+            asked = self._asked(text, words)
             first = asked[0] if asked else None
             return Understanding("ask_procedure", None, first, near[0].score, found, near, asked)
         return Understanding("out_of_scope", None, None, p, found, candidates)
 
-    def _asked(self, text: str, aspect: str | None) -> tuple[str, ...]:
+    def _asked(self, text: str, words: str) -> tuple[str, ...]:
         """Every aspect asked, in order: the clauses' own when they ask several ("donde se
-        saca y cuanto cuesta"), else the one the classifier reads in the whole message."""
-        several = aspects_asked([self.intents.prepare(c) for c in clauses(text)])
+        saca y cuanto cuesta"), else the one the classifier reads in the whole message
+        (`words`, the message prepared)."""
+        pieces = clauses(text)
+        prepared = [self.intents.prepare(c) for c in pieces] if len(pieces) > 1 else [words]
+        several = aspects_asked(prepared)
         if len(several) > 1:
             return tuple(several)
+        aspect = self.aspects.find(words)
         return (aspect,) if aspect else ()
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
