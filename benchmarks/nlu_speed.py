@@ -2,8 +2,8 @@
 
 Prints one JSON line: understand() latency p50/p99 over realistic messages (the evaluation
 dev sets' texts), as wall time and as this thread's CPU time (which other processes sharing
-the core do not inflate), the time and memory to build the model for a 100-procedure catalogue, and the
-process's peak RSS.
+the core do not inflate), the time and memory to build the model for a 100-procedure
+catalogue, and the process's peak RSS.
 
     uv run python benchmarks/nlu_speed.py
     uv run --extra embeddings python benchmarks/nlu_speed.py --embeddings  # the optional extra
