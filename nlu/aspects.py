@@ -1,15 +1,28 @@
 """Which aspect of a procedure a question is about, from cue phrases (accents removed).
 
 Strong cues name the aspect; weak ones ("pagar", "atienden") count only when no strong cue
-is present. When several aspects are asked, the first one in the sentence wins. The cues are
-also features of the learned aspect classifier (nlu.aspect_classifier), which weighs them
-against the rest of the sentence ("la platica q piden ... tiene costo?" asks the cost).
+is present. The cues are also features of the learned aspect classifier
+(nlu.aspect_classifier), which weighs them against the rest of the sentence ("la platica q
+piden ... tiene costo?" asks the cost). Several questions in one message ("requisitos y
+cuánto cuesta", "where and how much") are found clause by clause (`clauses`, `aspects_asked`):
+each clause split at punctuation or a conjunction asks at most one aspect, in the order
+written. The English cues let basic English and Spanglish questions be read the same way.
 """
+
+import re
 
 STRONG: dict[str, tuple[str, ...]] = {
     "requirements": (
         "requisito",
         "requisitos",
+        "requirements",
+        "requirement",
+        "what documents",
+        "which documents",
+        "what do i need",
+        "what i need",
+        "what papers",
+        "paperwork",
         "papeles",
         "papeleria",
         "documentos",
@@ -29,6 +42,12 @@ STRONG: dict[str, tuple[str, ...]] = {
     "cost": (
         "cuesta",
         "cuestan",
+        "how much",
+        "cost",
+        "costs",
+        "price",
+        "fee",
+        "fees",
         "costo",
         "costos",
         "precio",
@@ -53,6 +72,11 @@ STRONG: dict[str, tuple[str, ...]] = {
     "hours": (
         "horario",
         "horarios",
+        "what time",
+        "opening hours",
+        "office hours",
+        "are you open",
+        "schedule",
         "a que hora",
         "que hora",
         "abren",
@@ -77,6 +101,9 @@ STRONG: dict[str, tuple[str, ...]] = {
     "location": (
         "donde",
         "direccion",
+        "where",
+        "address",
+        "which office",
         "ubicacion",
         "queda",
         "a donde",
@@ -91,6 +118,9 @@ STRONG: dict[str, tuple[str, ...]] = {
     "duration": (
         "tarda",
         "tardan",
+        "how long",
+        "how many days",
+        "how soon",
         "tardara",
         "cuanto tiempo",
         "plazo",
@@ -117,6 +147,10 @@ STRONG: dict[str, tuple[str, ...]] = {
     "validity": (
         "vigencia",
         "vigente",
+        "expire",
+        "expires",
+        "valid for",
+        "is it valid",
         "vence",
         "caduca",
         "cuanto dura",
@@ -149,6 +183,7 @@ STRONG: dict[str, tuple[str, ...]] = {
     "online": (
         "en linea",
         "internet",
+        "website",
         "pagina",
         "portal",
         "web",
@@ -173,6 +208,9 @@ STRONG: dict[str, tuple[str, ...]] = {
     "legal_basis": (
         "fundamento",
         "ley",
+        "law",
+        "legal basis",
+        "regulation",
         "leyes",
         "reglamento",
         "legal",
@@ -190,7 +228,7 @@ STRONG: dict[str, tuple[str, ...]] = {
     ),
 }
 WEAK: dict[str, tuple[str, ...]] = {
-    "cost": ("pagar", "pago", "pagan"),
+    "cost": ("pagar", "pago", "pagan", "descuento", "descuentan", "discount"),
     "hours": ("hora", "atienden", "abierto", "sabado", "domingo", "fin de semana"),
     "location": ("oficina", "lugar"),
     "duration": ("tiempo", "cuando"),
@@ -198,6 +236,13 @@ WEAK: dict[str, tuple[str, ...]] = {
 
 
 def _first(words: str, cues: dict[str, tuple[str, ...]]) -> str | None:
+    found = _first_at(words, cues)
+    return found[1] if found else None
+
+
+def _first_at(words: str, cues: dict[str, tuple[str, ...]]) -> tuple[int, str] | None:
+    """The first cue in `words`, longest first where two start together: (the character
+    where it starts, its aspect)."""
     padded = f" {words} "
     best: tuple[int, int, str] | None = None
     for aspect, phrases in cues.items():
@@ -206,12 +251,112 @@ def _first(words: str, cues: dict[str, tuple[str, ...]]) -> str | None:
             if at >= 0:
                 key = (at, -len(phrase), aspect)
                 best = key if best is None or key < best else best
-    return best[2] if best else None
+    return (best[0], best[2]) if best else None
 
 
 def find_aspect(words: str) -> str | None:
     """`words` is normalised text (see nlu.normalize)."""
     return _first(words, STRONG) or _first(words, WEAK)
+
+
+# Where one question ends and the next may start: punctuation, or a conjunction between
+# words ("donde se saca y cuanto cuesta", "where and how much"). Not "o": "cuesta o es gratis?"
+# and "en el oxxo o por internet?" ask one thing two ways.
+CLAUSE_BREAK = re.compile(
+    r"[,;:?!¿¡.()\n]+|\s(?:y|e|and|ademas|tambien|aparte|plus|tmb)(?=\s)", re.IGNORECASE
+)
+# A question word starts a new question when the words before it already asked one:
+# "cuanto cuesta q papeles piden" asks the cost, then the requirements.
+QUESTION_WORDS = frozenset(
+    "q que cuanto cuanta cuantos cuantas donde cuando como cual cuales".split()
+    + "how what where when which".split()
+)
+ALONE = {"cuanto": "cost", "cuanto es": "cost", "how much": "cost"}  # "donde y cuanto?"
+# How to do it, asked beside another aspect ("como se inscribe y cuanto cuesta"), asks what
+# it takes: the requirements. Alone, "como le hago" is a general question.
+HOW = (
+    "como se",
+    "como le",
+    "como lo",
+    "como la",
+    "como me",
+    "como saco",
+    "como hago",
+    "como tramito",
+    "que tramite",
+    "que tramites",
+    "how do i",
+    "how can i",
+)
+
+
+# what the citizen cannot do or lacks, not a question: "no tengo tiempo de ir", "ni por donde"
+# (but "la constancia de no adeudo cuanto cuesta" asks)
+NEGATED = re.compile(r"\b(?:ni|no (?:tengo|tenemos|tiene|tienen|se|sabemos|hay|puedo|podemos))\b")
+VAGUE = ("cuando", "tiempo")
+
+
+def clauses(text: str) -> list[str]:
+    """`text` (raw) cut where a new question may start; pieces as written, empty ones
+    dropped."""
+    return [c.strip() for c in CLAUSE_BREAK.split(text) if c.strip()]
+
+
+def _questions(words: str) -> list[str]:
+    """A normalised clause cut where a second question starts right after a strong cue:
+    a question word with a strong cue of its own next to it ("cuanto cuesta q papeles"), not
+    a question inside the first ("q ley dice cuanto se cobra")."""
+    split = words.split()
+    pieces, start = [], 0
+    for at, word in enumerate(split):
+        if (
+            word in QUESTION_WORDS
+            and at > start
+            and _ends_with_cue(split[start:at])
+            and _first(" ".join(split[at : at + 3]), STRONG)
+        ):
+            pieces.append(" ".join(split[start:at]))
+            start = at
+    return [*pieces, " ".join(split[start:])] if split else []
+
+
+def _ends_with_cue(words: list[str]) -> bool:
+    joined = f" {' '.join(words)}"
+    return any(joined.endswith(f" {p}") for phrases in STRONG.values() for p in phrases)
+
+
+def _clause_aspect(words: str) -> str | None:
+    """The aspect one clause asks, if any: not what it says the citizen lacks ("no tengo
+    tiempo de ir", "no tengo pa pagar"), and "cuando"/"tiempo" alone ask nothing there."""
+    weak = {a: tuple(c for c in cues if c not in VAGUE) for a, cues in WEAK.items()}
+    found = _first_at(words, STRONG) or _first_at(words, weak)
+    if found is None:
+        return ALONE.get(words)
+    at, aspect = found
+    return None if NEGATED.search(words[:at]) else aspect
+
+
+def aspects_asked(prepared: list[str]) -> list[str]:
+    """Every aspect the clauses ask (each already normalised), in the order asked, each
+    once: a question asks the aspect of its first strong cue, or of its first weak one, or
+    "cuanto" alone asks the cost; "como se hace" asks the requirements when another aspect
+    is asked too."""
+    found: list[tuple[int, str]] = []
+    how: list[int] = []
+    questions = [q for words in prepared for q in _questions(words)]
+    for at, words in enumerate(questions):
+        aspect = _clause_aspect(words)
+        if aspect:
+            found.append((at, aspect))
+        elif _first(words, {"requirements": HOW}):
+            how.append(at)
+    if found and how:
+        found = sorted([*found, *((at, "requirements") for at in how)])
+    ordered: list[str] = []
+    for _, aspect in found:
+        if aspect not in ordered:
+            ordered.append(aspect)
+    return ordered
 
 
 def cue_phrases() -> set[str]:

@@ -32,7 +32,9 @@ def _row(name: str, r: dict[str, Any]) -> str:
     return (
         f"{name:<10} {fmt(r['intent']['accuracy'])} {fmt(r['intent']['macro_f1'])} "
         f"{fmt(r['procedure_accuracy'])} {fmt(r['aspect_accuracy'])} "
+        f"{fmt(r['multi_aspect_accuracy'])} "
         f"{fmt(r['out_of_scope']['precision'])} {fmt(r['out_of_scope']['recall'])} "
+        f"{fmt(r['confident_wrong']['share'])} "
         f"{r['latency_ms']['p50']:7.2f} {r['latency_ms']['p99']:7.2f}"
     )
 
@@ -69,9 +71,17 @@ def evaluate_command(
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
     typer.echo(f"{test.name} ({results['default']['examples']} ejemplos) con {catalog.name}")
-    typer.echo("modelo     intent macroF1  proced aspecto oos-P  oos-R   p50ms   p99ms")
+    typer.echo(
+        "modelo     intent macroF1  proced aspecto  varios oos-P  oos-R  malconf   p50ms   p99ms"
+    )
     for name, result in results.items():
         typer.echo(_row(name, result))
+    wrong = results["default"]["confident_wrong"]
+    typer.echo(
+        f"varios = preguntas con varios aspectos ({results['default']['multi_aspect_rows']}), "
+        f"todos en orden; malconf = fuera de alcance respondidos con un trámite del catálogo "
+        f"({wrong['count']} de {wrong['out_of_scope_rows']})"
+    )
     for error in results["default"]["errors"][:errors]:
         typer.echo(
             f"  ✗ {error['text']!r}: esperado {error['gold']}, obtenido {error['predicted']}"

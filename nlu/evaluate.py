@@ -2,7 +2,9 @@
 
 The report follows Rasa's intent_report.json for intents (per-intent precision, recall,
 f1-score, support, confused_with, plus accuracy and macro/weighted averages) and adds
-procedure accuracy, aspect accuracy, out_of_scope precision/recall and latency.
+procedure accuracy, aspect accuracy, out_of_scope precision/recall, confident wrong answers
+and latency. `aspect` may hold several aspects in the order asked (`requirements|cost`): a row
+counts as right only when every aspect is found, in that order.
 """
 
 import csv
@@ -18,6 +20,8 @@ from sklearn.metrics import classification_report
 from nlu.understanding import Context, ProcedureEntry, Understander
 
 HEADER = ["text", "intent", "procedure", "aspect"]
+SEVERAL = "|"  # "requirements|cost": several aspects, in the order asked
+ANSWERS = ("ask_procedure", "open_request")  # intents answered with a catalogue procedure
 
 
 class EvaluationDataError(ValueError):
@@ -29,7 +33,11 @@ class Example:
     text: str
     intent: str
     procedure: str | None
-    aspect: str | None
+    aspect: str | None  # several joined by SEVERAL, in the order asked
+
+    @property
+    def aspects(self) -> tuple[str, ...]:
+        return tuple(self.aspect.split(SEVERAL)) if self.aspect else ()
 
 
 def read_examples(path: Path) -> list[Example]:
@@ -42,7 +50,7 @@ def read_examples(path: Path) -> list[Example]:
                 row["text"],
                 row["intent"].strip(),
                 row["procedure"].strip() or None,
-                row["aspect"].strip() or None,
+                SEVERAL.join(a.strip() for a in row["aspect"].split(SEVERAL) if a.strip()) or None,
             )
             for row in reader
         ]
@@ -65,7 +73,8 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
         started = time.perf_counter()
         result = understander.understand(example.text, Context())
         latencies.append((time.perf_counter() - started) * 1000)
-        predicted.append((result.intent, result.procedure_id, result.aspect))
+        aspects = result.aspects or ((result.aspect,) if result.aspect else ())
+        predicted.append((result.intent, result.procedure_id, SEVERAL.join(aspects) or None))
 
     gold_intents = [e.intent for e in examples]
     predicted_intents = [p[0] for p in predicted]
@@ -85,6 +94,10 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
     asked = [
         (e, p) for e, p in zip(examples, predicted, strict=True) if e.intent == "ask_procedure"
     ]
+    several = [(e, p) for e, p in asked if len(e.aspects) > 1]
+    outside = [p for e, p in zip(examples, predicted, strict=True) if e.intent == "out_of_scope"]
+    # an out-of-scope message answered with a catalogue procedure: worse than no answer
+    wrong = sum(p[0] in ANSWERS and p[1] is not None for p in outside)
     oos = intents.get("out_of_scope", {})
     return {
         "examples": len(examples),
@@ -104,6 +117,13 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
         "procedure_rows": len(with_procedure),
         "aspect_accuracy": _ratio(sum(e.aspect == p[2] for e, p in asked), len(asked)),
         "aspect_rows": len(asked),
+        "multi_aspect_accuracy": _ratio(sum(e.aspect == p[2] for e, p in several), len(several)),
+        "multi_aspect_rows": len(several),
+        "confident_wrong": {
+            "count": wrong,
+            "out_of_scope_rows": len(outside),
+            "share": _ratio(wrong, len(outside)),
+        },
         "out_of_scope": {
             "precision": round(oos.get("precision", 0.0), 4),
             "recall": round(oos.get("recall", 0.0), 4),

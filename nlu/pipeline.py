@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
 from nlu.aspect_classifier import AspectClassifier
-from nlu.aspects import cue_phrases, find_aspect
+from nlu.aspects import aspects_asked, clauses, cue_phrases, find_aspect
 from nlu.dates import find_date
 from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
@@ -38,10 +38,13 @@ SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a 
 # the municipal police holds as a guarantee: getting it back is the municipality's business
 OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
 ARTICLES = frozenset("el la los las un una unos unas".split())
+OWN = ARTICLES | frozenset("mi mis su sus tu tus".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
 # what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
 ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
 # me pide un papel de no adeudo": the other agency is who wants the municipal paper
+UNSURE = 0.5  # the confidence of an answer that the catalogue lacks what was asked, while
+# its candidates come close: the dialogue may offer them
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -91,7 +94,6 @@ class DefaultUnderstander:
             return Understanding("request_status", None, None, 1.0, found)
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
-        aspect = self.aspects.find(words)
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
         # "renovar mi pasaporte que ya se vencio" is about the passport, not a request
         about_other = bool(external) and intent == "request_status"
@@ -111,14 +113,20 @@ class DefaultUnderstander:
         if external and self._other_agency(external, best, text, for_purpose):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
+        unlisted = best.procedure_id and self.index.other_kind(best.procedure_id, text)
+        if unlisted:  # "constancia de origen" where the catalogue only has "de residencia"
+            found["unlisted"] = unlisted
+            return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
-            return self._about_procedure(best, candidates, ranking, aspect, found)
+            asked = self._asked(text, words)
+            return self._about_procedure(best, candidates, ranking, asked, found)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
+            asked = self._asked(text, words) or (cue,)
             return Understanding(
-                "ask_procedure", context.last_procedure_id, aspect or cue, p, found, candidates
+                "ask_procedure", context.last_procedure_id, asked[0], p, found, candidates, asked
             )
         if intent in SMALL_TALK:
             return Understanding(intent, None, None, p, found, candidates)
@@ -126,8 +134,22 @@ class DefaultUnderstander:
             return Understanding("open_request", None, None, p, found, candidates)
         near = tuple(c for c in candidates if c.score >= t.candidate)
         if intent == "ask_procedure" and near:
-            return Understanding("ask_procedure", None, aspect, near[0].score, found, near)
+            asked = self._asked(text, words)
+            first = asked[0] if asked else None
+            return Understanding("ask_procedure", None, first, near[0].score, found, near, asked)
         return Understanding("out_of_scope", None, None, p, found, candidates)
+
+    def _asked(self, text: str, words: str) -> tuple[str, ...]:
+        """Every aspect asked, in order: the clauses' own when they ask several ("donde se
+        saca y cuanto cuesta"), else the one the classifier reads in the whole message
+        (`words`, the message prepared)."""
+        pieces = clauses(text)
+        prepared = [self.intents.prepare(c) for c in pieces] if len(pieces) > 1 else [words]
+        several = aspects_asked(prepared)
+        if len(several) > 1:
+            return tuple(several)
+        aspect = self.aspects.find(words)
+        return (aspect,) if aspect else ()
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or
@@ -158,7 +180,7 @@ class DefaultUnderstander:
             return False
         if best.score >= self.thresholds.procedure:
             before = self.procedure_lexicon.preceding(external, text, 3)
-            if (NEGATION | SEIZED) & set(before):
+            if SEIZED & set(before) or self._negated(before, best):
                 return False
             if ASKER & set(self.procedure_lexicon.following(external, text, 2)):
                 return False
@@ -169,10 +191,26 @@ class DefaultUnderstander:
                 return False
         strong_elsewhere = (
             best.score >= self.thresholds.strong
+            and not self._done_to(external, best, text)
             and not self.index.in_titles(best.procedure_id, external)
             and self._named_apart(best, external, text, self.thresholds.strong)
         )
         return not strong_elsewhere
+
+    def _done_to(self, external: str, best: Candidate, text: str) -> bool:
+        """Whether the other agency's business is what is done to the catalogue's paper:
+        "como apostillo mi acta" asks for the apostille, not the copy of the act."""
+        after = [w for w in self.procedure_lexicon.following(external, text, 3) if w not in OWN]
+        return bool(after) and self.index.in_titles(best.procedure_id, after[0])
+
+    def _negated(self, before: list[str], best: Candidate) -> bool:
+        """Whether a negation in `before` says what the citizen lacks ("no tengo INE"), not
+        a document's name ("carta de no adeudo del SAT")."""
+        for at, word in enumerate(before):
+            named = at + 1 < len(before) and self.index.in_titles(best.procedure_id, before[at + 1])
+            if word in NEGATION and not named:
+                return True
+        return False
 
     def _clearly_named(
         self, apart: tuple[Candidate, ...], candidates: tuple[Candidate, ...]
@@ -224,19 +262,20 @@ class DefaultUnderstander:
         best: Candidate,
         candidates: tuple[Candidate, ...],
         ranking: list[tuple[str, float]],
-        aspect: str | None,
+        asked: tuple[str, ...],
         found: dict[str, str],
     ) -> Understanding:
         probabilities = dict(ranking)
         procedure = self.procedures[best.procedure_id]
         asks = probabilities.get("ask_procedure", 0)
         reports = probabilities.get("open_request", 0) > asks or asks < ASK_SURE
-        if procedure.takes_requests and reports and aspect is None:
+        if procedure.takes_requests and reports and not asked:
             return Understanding(
                 "open_request", best.procedure_id, None, best.score, found, candidates
             )
+        first = asked[0] if asked else None
         return Understanding(
-            "ask_procedure", best.procedure_id, aspect, best.score, found, candidates
+            "ask_procedure", best.procedure_id, first, best.score, found, candidates, asked
         )
 
 

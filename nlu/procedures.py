@@ -36,12 +36,23 @@ STOPWORDS = frozenset(
     sale dos pide piden pido da dan dar darme den hace hacen hago haga hagan ocupa ocupan
     necesita necesitan lleva llevo llevar tres cuatro cinco seis siete ocho nueve diez
     presidencia ayuntamiento alcaldia""".split()
+    # English function words (Spanglish: "how much is the predial this year")
+    + """the is are was my can could do does did to of for it its on at this that in is how
+    what where when which with you your we our be there get got an and or i im this year
+    please""".split()
 )  # the municipality itself names no procedure ("presidencia" is no typo of "residencia")
 WEIGHTS = {"title": 0.35, "chars": 0.15, "body": 0.5}
 TITLE_BALANCE = 0.7
-UNKNOWN_WORD_WEIGHT = 0.3  # a word no entry uses still counts a little against every entry
+UNKNOWN_WORD_WEIGHT = 0.3
 FUZZY_MIN = 0.72
 REQUIREMENT_WEIGHT = 0.5
+# "constancia de origen" is not "constancia de residencia": a title word followed by "de"
+# names what kind of thing it is, unless what follows is the citizen's ("de mi hija")
+LINKS = frozenset("de del".split())
+ARTICLES = frozenset("la el los las lo un una".split())
+OWNERS = frozenset(
+    "mi mis su sus tu tus nuestro nuestra municipio municipal gobierno ayuntamiento".split()
+)
 
 
 ENCLITIC = re.compile(r"^(\w{3,}(?:ar|er|ir))(?:los|las|les|lo|la|le|nos|se|me)$")
@@ -141,10 +152,77 @@ class ProcedureIndex:
             self._title_matrix: csr_matrix = matrix.T.tocsr()  # rows are features
             self._chars = FastTfidf(vectorizer)
         self._owners = np.array(self._title_owner)
+        self._vocabulary = {  # as written too: "vendedor" of "vendedor ambulante"
+            p.id: set(body)
+            | set(self._tokens(" ".join((p.name, *p.synonyms, p.description)), False))
+            for p, body in zip(procedures, bodies, strict=True)
+        }
+        self._kinds = {p.id: self._kinds_of((p.name, *p.synonyms)) for p in procedures}
         self._name_words = {p.id: set(self.words(p.name)) for p in procedures}
         self._title_words = {
             p.id: {w for t in (p.name, *p.synonyms) for w in self.words(t)} for p in procedures
         }
+
+    def _tokens(self, text: str, canonical: bool = True) -> list[str]:
+        """Every word of `text`, stemmed and canonical, function words kept."""
+        stemmed = " ".join(stem(w) for w in normalize(text).split())
+        return (self.lexicon.canonical(stemmed) if canonical else stemmed).split()
+
+    def _kinds_of(self, titles: Iterable[str]) -> dict[str, set[str]]:
+        """For each title whose first word is followed by "de", that word and the word after:
+        {"constancia": {"residencia", "domicilio"}} for "Constancia de residencia" and
+        "constancia de domicilio"."""
+        kinds: dict[str, set[str]] = defaultdict(set)
+        for title in titles:
+            tokens = self._tokens(title, canonical=False)
+            at = next((i for i, w in enumerate(tokens) if self._content(w)), len(tokens))
+            if at + 1 < len(tokens) and tokens[at + 1] in LINKS:
+                kind = self._kind_after(tokens, at)
+                if kind:
+                    kinds[tokens[at]].add(kind)
+        return dict(kinds)
+
+    def _content(self, word: str) -> bool:
+        return word not in self.ignore and word not in LINKS and not word.isdigit()
+
+    def _kind_after(self, tokens: list[str], at: int) -> str | None:
+        """The content word after `tokens[at]`, "de" and an article ("constancia de la
+        escuela" -> escuela); None when it is the citizen's own ("de mi hija")."""
+        k = at + 1
+        while k < len(tokens) and (
+            tokens[k] in LINKS or tokens[k] in ARTICLES or tokens[k] == "no"
+        ):
+            k += 1  # "carta de no adeudo": the kind is "adeudo"
+        if k == len(tokens) or tokens[k] in OWNERS or not self._content(tokens[k]):
+            return None
+        return tokens[k]
+
+    def other_kind(self, procedure_id: str, text: str) -> str | None:
+        """A word of `text` that names another kind of what the procedure is, which the
+        procedure's entry never uses: "origen" in "constancia de origen" when the entry is
+        "Constancia de residencia", "alcoholes" in "licencia de alcoholes". None when the
+        message says no such thing. Works for any catalogue: it reads the entry's titles."""
+        kinds = self._kinds[procedure_id]
+        if not kinds:
+            return None
+        tokens = self._tokens(text, canonical=False)
+        for at, word in enumerate(tokens[:-1]):
+            if word not in kinds or tokens[at + 1] not in LINKS:
+                continue
+            kind = self._kind_after(tokens, at)
+            if kind and kind not in kinds[word]:
+                said = " ".join(tokens[at + 1 : tokens.index(kind, at + 1) + 1])
+                if not self._explains(procedure_id, kind, said):
+                    return kind
+        return None
+
+    def _explains(self, procedure_id: str, word: str, said: str) -> bool:
+        """Whether the entry uses `word`, a near spelling of it, or its canonical form in
+        the words `said` around it ("de no deber" is "de no adeudo")."""
+        vocabulary = self._vocabulary[procedure_id]
+        forms = {word, *self.lexicon.canonical(word).split(), *self.lexicon.canonical(said).split()}
+        forms -= LINKS | ARTICLES | {"no"}
+        return bool(forms & vocabulary) or any(v in vocabulary for v, _ in self._expand(word))
 
     def named_in_title(self, procedure_id: str, phrase: str) -> bool:
         """Whether every word of `phrase` is in the procedure's official name."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 DATA = Path(__file__).resolve().parent / "data"
-BUNDLED = (DATA / "nlu.yml", DATA / "aspects.yml")
+BUNDLED = (DATA / "nlu.yml", DATA / "aspects.yml", DATA / "english.yml")
 RETRIEVAL = "/"  # Rasa retrieval intents: "ask_procedure/cost" is ask_procedure, about cost
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
