@@ -26,6 +26,7 @@ from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
+from nlu.topics import Topics
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 
@@ -80,6 +81,7 @@ class DefaultUnderstander:
 
             semantic = ProcedureEmbeddings(procedures).bonus
         self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases(), semantic)
+        self.topics = Topics(self.index, self.procedures)
         self.intents = IntentClassifier(data, procedures, self.lexicon)
         self.aspects = AspectClassifier(data, self.intents.prepare)
 
@@ -119,6 +121,10 @@ class DefaultUnderstander:
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
+        lacking = self._lacking(best, text)
+        if lacking:  # "una fosa en el panteón" where the catalogue has no cemetery
+            found["unlisted"] = lacking
+            return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             asked = self._asked(text, words)
             return self._about_procedure(best, candidates, ranking, asked, found)
@@ -150,6 +156,23 @@ class DefaultUnderstander:
             return tuple(several)
         aspect = self.aspects.find(words)
         return (aspect,) if aspect else ()
+
+    def _lacking(self, best: Candidate, text: str) -> str | None:
+        """The keyword of a topic the message is about that no entry of the catalogue
+        covers, unless the best match explains another topic the message names or the
+        message names the best procedure outright; a topic said only as what something is
+        for ("pa la beca me piden comprobar q soy de aqui") does not count."""
+        if not best.procedure_id:
+            return None
+        mentioned = self.topics.mentioned(text)
+        if any(self.topics.explains(best.procedure_id, m.topic) for m in mentioned):
+            return None
+        if self.index.names(best.procedure_id, text):
+            return None
+        for m in mentioned:
+            if not m.for_purpose and not self.topics.covered(m.topic):
+                return m.keyword
+        return None
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or

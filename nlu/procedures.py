@@ -110,6 +110,7 @@ class ProcedureIndex:
         self.ids = [p.id for p in procedures]
         titles: list[list[str]] = []
         self._title_owner: list[int] = []
+        self._titles = titles
         bodies: list[dict[str, float]] = []
         for index, p in enumerate(procedures):
             for title in (p.name, *p.synonyms):
@@ -232,6 +233,23 @@ class ProcedureIndex:
     def in_titles(self, procedure_id: str, phrase: str) -> bool:
         """Whether some word of `phrase` is in the procedure's name or synonyms."""
         return bool(set(self.words(phrase)) & self._title_words[procedure_id])
+
+    def uses(self, procedure_id: str, words: Iterable[str]) -> bool:
+        """Whether the procedure's entry (name, synonyms, description, requirements) uses
+        every one of `words` (stemmed)."""
+        vocabulary = self._vocabulary[procedure_id]
+        return all(w in vocabulary for w in words)
+
+    def names(self, procedure_id: str, text: str) -> bool:
+        """Whether `text` says every word of one of the procedure's titles (its name or a
+        synonym), near spellings included: "el bache de mi calle" names "bache", "arbotante
+        apagado" is named only by both words, never by "apagado" alone."""
+        said = {v for w in self.words(text) for v, _ in self._expand(w)}
+        return any(
+            titles and set(titles) <= said
+            for titles, owner in zip(self._titles, self._title_owner, strict=True)
+            if self.ids[owner] == procedure_id
+        )
 
     def words(self, text: str) -> list[str]:
         stemmed = " ".join(stem(w) for w in normalize(text).split())

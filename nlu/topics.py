@@ -1,0 +1,130 @@
+"""Topics of municipal business (nlu/data/topics.yml), and which of them a catalogue covers.
+
+A message that names a topic no entry of the catalogue covers ("una fosa en el panteón"
+where there is no cemetery, "el semáforo está apagado" where there are no traffic lights) is
+about something the catalogue lacks, even when it shares other words with an entry
+("municipal", "apagado", "permiso"). Works for any catalogue: coverage is read from its
+entries when the model is built.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from nlu.normalize import normalize
+from nlu.procedures import ProcedureIndex, stem
+
+TOPICS_FILE = Path(__file__).resolve().parent / "data" / "topics.yml"
+# skipped when matching a keyword: "silla de ruedas" is said as "sillas de ruedas"
+FUNCTION = frozenset("de del la el los las lo un una unos unas mi mis su sus tu tus".split())
+DETERMINERS = FUNCTION | frozenset("este esta ese esa aquel aquella".split())
+# a keyword right after these (and determiners) says where something is, not what it is
+# about: "un bache enfrente del panteón", "una fosa en el panteón"
+PLACE = frozenset(
+    """en al frente enfrente junto cerca detras atras afuera adentro dentro lado esquina
+    calle avenida av blvd boulevard col colonia fraccionamiento fracc barrio rumbo hacia
+    entre""".split()
+)
+PURPOSE = frozenset("para pa pal".split())  # "la constancia pa la beca": what it is for
+# ... but a permit "pa" something is a permit of that kind: "permiso pa demoler"
+PERMITS = frozenset("permiso licencia autorizacion concesion anuencia".split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    topic: int
+    keyword: str  # as the topics file writes it
+    for_purpose: bool  # said as what something is for ("pa la beca")
+
+
+class Topics:
+    def __init__(
+        self,
+        index: ProcedureIndex,
+        procedure_ids: Iterable[str],
+        path: Path = TOPICS_FILE,
+    ) -> None:
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        keywords: list[tuple[tuple[str, ...], int, str]] = []
+        for number, entry in enumerate(entries):
+            for keyword in entry["keywords"]:
+                words = _content(str(keyword))
+                if words:
+                    keywords.append((words, number, str(keyword)))
+        keywords.sort(key=lambda k: -len(k[0]))  # longest first: "fosa septica" before "fosa"
+        self._keywords = keywords
+        self._first = {words[0] for words, _, _ in keywords}
+        self._index = index
+        ids = list(procedure_ids)
+        # the procedures whose entries use some keyword of each topic
+        self._covered: dict[int, set[str]] = {}
+        for words, number, _ in keywords:
+            users = {pid for pid in ids if index.uses(pid, words)}
+            self._covered.setdefault(number, set()).update(users)
+
+    def mentioned(self, text: str) -> list[Mention]:
+        """The topics `text` names, each once, in the order said, leaving out keywords that
+        only say where something is ("enfrente del panteón")."""
+        tokens = [stem(w) for w in normalize(text).split()]
+        if not self._first.intersection(tokens):
+            return []
+        content = [i for i, t in enumerate(tokens) if t not in FUNCTION]
+        said = [tokens[i] for i in content]
+        taken = [False] * len(said)
+        found: list[tuple[int, Mention]] = []
+        for words, number, keyword in self._keywords:
+            n = len(words)
+            for at in range(len(said) - n + 1):
+                if tuple(said[at : at + n]) != words or any(taken[at : at + n]):
+                    continue
+                taken[at : at + n] = [True] * n
+                start = content[at]
+                if not _placed(tokens, start):
+                    found.append((start, Mention(number, keyword, _for_purpose(tokens, start))))
+        seen: set[int] = set()
+        ordered = []
+        for _, mention in sorted(found, key=lambda f: f[0]):
+            if mention.topic not in seen:
+                seen.add(mention.topic)
+                ordered.append(mention)
+        return ordered
+
+    def covered(self, topic: int) -> bool:
+        """Whether some entry of the catalogue uses a keyword of `topic`."""
+        return bool(self._covered.get(topic))
+
+    def explains(self, procedure_id: str, topic: int) -> bool:
+        """Whether the procedure's entry uses a keyword of `topic`."""
+        return procedure_id in self._covered.get(topic, ())
+
+
+def _content(text: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in normalize(text).split() if w not in FUNCTION)
+
+
+def _before(tokens: list[str], start: int) -> int:
+    """The position of the word before `start`, past determiners and "de"."""
+    at = start - 1
+    while at >= 0 and tokens[at] in DETERMINERS:
+        at -= 1
+    return at
+
+
+def _placed(tokens: list[str], start: int) -> bool:
+    at = _before(tokens, start)
+    return at >= 0 and tokens[at] in PLACE
+
+
+def _for_purpose(tokens: list[str], start: int) -> bool:
+    """Whether "pa"/"para" comes at most one word (past determiners) before `start` ("pa
+    la beca", "para sacar la licencia de manejo"), and not right after a permit ("permiso
+    pa vender cerveza" asks for that permit)."""
+    at = _before(tokens, start)
+    if at > 0 and tokens[at] not in PURPOSE:
+        at -= 1
+    if at < 0 or tokens[at] not in PURPOSE:
+        return False
+    head = _before(tokens, at)
+    return head < 0 or tokens[head] not in PERMITS
