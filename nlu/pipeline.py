@@ -26,7 +26,7 @@ from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
-from nlu.topics import Topics
+from nlu.topics import Mention, Topics
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 
@@ -81,7 +81,7 @@ class DefaultUnderstander:
 
             semantic = ProcedureEmbeddings(procedures).bonus
         self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases(), semantic)
-        self.topics = Topics(self.index, self.procedures)
+        self.topics = Topics(self.index, procedures)
         self.intents = IntentClassifier(data, procedures, self.lexicon)
         self.aspects = AspectClassifier(data, self.intents.prepare)
 
@@ -121,13 +121,16 @@ class DefaultUnderstander:
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
-        lacking = self._lacking(best, text)
-        if lacking:  # "una fosa en el panteón" where the catalogue has no cemetery
-            found["unlisted"] = lacking
+        elsewhere = self._elsewhere(best, text)
+        if elsewhere and elsewhere.keyword and not self.topics.covered(elsewhere.topic):
+            # "una fosa en el panteón" where the catalogue has no cemetery
+            found["unlisted"] = elsewhere.keyword
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             asked = self._asked(text, words)
-            return self._about_procedure(best, candidates, ranking, asked, found)
+            # only a lead over weak matches, or another entry covers what the message names
+            confirm = best.score < t.procedure or elsewhere is not None
+            return self._about_procedure(best, candidates, ranking, asked, found, confirm)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
             asked = self._asked(text, words) or (cue,)
@@ -157,22 +160,24 @@ class DefaultUnderstander:
         aspect = self.aspects.find(words)
         return (aspect,) if aspect else ()
 
-    def _lacking(self, best: Candidate, text: str) -> str | None:
-        """The keyword of a topic the message is about that no entry of the catalogue
-        covers, unless the best match explains another topic the message names or the
-        message names the best procedure outright; a topic said only as what something is
-        for ("pa la beca me piden comprobar q soy de aqui") does not count."""
+    def _elsewhere(self, best: Candidate, text: str) -> Mention | None:
+        """A topic the message is about that the best match's entry does not cover (the
+        first one no entry covers, else the first one), unless the best match covers
+        another topic the message names or the message names the best procedure outright;
+        a topic said only as what something is for ("pa la beca me piden comprobar q soy
+        de aqui") does not count."""
         if not best.procedure_id:
             return None
         mentioned = self.topics.mentioned(text)
-        if any(self.topics.explains(best.procedure_id, m.topic) for m in mentioned):
+        about = [m for m in mentioned if not m.for_purpose]
+        unexplained = [m for m in about if not self.topics.explains(best.procedure_id, m.topic)]
+        if not unexplained:
             return None
-        if self.index.names(best.procedure_id, text):
-            return None
-        for m in mentioned:
-            if not m.for_purpose and not self.topics.covered(m.topic):
-                return m.keyword
-        return None
+        if len(unexplained) < len(mentioned) or self.index.names(best.procedure_id, text):
+            # it explains part of the message: at most ask to confirm
+            return Mention(unexplained[0].topic, "", False)
+        lacking = [m for m in unexplained if not self.topics.covered(m.topic)]
+        return (lacking or unexplained)[0]
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or
@@ -287,6 +292,7 @@ class DefaultUnderstander:
         ranking: list[tuple[str, float]],
         asked: tuple[str, ...],
         found: dict[str, str],
+        confirm: bool,
     ) -> Understanding:
         probabilities = dict(ranking)
         procedure = self.procedures[best.procedure_id]
@@ -294,11 +300,11 @@ class DefaultUnderstander:
         reports = probabilities.get("open_request", 0) > asks or asks < ASK_SURE
         if procedure.takes_requests and reports and not asked:
             return Understanding(
-                "open_request", best.procedure_id, None, best.score, found, candidates
+                "open_request", best.procedure_id, None, best.score, found, candidates, (), confirm
             )
         first = asked[0] if asked else None
         return Understanding(
-            "ask_procedure", best.procedure_id, first, best.score, found, candidates, asked
+            "ask_procedure", best.procedure_id, first, best.score, found, candidates, asked, confirm
         )
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
+from nlu.understanding import ProcedureEntry
 
 TOPICS_FILE = Path(__file__).resolve().parent / "data" / "topics.yml"
 # skipped when matching a keyword: "silla de ruedas" is said as "sillas de ruedas"
@@ -43,7 +44,7 @@ class Topics:
     def __init__(
         self,
         index: ProcedureIndex,
-        procedure_ids: Iterable[str],
+        procedures: Iterable[ProcedureEntry],
         path: Path = TOPICS_FILE,
     ) -> None:
         entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
@@ -56,12 +57,19 @@ class Topics:
         keywords.sort(key=lambda k: -len(k[0]))  # longest first: "fosa septica" before "fosa"
         self._keywords = keywords
         self._first = {words[0] for words, _, _ in keywords}
-        self._index = index
-        ids = list(procedure_ids)
+        # each entry's texts, content words only, to find a keyword of several words said
+        # together ("curso de manejo" is not "manejo de extintores" in a first-aid course)
+        texts = {
+            p.id: [
+                f" {' '.join(_content(t))} "
+                for t in (p.name, *p.synonyms, p.description, *p.requirements)
+            ]
+            for p in procedures
+        }
         # the procedures whose entries use some keyword of each topic
         self._covered: dict[int, set[str]] = {}
         for words, number, _ in keywords:
-            users = {pid for pid in ids if index.uses(pid, words)}
+            users = {pid for pid in texts if _uses(index, pid, texts[pid], words)}
             self._covered.setdefault(number, set()).update(users)
 
     def mentioned(self, text: str) -> list[Mention]:
@@ -98,6 +106,15 @@ class Topics:
     def explains(self, procedure_id: str, topic: int) -> bool:
         """Whether the procedure's entry uses a keyword of `topic`."""
         return procedure_id in self._covered.get(topic, ())
+
+
+def _uses(index: ProcedureIndex, pid: str, texts: list[str], words: tuple[str, ...]) -> bool:
+    """Whether an entry uses a keyword: a word in any form the index knows it by, several
+    words together in one of its texts."""
+    if len(words) == 1:
+        return index.uses(pid, words)
+    phrase = f" {' '.join(words)} "
+    return any(phrase in t for t in texts)
 
 
 def _content(text: str) -> tuple[str, ...]:
