@@ -19,6 +19,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
+from nlu import frequency
 from nlu.aspect_classifier import AspectClassifier
 from nlu.aspects import aspects_asked, clauses, cue_phrases, find_aspect
 from nlu.dates import find_date
@@ -26,7 +27,7 @@ from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
-from nlu.topics import Mention, Topics
+from nlu.topics import PERMITS, Mention, Topics
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 
@@ -59,6 +60,8 @@ class Thresholds:
     sure: float = 0.75  # small talk and chit-chat this likely are taken as they are
     lead: float = 0.3  # below `procedure`, a match this good and this far ahead is taken
     margin: float = 0.05  # the bot offers choices below this lead (nlu_ambiguity_margin)
+    explain: float = 0.5  # below this, a match must explain ...
+    explained: float = 0.25  # ... this share of what the message says, or be confirmed
 
 
 class DefaultUnderstander:
@@ -72,6 +75,7 @@ class DefaultUnderstander:
         """`embeddings` adds sentence-embedding similarity to procedure matching (the
         optional extra "embeddings"; slower, see nlu/embeddings.py)."""
         self.thresholds = thresholds or Thresholds()
+        frequency.load()  # now, so that no message waits for the word lists
         self.lexicon = Lexicon(data)
         self.procedures = {p.id: p for p in procedures}
         self.procedure_lexicon = Lexicon(data, stem)
@@ -128,8 +132,13 @@ class DefaultUnderstander:
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             asked = self._asked(text, words)
-            # only a lead over weak matches, or another entry covers what the message names
-            confirm = best.score < t.procedure or elsewhere is not None
+            # only a lead over weak matches, another entry covers what the message names, or
+            # a weak match leaves most of what the message says, and a rare word, unexplained
+            confirm = (
+                best.score < t.procedure
+                or elsewhere is not None
+                or (best.score < t.explain and self._unexplained(best.procedure_id, text))
+            )
             return self._about_procedure(best, candidates, ranking, asked, found, confirm)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
@@ -178,6 +187,10 @@ class DefaultUnderstander:
             return Mention(unexplained[0].topic, "", False)
         lacking = [m for m in unexplained if not self.topics.covered(m.topic)]
         return (lacking or unexplained)[0]
+
+    def _unexplained(self, procedure_id: str, text: str) -> bool:
+        share, missing = self.index.explained(procedure_id, text)
+        return share < self.thresholds.explained and bool(missing)
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or
@@ -258,10 +271,11 @@ class DefaultUnderstander:
     def _for_purpose(self, external: str, text: str) -> bool:
         """Whether the other agency's business is only what the message wants something
         for ("pa sacar la licencia de manejo"), and no other agency is named before that."""
-        before = self.procedure_lexicon.preceding(external, text, 3)
-        return bool(PURPOSE & set(_content(before)[-2:])) and not self._external_before_purpose(
-            text
-        )
+        before = _content(self.procedure_lexicon.preceding(external, text, 3))
+        at = next((i for i in (-1, -2) if -i <= len(before) and before[i] in PURPOSE), None)
+        if at is None or (-at < len(before) and before[at - 1] in PERMITS):
+            return False  # "permiso pa portar una pistola" asks for that permit
+        return not self._external_before_purpose(text)
 
     def _external_before_purpose(self, text: str) -> bool:
         """Whether another agency's business is named before the first "para"/"pa" too:

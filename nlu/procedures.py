@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from nlu import frequency
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.understanding import Candidate, ProcedureEntry
@@ -46,6 +47,13 @@ TITLE_BALANCE = 0.7
 UNKNOWN_WORD_WEIGHT = 0.3
 FUZZY_MIN = 0.72
 REQUIREMENT_WEIGHT = 0.5
+# How much a word says about what a message is about, from how common it is (Zipf frequency,
+# nlu.frequency): a real word rarer than RARE ("fosa", "semaforo", "cancha") says a lot, a
+# common one ("casa", "grande") little, a typo or slang word no list knows almost nothing.
+REAL_WORD = 2.3  # rarer than this, a word is a typo, a name or slang
+RARE = 4.5
+SALIENCE_TOP = 6.5  # salience = SALIENCE_TOP - zipf, between NOISE and 3
+NOISE = 0.2
 # "constancia de origen" is not "constancia de residencia": a title word followed by "de"
 # names what kind of thing it is, unless what follows is the citizen's ("de mi hija")
 LINKS = frozenset("de del".split())
@@ -250,6 +258,27 @@ class ProcedureIndex:
             for titles, owner in zip(self._titles, self._title_owner, strict=True)
             if self.ids[owner] == procedure_id
         )
+
+    def explained(self, procedure_id: str, text: str) -> tuple[float, list[str]]:
+        """How much of what `text` says the procedure's entry explains, each word weighed by
+        its salience (rare real words weigh most), and the rare real words it does not
+        explain: (share, words). (1.0, []) when the message says nothing to weigh."""
+        vocabulary = self._vocabulary[procedure_id]
+        total = share = 0.0
+        missing = []
+        for word in dict.fromkeys(self.words(text)):
+            options = self._expand(word)
+            known = options[0][0] if options else word
+            zipf = max(frequency.zipf(word), frequency.zipf(known))
+            if options and zipf < REAL_WORD:
+                zipf = 3.5  # a catalogue word the lists barely know ("tiliches")
+            salience = NOISE if zipf < REAL_WORD else max(NOISE, min(3.0, SALIENCE_TOP - zipf))
+            total += salience
+            if word in vocabulary or any(v in vocabulary for v, _ in options):
+                share += salience
+            elif REAL_WORD <= zipf <= RARE:
+                missing.append(word)
+        return (share / total if total else 1.0), missing
 
     def words(self, text: str) -> list[str]:
         stemmed = " ".join(stem(w) for w in normalize(text).split())
