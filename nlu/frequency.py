@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 LANGUAGES = ("es", "en")
-MIN_ZIPF = 2.0  # rarer than about one in ten million words: a typo or a name, not a word
+MIN_ZIPF = 2.3  # rarer than about one in five million words: a typo, a name or slang
 _PLAIN = str.maketrans("áéíóúüàèìòùâêîôûäëïöç", "aeiouuaeiouaeiouaeioc")
 _WORD = re.compile(r"[a-zñ]+")
 
@@ -33,6 +33,7 @@ def _table() -> dict[str, float]:
                 plain = word if word.isascii() else word.translate(_PLAIN)
                 if plain not in table and _WORD.fullmatch(plain):
                     table[plain] = zipf
+    get_frequency_list.cache_clear()  # wordfreq keeps every list otherwise (~130 MB)
     return table
 
 

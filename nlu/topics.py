@@ -56,7 +56,9 @@ class Topics:
                     keywords.append((words, number, str(keyword)))
         keywords.sort(key=lambda k: -len(k[0]))  # longest first: "fosa septica" before "fosa"
         self._keywords = keywords
-        self._first = {words[0] for words, _, _ in keywords}
+        self._by_first: dict[str, list[tuple[tuple[str, ...], int, str]]] = {}
+        for k in keywords:
+            self._by_first.setdefault(k[0][0], []).append(k)
         # each entry's texts, content words only, to find a keyword of several words said
         # together ("curso de manejo" is not "manejo de extintores" in a first-aid course)
         texts = {
@@ -76,28 +78,30 @@ class Topics:
         """The topics `text` names, each once, in the order said, leaving out keywords that
         only say where something is ("enfrente del panteón")."""
         tokens = [stem(w) for w in normalize(text).split()]
-        if not self._first.intersection(tokens):
+        if self._by_first.keys().isdisjoint(tokens):
             return []
         content = [i for i, t in enumerate(tokens) if t not in FUNCTION]
         said = [tokens[i] for i in content]
-        taken = [False] * len(said)
-        found: list[tuple[int, Mention]] = []
-        for words, number, keyword in self._keywords:
-            n = len(words)
-            for at in range(len(said) - n + 1):
-                if tuple(said[at : at + n]) != words or any(taken[at : at + n]):
-                    continue
-                taken[at : at + n] = [True] * n
-                start = content[at]
-                if not _placed(tokens, start):
-                    found.append((start, Mention(number, keyword, _for_purpose(tokens, start))))
-        seen: set[int] = set()
-        ordered = []
-        for _, mention in sorted(found, key=lambda f: f[0]):
-            if mention.topic not in seen:
-                seen.add(mention.topic)
-                ordered.append(mention)
-        return ordered
+        found: list[Mention] = []
+        at = 0
+        while at < len(said):
+            match = next(
+                (
+                    k
+                    for k in self._by_first.get(said[at], ())
+                    if tuple(said[at : at + len(k[0])]) == k[0]
+                ),
+                None,
+            )
+            if match is None:
+                at += 1
+                continue
+            words, number, keyword = match
+            start = content[at]
+            at += len(words)
+            if not _placed(tokens, start) and all(m.topic != number for m in found):
+                found.append(Mention(number, keyword, _for_purpose(tokens, start)))
+        return found
 
     def covered(self, topic: int) -> bool:
         """Whether some entry of the catalogue uses a keyword of `topic`."""
