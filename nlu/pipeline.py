@@ -27,7 +27,7 @@ from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
-from nlu.topics import PERMITS, Mention, Topics
+from nlu.topics import PERMITS, Topics
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 
@@ -125,10 +125,9 @@ class DefaultUnderstander:
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
-        elsewhere = self._elsewhere(best, text)
-        if elsewhere and elsewhere.keyword and not self.topics.covered(elsewhere.topic):
-            # "una fosa en el panteón" where the catalogue has no cemetery
-            found["unlisted"] = elsewhere.keyword
+        lacking, elsewhere = self._topics_left(best, text)
+        if lacking:  # "una fosa en el panteón" where the catalogue has no cemetery
+            found["unlisted"] = lacking
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             asked = self._asked(text, words)
@@ -136,7 +135,7 @@ class DefaultUnderstander:
             # a weak match leaves most of what the message says, and a rare word, unexplained
             confirm = (
                 best.score < t.procedure
-                or elsewhere is not None
+                or elsewhere
                 or (best.score < t.explain and self._unexplained(best.procedure_id, text))
             )
             return self._about_procedure(best, candidates, ranking, asked, found, confirm)
@@ -169,24 +168,24 @@ class DefaultUnderstander:
         aspect = self.aspects.find(words)
         return (aspect,) if aspect else ()
 
-    def _elsewhere(self, best: Candidate, text: str) -> Mention | None:
-        """A topic the message is about that the best match's entry does not cover (the
-        first one no entry covers, else the first one), unless the best match covers
-        another topic the message names or the message names the best procedure outright;
-        a topic said only as what something is for ("pa la beca me piden comprobar q soy
-        de aqui") does not count."""
+    def _topics_left(self, best: Candidate, text: str) -> tuple[str | None, bool]:
+        """What the best match leaves of the topics the message is about: (the keyword of
+        one no entry of the catalogue covers, whether some other entry covers one). Nothing
+        when the best match covers every topic the message names; only the second when it
+        covers some, or when the message names the best procedure outright. A topic said
+        only as what something is for ("pa la beca me piden comprobar q soy de aqui") does
+        not count."""
         if not best.procedure_id:
-            return None
+            return None, False
         mentioned = self.topics.mentioned(text)
         about = [m for m in mentioned if not m.for_purpose]
-        unexplained = [m for m in about if not self.topics.explains(best.procedure_id, m.topic)]
-        if not unexplained:
-            return None
-        if len(unexplained) < len(mentioned) or self.index.names(best.procedure_id, text):
-            # it explains part of the message: at most ask to confirm
-            return Mention(unexplained[0].topic, "", False)
-        lacking = [m for m in unexplained if not self.topics.covered(m.topic)]
-        return (lacking or unexplained)[0]
+        left = [m for m in about if not self.topics.explains(best.procedure_id, m.topic)]
+        if not left:
+            return None, False
+        lacking = [m.keyword for m in left if not self.topics.covered(m.topic)]
+        if len(left) < len(mentioned) or self.index.names(best.procedure_id, text):
+            return None, True  # it explains part of the message: at most ask to confirm
+        return (lacking[0], False) if lacking else (None, True)
 
     def _unexplained(self, procedure_id: str, text: str) -> bool:
         share, missing = self.index.explained(procedure_id, text)

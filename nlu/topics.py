@@ -55,7 +55,6 @@ class Topics:
                 if words:
                     keywords.append((words, number, str(keyword)))
         keywords.sort(key=lambda k: -len(k[0]))  # longest first: "fosa septica" before "fosa"
-        self._keywords = keywords
         self._by_first: dict[str, list[tuple[tuple[str, ...], int, str]]] = {}
         for k in keywords:
             self._by_first.setdefault(k[0][0], []).append(k)
