@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from threadpoolctl import threadpool_limits
 
 from backoffice.deps import LoginRequired
+from backoffice.door import Door
 from backoffice.routes import (
     api,
     audit_log,
@@ -142,6 +143,7 @@ def create_app(
         https_only=settings.public_url.startswith("https://"),
         max_age=12 * 3600,
     )
+    app.add_middleware(Door, settings=settings)  # body size, type and depth as it streams
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         telegram_routes,  # first: the busiest routes are matched soonest

@@ -102,7 +102,10 @@ async def test_unsigned_and_forged_deliveries_are_refused_and_nothing_is_stored(
     _, forged_headers = signed(wa_text(WA_ID, "hola"), "otro-secreto")
     forged = await wa.client.post("/whatsapp/webhook", content=body, headers=forged_headers)
     garbage = b"{no es json"
-    garbage_headers = {"X-Hub-Signature-256": wa_signature(garbage, APP_SECRET)}
+    garbage_headers = {
+        "X-Hub-Signature-256": wa_signature(garbage, APP_SECRET),
+        "Content-Type": "application/json",
+    }
     malformed = await wa.client.post("/whatsapp/webhook", content=garbage, headers=garbage_headers)
     assert (missing.status_code, forged.status_code, malformed.status_code) == (401, 403, 400)
     async with loaded_db.transaction() as session:

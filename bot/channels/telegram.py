@@ -6,7 +6,7 @@ becomes sendMessage calls (split at 4,096 characters, choices as an inline keybo
 
 import asyncio
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -29,6 +29,7 @@ from aiogram.types import (
 )
 from pydantic import BaseModel, Field
 
+from bot.channels.wire import MAX_ID, MAX_NAME, check_storable
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.db import Database
@@ -55,7 +56,7 @@ def _inbound(message: Message, update: Update, **fields: Any) -> Inbound:
         channel=CHANNEL,
         address=str(message.chat.id),
         external_id=str(update.update_id),
-        display_name=user.full_name if user else None,
+        display_name=user.full_name[:MAX_NAME] if user else None,
         **fields,
     )
 
@@ -99,7 +100,7 @@ def build_dispatcher(engine: Engine) -> Dispatcher:
                 address=str(chat),
                 text=query.data or "",
                 external_id=str(event_update.update_id),
-                display_name=query.from_user.full_name,
+                display_name=query.from_user.full_name[:MAX_NAME],
             )
         )
 
@@ -114,8 +115,11 @@ async def feed(dispatcher: Dispatcher, bot: Bot, data: dict[str, Any]) -> None:
     await dispatcher.feed_update(bot, update)
 
 
+TelegramId = Annotated[int, Field(ge=-MAX_ID, le=MAX_ID)]
+
+
 class _Chat(BaseModel):
-    id: int
+    id: TelegramId
 
 
 class _Message(BaseModel):
@@ -123,7 +127,7 @@ class _Message(BaseModel):
 
 
 class _User(BaseModel):
-    id: int
+    id: TelegramId
 
 
 class _Query(BaseModel):
@@ -132,18 +136,21 @@ class _Query(BaseModel):
 
 
 class _Envelope(BaseModel):
-    """What the webhook checks of an Update before storing it: its id and its chat. The
-    whole Update is read by aiogram when the bot handles it."""
+    """What the inbox keys and orders an Update by: its id and its chat."""
 
-    update_id: int
+    update_id: Annotated[int, Field(ge=0, le=MAX_ID)]
     message: _Message | None = None
     edited_message: _Message | None = None
     callback_query: _Query | None = None
 
 
 def to_inbox(data: dict[str, Any]) -> inbox.Update:
-    """Check a raw Update's id and chat (raises ValidationError) and make it an inbox entry,
-    keyed by its update_id and ordered within its chat."""
+    """Check a raw Update and make it an inbox entry, keyed by its update_id and ordered
+    within its chat. It is refused (ValidationError, ValueError) unless aiogram reads it as
+    the bot will when handling it, its ids fit 64 bits and every string can be stored, so
+    nothing is stored that could only fail later."""
+    Update.model_validate(data)
+    check_storable(data)
     update = _Envelope.model_validate(data)
     query, message = update.callback_query, update.message or update.edited_message
     if query is not None:
@@ -172,8 +179,14 @@ async def poll(box: inbox.Inbox, bot: Bot, stop: asyncio.Event) -> None:
             log.warning("getUpdates failed: %s", exc)
             await asyncio.sleep(2)
             continue
-        raw = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in updates]
-        await box.accept([to_inbox(data) for data in raw])
+        entries = []
+        for found in updates:
+            data = found.model_dump(mode="json", by_alias=True, exclude_none=True)
+            try:
+                entries.append(to_inbox(data))
+            except ValueError as exc:  # pydantic's ValidationError too
+                log.warning("update %s refused: %s", found.update_id, exc)
+        await box.accept(entries)
         if updates:
             offset = updates[-1].update_id + 1
 
