@@ -48,6 +48,7 @@ from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
 from casework.outbox.delivery import Deliverer, Sender
+from casework.ratelimits.service import RateLimiter
 from casework.ratings import reminders
 from ventanilla.settings import Settings
 
@@ -135,6 +136,7 @@ def create_app(
     app.state.telegram = telegram_channel
     app.state.deliverer = deliverer
     app.state.inbox = box
+    app.state.rate_limiter = RateLimiter(db)  # the web chat's flood limits
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,

@@ -12,6 +12,7 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -29,10 +30,12 @@ from aiogram.types import (
 )
 from pydantic import BaseModel, Field
 
+from bot import safety
 from bot.channels.wire import MAX_ID, MAX_NAME, check_storable
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.db import Database
+from casework.failures import Transient
 from casework.inbox import service as inbox
 from casework.messages import Inbound, Location
 from casework.outbox.delivery import DeliveryError
@@ -66,42 +69,50 @@ def build_dispatcher(engine: Engine) -> Dispatcher:
 
     @router.message(CommandStart())
     async def on_start(message: Message, event_update: Update) -> None:
-        await engine.handle(_inbound(message, event_update, text="hola"))
+        await safety.answer(engine, _inbound(message, event_update, text="hola"))
 
     @router.message(F.text)
     async def on_text(message: Message, event_update: Update) -> None:
-        await engine.handle(_inbound(message, event_update, text=message.text or ""))
+        await safety.answer(engine, _inbound(message, event_update, text=message.text or ""))
 
     @router.message(F.location)
     async def on_location(message: Message, event_update: Update) -> None:
         assert message.location is not None
         where = Location(message.location.latitude, message.location.longitude)
-        await engine.handle(_inbound(message, event_update, kind="location", location=where))
+        await safety.answer(
+            engine, _inbound(message, event_update, kind="location", location=where)
+        )
 
     @router.message(F.photo)
     async def on_photo(message: Message, event_update: Update) -> None:
         assert message.photo
         largest = message.photo[-1].file_id
         text = message.caption or ""
-        await engine.handle(_inbound(message, event_update, kind="photo", media=largest, text=text))
+        await safety.answer(
+            engine, _inbound(message, event_update, kind="photo", media=largest, text=text)
+        )
 
     @router.message()
     async def on_other(message: Message, event_update: Update) -> None:
         kind = str(message.content_type).split(".")[-1].lower()
-        await engine.handle(_inbound(message, event_update, kind=kind or "other"))
+        await safety.answer(engine, _inbound(message, event_update, kind=kind or "other"))
 
     @router.callback_query(F.data)
     async def on_choice(query: CallbackQuery, event_update: Update) -> None:
-        await query.answer()  # stops the button's spinner; the reply comes through the outbox
+        try:  # stops the button's spinner; the reply comes through the outbox
+            await query.answer()
+        except TelegramAPIError as exc:  # e.g. too old after a backlog: the choice still counts
+            log.warning("callback query %s not answered: %s", query.id, exc)
         chat = query.message.chat.id if query.message else query.from_user.id
-        await engine.handle(
+        await safety.answer(
+            engine,
             Inbound(
                 channel=CHANNEL,
                 address=str(chat),
                 text=query.data or "",
                 external_id=str(event_update.update_id),
                 display_name=query.from_user.full_name[:MAX_NAME],
-            )
+            ),
         )
 
     dispatcher = Dispatcher()
@@ -162,7 +173,10 @@ def to_inbox(data: dict[str, Any]) -> inbox.Update:
 
 def inbox_handler(dispatcher: Dispatcher, bot: Bot) -> inbox.Handler:
     async def handle(payload: dict[str, Any]) -> None:
-        await feed(dispatcher, bot, payload)
+        try:
+            await feed(dispatcher, bot, payload)
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+            raise Transient(str(exc)) from exc
 
     return handle
 

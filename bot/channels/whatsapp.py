@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from bot import safety
 from bot.channels.wire import MAX_NAME, StorableText
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
@@ -222,7 +223,7 @@ def to_inbox(message: Inbound) -> inbox.Update:
 
 def inbox_handler(engine: Engine) -> inbox.Handler:
     async def handle(payload: dict[str, Any]) -> None:
-        await engine.handle(Inbound.from_dict(payload))
+        await safety.answer(engine, Inbound.from_dict(payload))
 
     return handle
 
