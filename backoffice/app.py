@@ -171,9 +171,12 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        log.warning("rejected %s %s: %s", request.method, request.url.path, exc.errors()[:3])
+        # What was wrong and where, not the input itself: it can be large, or text that
+        # cannot even be encoded in the answer (a lone surrogate).
+        errors = [{"type": e["type"], "loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]
+        log.warning("rejected %s %s: %s", request.method, request.url.path, errors[:3])
         return JSONResponse(
-            {"detail": "Solicitud inválida.", "errors": jsonable_encoder(exc.errors())},
+            {"detail": "Solicitud inválida.", "errors": jsonable_encoder(errors)},
             status_code=422,
         )
 
