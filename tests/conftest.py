@@ -16,10 +16,12 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from backoffice.app import create_app
 from bot.engine import Engine
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation
 from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.outbox.delivery import Deliverer
@@ -254,3 +256,17 @@ class ChannelClient:
 def fake_telegram() -> Iterator[FakeTelegram]:
     with FakeTelegram() as fake:
         yield fake
+
+
+async def break_conversation(db: Database, channel: str, address: str) -> None:
+    """Leave the chat's stored dialogue state unreadable (as a bug or a bad migration could):
+    the bot fails on whatever the citizen writes next."""
+    async with db.transaction() as session:
+        identity = select(ChannelIdentity.id).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.identity_id == identity.scalar_subquery())
+            .values(slots={"choices": 5})
+        )

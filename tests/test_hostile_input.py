@@ -21,7 +21,7 @@ from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Message
 from casework.db import Database
 from casework.inbox.models import InboxItem
-from tests.conftest import ChannelClient, WebChat, joined, login
+from tests.conftest import ChannelClient, WebChat, break_conversation, joined, login
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     WA_ID,
@@ -513,3 +513,22 @@ async def test_one_unreadable_message_refuses_the_whole_body(
     _value(body)["messages"].append(second)
     assert (await post_whatsapp(door, as_json(body))).status_code == 400
     assert await stored(loaded_db) == 0
+
+
+async def test_a_whatsapp_message_the_bot_fails_on_is_answered_once_and_never_retried(
+    door: ChannelClient, loaded_db: Database, fake_whatsapp: FakeWhatsApp
+) -> None:
+    """No poison loop: the chat gets an apology at once instead of five tries while it
+    waits, and its next message is answered."""
+    assert (await post_whatsapp(door, as_json(wa_text(WA_ID, "hola")))).status_code == 200
+    await door.deliver()
+    await break_conversation(loaded_db, "whatsapp", WA_ID)
+    body = as_json(wa_text(WA_ID, "requisitos del acta de nacimiento", message_id="wamid.roto"))
+    assert (await post_whatsapp(door, body)).status_code == 200
+    await door.deliver()
+    async with loaded_db.transaction() as session:
+        item = await session.scalar(select(InboxItem).where(InboxItem.external_id == "wamid.roto"))
+    assert item is not None and item.processed_at is not None
+    assert (item.attempts, item.failed) == (0, False)
+    sent = [m["interactive"]["body"]["text"] for m in fake_whatsapp.sent() if "interactive" in m]
+    assert sent[-1] == texts.t("input.failed")
