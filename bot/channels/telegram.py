@@ -31,7 +31,7 @@ from aiogram.types import (
 from pydantic import BaseModel, Field
 
 from bot import safety
-from bot.channels.wire import MAX_ID, MAX_NAME, check_storable
+from bot.channels.wire import MAX_NAME, MAX_PROVIDER_ID, check_storable
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.db import Database
@@ -126,7 +126,7 @@ async def feed(dispatcher: Dispatcher, bot: Bot, data: dict[str, Any]) -> None:
     await dispatcher.feed_update(bot, update)
 
 
-TelegramId = Annotated[int, Field(ge=-MAX_ID, le=MAX_ID)]
+TelegramId = Annotated[int, Field(ge=-MAX_PROVIDER_ID, le=MAX_PROVIDER_ID)]
 
 
 class _Chat(BaseModel):
@@ -149,7 +149,7 @@ class _Query(BaseModel):
 class _Envelope(BaseModel):
     """What the inbox keys and orders an Update by: its id and its chat."""
 
-    update_id: Annotated[int, Field(ge=0, le=MAX_ID)]
+    update_id: Annotated[int, Field(ge=0, le=MAX_PROVIDER_ID)]
     message: _Message | None = None
     edited_message: _Message | None = None
     callback_query: _Query | None = None

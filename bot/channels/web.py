@@ -17,10 +17,11 @@ from pydantic import BaseModel, Field
 
 from bot import safety
 from bot.channels.peer import client_address
-from bot.channels.wire import MAX_ID, StorableText
+from bot.channels.wire import StorableText
 from bot.engine import Engine
 from casework import texts
 from casework.citizens.service import identity_at
+from casework.db import MAX_ROW_ID
 from casework.failures import transient
 from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
@@ -60,7 +61,7 @@ class MessageIn(BaseModel):
     session: str = Field(pattern=SESSION_PATTERN)
     text: StorableText = Field(max_length=20_000)
     after: int = Field(
-        default=0, ge=0, le=MAX_ID, description="Last message id the client has shown"
+        default=0, ge=0, le=MAX_ROW_ID, description="Last message id the client has shown"
     )
 
 
@@ -143,7 +144,7 @@ async def post_message(
 async def get_messages(
     flood: FloodCheck,
     session: str = Query(pattern=SESSION_PATTERN),
-    after: int = Query(default=0, ge=0, le=MAX_ID),
+    after: int = Query(default=0, ge=0, le=MAX_ROW_ID),
     engine: Engine = Depends(engine_of),
 ) -> MessagesOut:
     """Messages that arrived without a question: status changes, an agent's replies."""

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-MAX_ID = 2**63 - 1  # the largest id a 64-bit column holds
+MAX_PROVIDER_ID = 2**63 - 1  # Telegram's ids are 64-bit integers (they are stored as text)
 MAX_NAME = 200  # a chat's display name is kept in a column of this size
 
 
