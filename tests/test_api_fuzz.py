@@ -93,17 +93,19 @@ def probe(
     sent: list[int] = []
     errors: list[str] = []
 
-    @hypothesis.settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
     def run(strategy: hypothesis.strategies.SearchStrategy[schemathesis.Case]) -> None:
-        @hypothesis.given(case=strategy.filter(keep))
+        @hypothesis.settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @hypothesis.given(case=strategy)
         def call(case: schemathesis.Case) -> None:
+            if not keep(case):
+                return
             response = case.call(base_url=server.url, session=session, timeout=60)
             sent.append(response.status_code)
             if response.status_code >= 500:
