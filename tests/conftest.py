@@ -30,6 +30,7 @@ from casework.staff.service import create_user
 from catalog.models import Department
 from catalog.transfer import load_catalog_file
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.whatsapp import FakeWhatsApp
 from ventanilla.settings import SAMPLE_CATALOG, Settings
 
 PG_ADMIN_DSN = os.environ.get("VENTANILLA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -256,6 +257,26 @@ class ChannelClient:
 def fake_telegram() -> Iterator[FakeTelegram]:
     with FakeTelegram() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_whatsapp() -> Iterator[FakeWhatsApp]:
+    with FakeWhatsApp() as fake:
+        yield fake
+
+
+def with_whatsapp(settings: Settings, fake: FakeWhatsApp, app_secret: str) -> Settings:
+    """`settings` with WhatsApp switched on against the fake Graph API."""
+    return settings.model_copy(
+        update={
+            "whatsapp_token": fake.token,
+            "whatsapp_phone_number_id": fake.phone_number_id,
+            "whatsapp_app_secret": app_secret,
+            "whatsapp_verify_token": "v",
+            "whatsapp_api_base": fake.base_url,
+            "whatsapp_api_version": fake.version,
+        }
+    )
 
 
 async def break_conversation(db: Database, channel: str, address: str) -> None:

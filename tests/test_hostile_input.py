@@ -21,7 +21,14 @@ from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Message
 from casework.db import Database
 from casework.inbox.models import InboxItem
-from tests.conftest import ChannelClient, WebChat, break_conversation, joined, login
+from tests.conftest import (
+    ChannelClient,
+    WebChat,
+    break_conversation,
+    joined,
+    login,
+    with_whatsapp,
+)
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     WA_ID,
@@ -46,12 +53,6 @@ LARGEST_ID = 2**31 - 1  # row ids are 32-bit on PostgreSQL
 
 
 @pytest.fixture
-def fake_whatsapp() -> AsyncIterator[FakeWhatsApp]:
-    with FakeWhatsApp() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def door(
     loaded_db: Database,
     settings: Settings,
@@ -59,17 +60,11 @@ async def door(
     fake_whatsapp: FakeWhatsApp,
 ) -> AsyncIterator[ChannelClient]:
     """The app with both messaging channels switched on, posted to in process."""
-    configured = settings.model_copy(
+    configured = with_whatsapp(settings, fake_whatsapp, APP_SECRET).model_copy(
         update={
             "telegram_token": fake_telegram.token,
             "telegram_api_base": fake_telegram.base_url,
             "telegram_webhook_secret": TG_SECRET,
-            "whatsapp_token": fake_whatsapp.token,
-            "whatsapp_phone_number_id": fake_whatsapp.phone_number_id,
-            "whatsapp_app_secret": APP_SECRET,
-            "whatsapp_verify_token": "v",
-            "whatsapp_api_base": fake_whatsapp.base_url,
-            "whatsapp_api_version": fake_whatsapp.version,
         }
     )
     app = create_app(configured, loaded_db, "k", deliver=False)
