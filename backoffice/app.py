@@ -21,6 +21,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from threadpoolctl import threadpool_limits
 
 from backoffice.deps import LoginRequired
+from backoffice.door import Door
 from backoffice.routes import (
     api,
     audit_log,
@@ -47,6 +48,7 @@ from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
 from casework.outbox.delivery import Deliverer, Sender
+from casework.ratelimits.service import RateLimiter
 from casework.ratings import reminders
 from ventanilla.settings import Settings
 
@@ -134,6 +136,7 @@ def create_app(
     app.state.telegram = telegram_channel
     app.state.deliverer = deliverer
     app.state.inbox = box
+    app.state.rate_limiter = RateLimiter(db)  # the web chat's flood limits
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,
@@ -142,6 +145,7 @@ def create_app(
         https_only=settings.public_url.startswith("https://"),
         max_age=12 * 3600,
     )
+    app.add_middleware(Door, settings=settings)  # body size, type and depth as it streams
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         telegram_routes,  # first: the busiest routes are matched soonest
@@ -167,9 +171,12 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        log.warning("rejected %s %s: %s", request.method, request.url.path, exc.errors()[:3])
+        # What was wrong and where, not the input itself: it can be large, or text that
+        # cannot even be encoded in the answer (a lone surrogate).
+        errors = [{"type": e["type"], "loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]
+        log.warning("rejected %s %s: %s", request.method, request.url.path, errors[:3])
         return JSONResponse(
-            {"detail": "Solicitud inválida.", "errors": jsonable_encoder(exc.errors())},
+            {"detail": "Solicitud inválida.", "errors": jsonable_encoder(errors)},
             status_code=422,
         )
 

@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 SQLITE_WAIT_SECONDS = 30
+# The largest row id: ids are INTEGER columns, 32 bits on PostgreSQL. A larger number names no
+# row, and PostgreSQL would refuse the query with an error.
+MAX_ROW_ID = 2**31 - 1
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

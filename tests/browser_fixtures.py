@@ -175,8 +175,17 @@ def _artifact_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def server_env() -> dict[str, str]:
+    """Extra VENTANILLA_* settings for the server; a test module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
 def server(
-    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    database_url: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    server_env: dict[str, str],
 ) -> Iterator[ServerProcess]:
     """The real server on a fresh database, started as `python -m ventanilla serve`.
 
@@ -185,6 +194,7 @@ def server(
     workdir = tmp_path / "server"
     workdir.mkdir()
     process = ServerProcess(database_url, workdir)
+    process.env.update(server_env)
     process.start()
     try:
         process.wait_until_ready()

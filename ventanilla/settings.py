@@ -104,6 +104,35 @@ class Settings(BaseSettings):
     )
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 3.0
+    # --- Input at the door and flooding (backoffice/door.py, the web chat's rate limits) ---
+    webhook_max_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest Telegram or WhatsApp webhook body (413)"
+    )
+    chat_max_bytes: int = Field(
+        default=16_384, ge=1024, description="Largest web chat request body (413)"
+    )
+    max_body_bytes: int = Field(
+        default=5_242_880,
+        ge=1024,
+        description="Largest body of any other route, e.g. a catalogue upload (413)",
+    )
+    json_max_depth: int = Field(
+        default=32, ge=4, le=200, description="Deepest nesting of arrays and objects in JSON (400)"
+    )
+    chat_messages_per_session: int = Field(
+        default=20, ge=1, description="Web chat messages one chat session may send per minute"
+    )
+    chat_messages_per_address: int = Field(
+        default=60,
+        ge=1,
+        description="Web chat messages and new sessions from one client address per minute",
+    )
+    chat_polls_per_address: int = Field(
+        default=300,
+        ge=1,
+        description="Web chat polls for new messages from one client address per minute (the "
+        "page polls every 3 s)",
+    )
 
 
 @lru_cache

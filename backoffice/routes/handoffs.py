@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, RoleRequiredOutsideTransaction, Session, database
+from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.conversations.service import transcript
 from casework.db import Database
@@ -78,7 +79,7 @@ async def handoff_events(
 
 @router.get("/{handoff_id}", response_class=HTMLResponse)
 async def handoff_detail(
-    request: Request, handoff_id: int, session: Session, staff: Staff, error: str = ""
+    request: Request, handoff_id: RowId, session: Session, staff: Staff, error: str = ""
 ) -> Response:
     handoff = await _get(session, staff, handoff_id)
     return templates.TemplateResponse(
@@ -96,7 +97,7 @@ async def handoff_detail(
 
 
 @router.post("/{handoff_id}/tomar")
-async def handoff_claim(handoff_id: int, session: Session, staff: Staff) -> Response:
+async def handoff_claim(handoff_id: RowId, session: Session, staff: Staff) -> Response:
     try:
         await claim(session, await _get(session, staff, handoff_id), staff)
     except HandoffError as exc:
@@ -107,7 +108,7 @@ async def handoff_claim(handoff_id: int, session: Session, staff: Staff) -> Resp
 @router.post("/{handoff_id}/responder")
 async def handoff_reply(
     request: Request,
-    handoff_id: int,
+    handoff_id: RowId,
     session: Session,
     staff: Staff,
     text: Annotated[str, Form()],
@@ -121,7 +122,7 @@ async def handoff_reply(
 
 
 @router.post("/{handoff_id}/cerrar")
-async def handoff_close(handoff_id: int, session: Session, staff: Staff) -> Response:
+async def handoff_close(handoff_id: RowId, session: Session, staff: Staff) -> Response:
     try:
         await close(session, await _get(session, staff, handoff_id), staff)
     except HandoffError as exc:

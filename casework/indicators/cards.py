@@ -58,6 +58,8 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,29}")
 # An ODS (Sustainable Development Goal) target: goal 1-17, then a number or a letter ("16.a").
 _ODS = re.compile(r"(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])")
 _YEARS = range(2000, 2101)
+_LARGEST = Decimal(10) ** 12  # a figure beyond this is a typing slip (and overflows columns)
+_YEAR = re.compile(r"[0-9]{4}")  # ASCII digits: "²".isdigit() is true, int("²") fails
 
 
 class CardError(ValueError):
@@ -85,7 +87,7 @@ def _number(value: Any) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         raise ValueError(value) from None
-    if not number.is_finite():
+    if not number.is_finite() or abs(number) > _LARGEST:
         raise ValueError(value)
     return number
 
@@ -112,7 +114,7 @@ def _targets(value: Any, problems: list[str]) -> dict[str, float]:
             pairs.append((pair.group(1), pair.group(2)))
     found: dict[str, float] = {}
     for year, target in pairs:
-        if not year.isdigit() or int(year) not in _YEARS:
+        if not _YEAR.fullmatch(year) or int(year) not in _YEARS:
             problems.append(f"«{year}» no es un año entre 2000 y 2100")
             continue
         if year in found:
@@ -184,7 +186,7 @@ async def validate_card(
             bad("baseline", "la línea base debe ser un número")
     year_text = _text(data.get("baseline_year"))
     if year_text:
-        if year_text.isdigit() and int(year_text) in _YEARS:
+        if _YEAR.fullmatch(year_text) and int(year_text) in _YEARS:
             baseline_year = int(year_text)
         else:
             bad("baseline_year", "escriba un año entre 2000 y 2100")
