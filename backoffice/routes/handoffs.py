@@ -81,7 +81,8 @@ async def handoff_events(
             if current is not None and current.role in ROLES:
                 rows = [row.as_dict() for row in await inbox(session, department_scope(current))]
         if rows is None:
-            yield ServerSentEvent(event="ended", data=None)
+            # With some data: browsers drop an event whose data is empty.
+            yield ServerSentEvent(event="ended", raw_data="/backoffice/login")
             return
         if rows != last:
             yield ServerSentEvent(data=rows, event="inbox", retry=2000)
