@@ -16,6 +16,12 @@ from casework.staff.models import AuditEntry
 from tests.conftest import STAFF_PASSWORD, post_login
 from ventanilla.settings import Settings
 
+# The fixtures module is also a plugin (below); have pytest rewrite its asserts before import.
+pytest.register_assert_rewrite("tests.browser_fixtures")
+from tests.browser_fixtures import ServerProcess  # noqa: E402
+
+pytest_plugins = ("tests.browser_fixtures",)
+
 WRONG = STAFF_PASSWORD + "x"
 PROXY = "10.0.0.5"
 TRUSTED = [ip_network(PROXY), ip_network("172.18.0.0/16"), ip_network("fd00::/8")]
@@ -119,3 +125,24 @@ async def test_behind_a_trusted_proxy_each_client_has_its_own_count(
         assert (await post_login(guesser, "agente", WRONG)).status_code == 429
     async with _client(app, PROXY, "198.51.100.2") as colleague:
         assert (await post_login(colleague, "agente", STAFF_PASSWORD)).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("server_env", "recorded"),
+    [({}, "127.0.0.1"), ({"VENTANILLA_TRUSTED_PROXIES": "127.0.0.1"}, "198.51.100.1")],
+    ids=["no-trusted-proxy", "loopback-trusted"],
+)
+async def test_the_served_app_believes_forwarded_addresses_only_from_trusted_proxies(
+    server: ServerProcess, database_url: str, recorded: str
+) -> None:
+    """`ventanilla serve` as deployed: the web server itself no longer believes the header from
+    local clients (uvicorn's default did); only the setting makes it count."""
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"X-Forwarded-For": "198.51.100.1"}
+    ) as client:
+        assert (await post_login(client, "admin", "no-es-la-clave")).status_code == 401
+    db = Database(database_url)
+    try:
+        assert await _failed_login_addresses(db) == [recorded]
+    finally:
+        await db.dispose()
