@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from backoffice.app import create_app
+from casework import texts
 from casework.db import Database, utcnow
 from casework.staff import throttle
 from casework.staff.models import AuditEntry, LoginThrottle
@@ -101,6 +102,7 @@ async def test_while_it_must_wait_even_the_right_password_is_refused_and_not_cou
     actions = await _actions(loaded_db)
     assert actions.count("staff.login_failed") == failed
     assert actions.count("staff.login_throttled") == 1  # when the waiting began
+    assert texts.labels("audit_action")["staff.login_throttled"].startswith("Espera impuesta")
     assert "staff.login" not in actions
     await _time_passes(loaded_db)
     assert (await post_login(client, "agente", STAFF_PASSWORD)).status_code == 303

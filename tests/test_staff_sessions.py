@@ -14,8 +14,9 @@ from sqlalchemy import func, select, update
 
 from backoffice.app import create_app
 from backoffice.routes import handoffs
+from casework import texts
 from casework.db import Database, utcnow
-from casework.staff.models import StaffSession, StaffUser
+from casework.staff.models import AuditEntry, StaffSession, StaffUser
 from tests.browser_fixtures import free_port
 from tests.conftest import STAFF_PASSWORD, WebChat, csrf_from, login, post_login
 from ventanilla.settings import Settings
@@ -94,12 +95,19 @@ async def test_a_copied_cookie_stops_working_after_logout(app: FastAPI) -> None:
             assert retry.status_code == 303 and "/backoffice/login" in retry.headers["location"]
 
 
-async def test_logging_out_ends_only_that_login(app: FastAPI) -> None:
+async def test_logging_out_ends_only_that_login_and_is_audited(
+    app: FastAPI, loaded_db: Database
+) -> None:
     async with _client(app) as desk, _client(app) as laptop:
         await login(desk, "agente")
         await login(laptop, "agente")
         await desk.post("/backoffice/logout")
+        assert (await desk.get(SOLICITUDES)).status_code == 303
         assert (await laptop.get(SOLICITUDES)).status_code == 200
+    async with loaded_db.transaction() as session:
+        actions = list(await session.scalars(select(AuditEntry.action)))
+    assert actions.count("staff.logout") == 1
+    assert texts.labels("audit_action")["staff.logout"] == "Cierre de sesión"
 
 
 AccountChange = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
