@@ -141,13 +141,6 @@ def test_no_template_has_an_inline_script_or_style(template: str) -> None:
 # --- the API's schema and docs -----------------------------------------------------------------
 
 
-@pytest.fixture
-async def app(
-    loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
-) -> FastAPI:
-    return create_app(settings, loaded_db, settings.secret_key)
-
-
 @pytest.mark.parametrize("role", ["admin", "agent", "editor", "evaluator", None])
 async def test_the_api_schema_and_docs_are_for_administrators(
     app: FastAPI, staff_of_every_role: dict[str, str], role: str | None

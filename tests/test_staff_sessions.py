@@ -25,13 +25,6 @@ COOKIE = "ventanilla_staff"
 SOLICITUDES = "/backoffice/solicitudes"
 
 
-@pytest.fixture
-async def app(
-    loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
-) -> FastAPI:
-    return create_app(settings, loaded_db, settings.secret_key)
-
-
 def _client(app: FastAPI, cookie: str | None = None) -> httpx.AsyncClient:
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     if cookie is not None:
@@ -199,22 +192,15 @@ async def test_a_login_ends_when_it_expires_and_is_swept_at_the_next_login(
 @pytest.fixture
 async def live_server(
     loaded_db: Database,
-    database_url: str,
+    settings: Settings,
     staff_of_every_role: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[str]:
     """The app served by uvicorn in this process (the test client cannot read a response
     while it streams); streams last long, and the inbox is checked every 0.2 s."""
     monkeypatch.setattr(handoffs, "INBOX_POLL_SECONDS", 0.2)
-    settings = Settings(
-        database_url=database_url,
-        secret_key="test-secret",
-        desk_hours="",
-        inbox_stream_seconds=600,
-        usefulness_rate=0.0,
-        _env_file=None,
-    )
-    app = create_app(settings, loaded_db, settings.secret_key, deliver=False, remind_surveys=False)
+    streaming = settings.model_copy(update={"inbox_stream_seconds": 600})
+    app = create_app(streaming, loaded_db, "test-secret", deliver=False, remind_surveys=False)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)
