@@ -33,7 +33,10 @@ async def transaction(db: Annotated[Database, Depends(database)]) -> AsyncIterat
         yield session
 
 
-Session = Annotated[AsyncSession, Depends(transaction)]
+# Committed when the route returns, before the response is sent (FastAPI's default for a
+# dependency with yield is after it): a client never hears of a change, such as a new login,
+# that is not yet visible to its next request.
+Session = Annotated[AsyncSession, Depends(transaction, scope="function")]
 
 
 async def logged_in(request: Request, session: AsyncSession) -> StaffUser | None:

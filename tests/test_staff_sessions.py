@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
+from starlette.types import Message, Receive, Scope, Send
 
 from backoffice.app import create_app
 from backoffice.routes import handoffs
@@ -62,6 +63,33 @@ async def test_logging_in_gives_a_new_session_id_and_the_previous_one_stops_work
     assert second != first
     assert await _logged_in(app, second)
     assert not await _logged_in(app, first)
+
+
+async def test_a_login_is_committed_before_its_answer_is_sent(
+    app: FastAPI, database_url: str
+) -> None:
+    """A browser follows the login's redirect at once: the new login must already be visible
+    to that next request, whichever worker or connection serves it."""
+    elsewhere = Database(database_url)
+    logins_seen: list[int] = []
+
+    async def watched(scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_and_look(message: Message) -> None:
+            if message["type"] == "http.response.start" and scope["method"] == "POST":
+                async with elsewhere.transaction() as session:
+                    count = await session.scalar(select(func.count()).select_from(StaffSession))
+                logins_seen.append(count or 0)
+            await send(message)
+
+        await app(scope, receive, send_and_look)
+
+    transport = httpx.ASGITransport(app=watched)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as browser:
+            assert (await post_login(browser, "agente", STAFF_PASSWORD)).status_code == 303
+    finally:
+        await elsewhere.dispose()
+    assert logins_seen == [1]
 
 
 async def test_a_cookie_planted_before_login_never_becomes_a_login(app: FastAPI) -> None:
