@@ -17,9 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from threadpoolctl import threadpool_limits
 
+from backoffice import headers
 from backoffice.deps import LoginRequired
 from backoffice.door import Door
 from backoffice.routes import (
@@ -28,6 +28,7 @@ from backoffice.routes import (
     auth,
     catalog,
     deliveries,
+    docs,
     evaluation,
     handoffs,
     indicator_cards,
@@ -129,7 +130,10 @@ def create_app(
             if telegram_channel is not None:
                 await telegram_channel.bot.session.close()
 
-    app = FastAPI(title="Ventanilla", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
+    # The API's schema and docs are routes of their own, for administrators (routes/docs.py).
+    app = FastAPI(
+        title="Ventanilla", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.db = db
     app.state.settings = settings
     app.state.engine = engine
@@ -137,15 +141,9 @@ def create_app(
     app.state.deliverer = deliverer
     app.state.inbox = box
     app.state.rate_limiter = RateLimiter(db)  # the web chat's flood limits
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret_key,
-        session_cookie="ventanilla_staff",
-        same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
-        max_age=12 * 3600,
-    )
+    app.state.secret_key = secret_key  # CSRF tokens are derived with it (backoffice/csrf.py)
     app.add_middleware(Door, settings=settings)  # body size, type and depth as it streams
+    headers.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         telegram_routes,  # first: the busiest routes are matched soonest
@@ -165,6 +163,7 @@ def create_app(
         tokens,
         indicator_cards,
         api,
+        docs,
     ):
         app.include_router(module.router)
     app.include_router(web.router)

@@ -148,6 +148,14 @@ async def staff_of_every_role(loaded_db: Database) -> dict[str, str]:
 
 
 @pytest.fixture
+async def app(
+    loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
+) -> FastAPI:
+    """The app on the loaded database, with a staff account of every role."""
+    return create_app(settings, loaded_db, settings.secret_key)
+
+
+@pytest.fixture
 def engine(loaded_db: Database, settings: Settings) -> Engine:
     return Engine(loaded_db, settings)
 

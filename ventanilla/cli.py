@@ -122,7 +122,10 @@ def serve(
             remind_surveys=background,
             telegram_polling=telegram_polling,
         )
-        await uvicorn.Server(uvicorn.Config(app_, host=host, port=port)).serve()
+        # uvicorn's own X-Forwarded-For handling is off: it believes any local client. The app
+        # reads the header itself, from VENTANILLA_TRUSTED_PROXIES only (bot/channels/peer.py).
+        config = uvicorn.Config(app_, host=host, port=port, proxy_headers=False)
+        await uvicorn.Server(config).serve()
 
     _run(work, settings, server=True)
 

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import RoleRequired, RoleRequiredOutsideTransaction, Session, database
+from backoffice.deps import (
+    RoleRequired,
+    RoleRequiredOutsideTransaction,
+    Session,
+    database,
+    logged_in,
+)
 from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.conversations.service import transcript
@@ -62,13 +68,23 @@ async def handoff_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """The inbox as server-sent events: a new list whenever it changes. Each check is its own
     short transaction, so an open page never holds the database. A stream ends after
-    `inbox_stream_seconds` and the browser reconnects by itself (proxies drop idle streams)."""
+    `inbox_stream_seconds` and the browser reconnects by itself (proxies drop idle streams).
+
+    Every check looks at the login again: once it has ended (logged out, deactivated, a new
+    password or a role without this section) the stream sends `ended` and stops, so nothing
+    more reaches that browser; the page then goes to the login form."""
     deadline = time.monotonic() + request.app.state.settings.inbox_stream_seconds
     last = None
-    scope = department_scope(staff)
     while not await request.is_disconnected():
         async with db.transaction() as session:
-            rows = [row.as_dict() for row in await inbox(session, scope)]
+            current = await logged_in(request, session)
+            rows = None
+            if current is not None and current.role in ROLES:
+                rows = [row.as_dict() for row in await inbox(session, department_scope(current))]
+        if rows is None:
+            # With some data: browsers drop an event whose data is empty.
+            yield ServerSentEvent(event="ended", raw_data="/backoffice/login")
+            return
         if rows != last:
             yield ServerSentEvent(data=rows, event="inbox", retry=2000)
             last = rows

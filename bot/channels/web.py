@@ -80,7 +80,7 @@ class Flood:
     def __init__(self, request: Request) -> None:
         self.limiter: RateLimiter = request.app.state.rate_limiter
         self.settings: Settings = request.app.state.settings
-        self.address = client_address(request)
+        self.address = client_address(request) or "desconocida"
 
     async def check(self, *limits: Limit) -> None:
         wait = await self.limiter.hit(*limits)
