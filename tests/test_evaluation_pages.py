@@ -7,9 +7,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from backoffice.app import create_app
 from casework.calendar import local_midnight
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation
 from casework.db import Database
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import last_months, local_today
@@ -194,6 +197,23 @@ async def test_the_ratings_list_masks_personal_data_in_comments(
             2,
             comment="Nadie contestó, márquenme al 415 987 6543 o a ana@correo.example",
         )
+        named = await rating(
+            session,
+            local_midnight(local_today(TZ)),
+            5,
+            comment="Soy Rosa Martínez, CURP lomp 800101 mjcprr 06; pregunten por Teodoro",
+        )
+        conversation = await session.get(Conversation, named.conversation_id)
+        assert conversation is not None
+        await session.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.id == conversation.identity_id)
+            .values(display_name="Teodoro V.")
+        )
     page = (await evaluator.get("/backoffice/calificaciones")).text
     assert "Nadie contestó, márquenme al [dato personal]" in page
     assert "6543" not in page and "ana@correo.example" not in page
+    # The same function as the exports: names after "Soy", spaced CURPs, the chat's name.
+    assert "Soy [dato personal]" in page and "pregunten por [dato personal]" in page
+    for secret in ("Rosa", "Martínez", "800101", "Teodoro"):
+        assert secret not in page
