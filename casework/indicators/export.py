@@ -64,6 +64,7 @@ HEAD = (
 )
 TAIL = ("comentario", "ciudadano")
 
+
 class ExportError(ValueError):
     pass
 
