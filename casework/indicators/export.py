@@ -2,8 +2,8 @@
 
 Each row is one survey sent (answered or not) within a Scope, by the day it was sent (local
 time). It carries no CURP, name or phone: the citizen appears only as a pseudonymous key
-(`pseudonym.citizen_key`), and CURPs, phone numbers, e-mail addresses, folios and the
-citizen's own name are masked inside comments.
+(`pseudonym.citizen_key`), and personal data inside comments is masked by the one function
+every such path uses (`casework.privacy.masking`). No CSV cell starts a spreadsheet formula.
 
 Times are local (settings.timezone) to the second with their UTC offset, "2026-03-10
 23:30:00-06", the way PostgreSQL writes them, on every path.
