@@ -18,7 +18,7 @@ from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import last_months, local_today
 from casework.staff.service import create_user
 from tests.conftest import STAFF_PASSWORD, login
-from tests.indicator_seed import SECRET_COMMENT, rating, seed_history
+from tests.indicator_seed import SECRET_COMMENT, closed_month, rating, seed_history
 from ventanilla.settings import Settings
 
 TZ = "America/Mexico_City"
@@ -120,7 +120,7 @@ async def test_mistyped_filters_fall_back_to_defaults(evaluator: httpx.AsyncClie
 async def test_the_public_page_shows_figures_only_where_there_are_enough_answers(
     client: httpx.AsyncClient, loaded_db: Database
 ) -> None:
-    await seed_history(loaded_db)
+    await seed_history(loaded_db, closed_month())
     response = await client.get("/resultados")  # no login
     assert response.status_code == 200
     page = response.text
@@ -148,8 +148,8 @@ async def test_the_web_chat_links_to_the_results(client: httpx.AsyncClient) -> N
 async def test_public_indicator_cards_show_their_light_unless_resting_on_few_answers(
     client: httpx.AsyncClient, loaded_db: Database
 ) -> None:
-    await seed_history(loaded_db)
-    year = str(local_today(TZ).year)
+    await seed_history(loaded_db, closed_month())
+    year = str(closed_month().year)
     async with loaded_db.transaction() as session:
         session.add_all(
             [
