@@ -52,7 +52,7 @@ def queries(scope: Scope) -> dict[str, Callable[[Any], Awaitable[object]]]:
     timed["lowest_csat"] = lambda s: dashboard.lowest_csat(s, scope, tz, MIN_COUNT)
     timed["worst_compliance"] = lambda s: dashboard.worst_compliance(s, scope, tz, MIN_COUNT)
     timed["by_procedure"] = lambda s: dashboard.by_procedure(s, scope, tz)
-    timed["public_results"] = lambda s: public.public_results(s, local_today(tz), tz, 5)
+    timed["public_results"] = lambda s: public.public_results(s, local_today(tz), tz, 5, 8)
     return timed
 
 
