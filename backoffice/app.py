@@ -47,6 +47,7 @@ from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
 from casework.outbox.delivery import Deliverer, Sender
+from casework.privacy import retention
 from casework.ratings import reminders
 from ventanilla.settings import Settings
 
@@ -115,6 +116,7 @@ def create_app(
             tasks.append(asyncio.create_task(box.run(stop)))
         if remind_surveys:
             tasks.append(asyncio.create_task(reminders.run(db, settings, stop)))
+            tasks.append(asyncio.create_task(retention.run(db, settings, stop)))
         if telegram_polling and telegram_channel is not None:
             tasks.append(asyncio.create_task(telegram.poll(box, telegram_channel.bot, stop)))
         try:
