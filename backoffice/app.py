@@ -93,7 +93,7 @@ def create_app(
         senders.append(telegram.TelegramSender(bot))
     if settings.whatsapp_token and settings.whatsapp_phone_number_id:
         senders.append(whatsapp.WhatsAppSender(settings, db))
-    deliverer = Deliverer(db, senders) if senders else None
+    deliverer = Deliverer(db, senders, in_flight=settings.outbox_in_flight) if senders else None
     handlers = {whatsapp.CHANNEL: whatsapp.inbox_handler(engine)}
     if telegram_channel is not None:
         handlers[telegram.CHANNEL] = telegram.inbox_handler(

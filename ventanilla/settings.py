@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     public_min_count: int = Field(
         default=5, ge=1, description="Public results page: cells with fewer ratings are hidden"
     )
-    # --- privacy: how long what citizens send is kept (casework/privacy/retention.py) ---
+    # --- privacy: how long what citizens send is kept (casework/privacy/retention.py), and
+    # how many replies a crash can send twice (casework/outbox/delivery.py) ---
     inbox_retention_days: int = Field(
         default=30,
         ge=1,
@@ -83,6 +84,13 @@ class Settings(BaseSettings):
         default=24,
         ge=1,
         description="Months the transcript of conversations (messages and replies) is kept",
+    )
+    outbox_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Replies being sent at once to Telegram and WhatsApp: the most a crash "
+        "can send twice",
     )
     nlu_backend: Literal["default", "baseline", "rasa"] = "default"
     nlu_data: list[Path] = Field(
