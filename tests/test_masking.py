@@ -86,3 +86,11 @@ def test_the_leak_check_itself_finds_pieces_in_any_spelling() -> None:
     assert leaked("Soy ROSA", "Rosa") and leaked("gracias a Perez", "Pérez")
     assert leaked("correo JUAN.PEREZ arroba", "juan.perez")
     assert not leaked("mañana", "Ana") and not leaked(f"Soy {MASK}", "Rosa")
+
+
+def test_every_invisible_character_is_removed_before_reading() -> None:
+    """Each format character (Unicode category Cf) inside a phone number is seen through."""
+    invisible = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    for char in invisible:
+        masked = mask_personal_data(f"tel 477{char}555{char}0199")
+        assert masked == f"tel {MASK}", (hex(ord(char)), masked)

@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import islice
 from pathlib import Path
 
 import yaml
@@ -57,18 +58,21 @@ _FOLD = _fold_table()
 _DIGIT = re.compile(r"[0-9]")
 
 
-@cache
-def _invisible() -> dict[int, None]:
-    """Invisible format characters (Unicode category Cf: zero-width spaces, soft hyphens,
-    direction marks) that could split a CURP or a phone, to delete."""
-    return dict.fromkeys(c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf")
+# Invisible format characters (Unicode category Cf, as of Unicode 14: zero-width spaces, soft
+# hyphens, direction marks, tags) that could split a CURP or a phone; deleted before reading.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+)
 
 
 def _prepare(text: str) -> str:
     """NFKC (full-width letters and digits become plain ones) without invisible characters."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_invisible())
+    return _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -214,7 +218,7 @@ def _addresses(folded: str, digits: bool) -> Iterator[Span]:
             for found in pattern.finditer(folded):
                 yield found.start(), _address_tail(folded, found.end())
     for found in STREET.finditer(folded):
-        tokens = list(_TOKEN.finditer(folded, found.end(), len(folded)))
+        tokens = list(islice(_TOKEN.finditer(folded, found.end()), STREET_WORDS + 1))
         end = _house_number_end(tokens)
         if end is not None:
             yield found.start(), _address_tail(folded, end)
@@ -245,7 +249,7 @@ def _house_number_end(tokens: list[re.Match[str]]) -> int | None:
 
 def _address_tail(folded: str, end: int) -> int:
     """Extend an address past its number: "int 3", ", col. Centro", "Fracc. Las Flores"."""
-    tokens = list(_TOKEN.finditer(folded, end, len(folded)))
+    tokens = list(islice(_TOKEN.finditer(folded, end), 8))
     n = 0
     if n + 1 < len(tokens) and tokens[n].group() in _INTERIOR:
         end, n = tokens[n + 1].end(), n + 2
