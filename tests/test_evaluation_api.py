@@ -29,6 +29,7 @@ from casework.staff.models import AuditEntry, StaffUser
 from casework.staff.tokens import create_token
 from catalog.models import Department, Procedure
 from tests.conftest import valid_curp
+from tests.indicator_seed import rating as seed_rating
 from ventanilla.settings import Settings
 
 BASE = "/api/v1/evaluacion"
@@ -454,21 +455,8 @@ async def test_no_csv_cell_starts_a_spreadsheet_formula(
     """Comments, and the catalogue's names written by the database itself on PostgreSQL,
     for every formula trigger."""
     async with loaded_db.transaction() as session:
-        conversation_id = (await session.get(Rating, ratings["predial"][0])).conversation_id
         for n, formula in enumerate(FORMULAS):
-            session.add(
-                Rating(
-                    subject="request",
-                    conversation_id=conversation_id,
-                    procedure_id="pago-predial",
-                    department_id="catastro",
-                    channel="whatsapp",
-                    score=3,
-                    comment=formula,
-                    asked_at=utc(2026, 7, 1 + n, 12, 0),
-                    answered_at=utc(2026, 7, 1 + n, 13, 0),
-                )
-            )
+            await seed_rating(session, utc(2026, 7, 1 + n, 12, 0), 3, comment=formula)
         procedure = await session.get(Procedure, "pago-predial")
         department = await session.get(Department, "catastro")
         assert procedure is not None and department is not None

@@ -29,6 +29,7 @@ from casework.indicators.service import METRICS
 from casework.ratings.models import Rating
 from casework.staff.models import AuditEntry
 from tests.conftest import login
+from tests.indicator_seed import rating
 from ventanilla.settings import Settings
 from ventanilla.setup import prepare
 
@@ -169,21 +170,8 @@ async def test_a_public_card_with_a_month_of_few_answers_is_not_published(
     (two people) by comparing publications, so it is marked and the page hides it."""
     async with loaded_db.transaction() as session:
         await create_card(session, None, {**VALID, "public": True})
-        conversation_id = await session.scalar(select(Rating.conversation_id).limit(1))
         for day in (3, 4):
-            at = datetime(2026, 3, day, 17, 0, tzinfo=UTC)
-            session.add(
-                Rating(
-                    subject="request",
-                    conversation_id=conversation_id,
-                    procedure_id="pago-predial",
-                    department_id="catastro",
-                    channel="whatsapp",
-                    score=1,
-                    asked_at=at,
-                    answered_at=at,
-                )
-            )
+            await rating(session, datetime(2026, 3, day, 17, 0, tzinfo=UTC), 1, channel="whatsapp")
     async with loaded_db.transaction() as session:
         [thin] = await public_cards(session, TODAY, ZONE, 5)
         [march_only] = await public_cards(session, date(2026, 3, 31), ZONE, 2)

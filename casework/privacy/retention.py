@@ -18,7 +18,6 @@ it at once (deleting a row twice deletes nothing).
 """
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from casework.db import Database, utcnow
 from casework.inbox.models import InboxItem
 from casework.outbox.delivery import UNDELIVERED
 from casework.outbox.models import OutboxMessage
+from casework.periodic import repeat
 from ventanilla.settings import Settings
 
 RETENTION_INTERVAL_SECONDS = 600  # how often the app applies the retention periods
@@ -167,10 +167,4 @@ async def run(
     interval: float = RETENTION_INTERVAL_SECONDS,
 ) -> None:
     """Apply the retention periods every `interval` seconds until `stop` is set."""
-    while not stop.is_set():
-        try:
-            await run_retention(db, settings, utcnow())
-        except Exception:  # a bad round must not end the loop; the next one tries again
-            log.exception("retention failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+    await repeat(lambda: run_retention(db, settings, utcnow()), interval, stop, "retention")
