@@ -133,6 +133,8 @@ class Deliverer:
         async with self.db.transaction() as session:
             item = await session.get(OutboxMessage, item_id, with_for_update=True)
             assert item is not None
+            if item.status != "sending":
+                return  # sent meanwhile by a worker that took over the lapsed lease, or erased
             item.lease_until = None
             item.last_error = str(error)[:1000]
             if error.permanent or item.attempts >= self.policy.max_attempts:
@@ -170,6 +172,8 @@ class Deliverer:
         def done(task: asyncio.Task[None]) -> None:
             sending.discard(task)
             freed.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox worker: a send failed", exc_info=task.exception())
 
         try:
             while not stop.is_set():
