@@ -108,7 +108,7 @@ async def test_erasure_leaves_nothing_of_the_citizen_in_any_table_or_file(
     assert texts.t("erase.done") in bodies(fake_whatsapp)[-1]
 
     if sqlite:  # once the erasure committed, the log is truncated: the files are clean
-        for _ in range(100):
+        for _ in range(300):
             if not found_in_files(database_url, CURP, DESCRIPTION, "Tizocatl", "Xicotencatl"):
                 break
             await asyncio.sleep(0.1)

@@ -116,7 +116,7 @@ async def test_the_app_worker_applies_retention_as_it_starts(
     await add_update(loaded_db, "old", 40, 31)
     app = create_app(settings, loaded_db, settings.secret_key, deliver=False, process_inbox=False)
     async with app.router.lifespan_context(app):
-        for _ in range(300):  # the model is built first, then the worker starts
+        for _ in range(600):  # the model is built first, then the worker starts
             if "old" not in await inbox_keys(loaded_db):
                 break
             await asyncio.sleep(0.1)
