@@ -49,6 +49,7 @@ from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
 from casework.outbox.delivery import Deliverer, Sender
+from casework.privacy import retention
 from casework.ratelimits.service import RateLimiter
 from casework.ratings import reminders
 from ventanilla.settings import Settings
@@ -95,7 +96,7 @@ def create_app(
         senders.append(telegram.TelegramSender(bot))
     if settings.whatsapp_token and settings.whatsapp_phone_number_id:
         senders.append(whatsapp.WhatsAppSender(settings, db))
-    deliverer = Deliverer(db, senders) if senders else None
+    deliverer = Deliverer(db, senders, in_flight=settings.outbox_in_flight) if senders else None
     handlers = {whatsapp.CHANNEL: whatsapp.inbox_handler(engine)}
     if telegram_channel is not None:
         handlers[telegram.CHANNEL] = telegram.inbox_handler(
@@ -118,6 +119,7 @@ def create_app(
             tasks.append(asyncio.create_task(box.run(stop)))
         if remind_surveys:
             tasks.append(asyncio.create_task(reminders.run(db, settings, stop)))
+            tasks.append(asyncio.create_task(retention.run(db, settings, stop)))
         if telegram_polling and telegram_channel is not None:
             tasks.append(asyncio.create_task(telegram.poll(box, telegram_channel.bot, stop)))
         try:

@@ -77,6 +77,26 @@ class Settings(BaseSettings):
     public_min_count: int = Field(
         default=5, ge=1, description="Public results page: cells with fewer ratings are hidden"
     )
+    # --- privacy: how long what citizens send is kept (casework/privacy/retention.py), and
+    # how many replies a crash can send twice (casework/outbox/delivery.py) ---
+    inbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days an update from a messaging app is kept, as it arrived, after it was "
+        "handled; then it is deleted",
+    )
+    transcript_retention_months: int = Field(
+        default=24,
+        ge=1,
+        description="Months the transcript of conversations (messages and replies) is kept",
+    )
+    outbox_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Replies being sent at once to Telegram and WhatsApp: the most a crash "
+        "can send twice",
+    )
     nlu_backend: Literal["default", "baseline", "rasa"] = "default"
     nlu_data: list[Path] = Field(
         default_factory=list, description="Extra Rasa-format nlu.yml files to train with"

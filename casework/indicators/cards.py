@@ -8,8 +8,8 @@ file holds) and explains each problem in Spanish.
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from casework.db import insert_ignore
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import CHANNELS, Scope
 from casework.indicators.service import METRICS, metric_value
+from casework.indicators.sql import next_period, periods
 from casework.staff.models import InstanceSetting, StaffUser
 from casework.staff.service import audit
 from catalog.models import Department, Procedure
@@ -343,6 +344,9 @@ class CardStatus:
     count: int  # observations the value rests on
     target: float | None  # this year's target, if the card has one
     light: str  # "verde" | "amarillo" | "rojo" | "gris"
+    # Public page: a month of the year with some observations but fewer than the minimum, so
+    # the value is not published (it would tell that month's few answers apart).
+    thin_month: bool = False
 
     @property
     def light_label(self) -> str:
@@ -369,10 +373,9 @@ def traffic_light(
 async def card_status(
     session: AsyncSession, card: IndicatorCard, today: date, timezone: str
 ) -> CardStatus:
-    """The card's value from 1 January to `today` (local days), against this year's target."""
-    scope = Scope(
-        date(today.year, 1, 1), today, card.procedure_id, card.department_id, card.channel
-    )
+    """The card's value from 1 January to `today` (local days, included), against the target
+    of `today`'s year."""
+    scope = _year_to(card, today)
     measure = await metric_value(session, card.metric, scope, timezone)
     value = measure.value if measure.count else None
     target = card.targets.get(str(today.year))
@@ -390,10 +393,30 @@ async def all_card_status(
     ]
 
 
-async def public_cards(session: AsyncSession, today: date, timezone: str) -> list[CardStatus]:
-    """The cards marked public, with their lights, for the public results page (which should
-    hide a value resting on fewer than `settings.public_min_count` observations)."""
-    return await all_card_status(session, today, timezone, public_only=True)
+def _year_to(card: IndicatorCard, day: date) -> Scope:
+    return Scope(date(day.year, 1, 1), day, card.procedure_id, card.department_id, card.channel)
+
+
+async def public_cards(
+    session: AsyncSession, through: date, timezone: str, min_count: int
+) -> list[CardStatus]:
+    """The cards marked public, measured from 1 January to `through` (the last day of the
+    latest closed month), for the public results page. The page hides a value resting on
+    fewer than `min_count` observations; `thin_month` marks a card one of whose months has
+    some but fewer than `min_count`, whose value is not published either: the month it adds
+    could be told from the previous publication's value."""
+    found = []
+    for status in await all_card_status(session, through, timezone, public_only=True):
+        if status.count >= min_count:
+            for month in periods(status.start, through, "month"):
+                last = min(next_period(month, "month") - timedelta(days=1), through)
+                scope = replace(_year_to(status.card, last), start=month)
+                count = (await metric_value(session, status.card.metric, scope, timezone)).count
+                if 0 < count < min_count:
+                    status = replace(status, thin_month=True)
+                    break
+        found.append(status)
+    return found
 
 
 # --- the sample set ----------------------------------------------------------------------------
