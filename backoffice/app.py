@@ -17,16 +17,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 from threadpoolctl import threadpool_limits
 
+from backoffice import headers
 from backoffice.deps import LoginRequired
+from backoffice.door import Door
 from backoffice.routes import (
     api,
     audit_log,
     auth,
     catalog,
     deliveries,
+    docs,
     evaluation,
     handoffs,
     indicator_cards,
@@ -47,6 +49,8 @@ from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
 from casework.outbox.delivery import Deliverer, Sender
+from casework.privacy import retention
+from casework.ratelimits.service import RateLimiter
 from casework.ratings import reminders
 from ventanilla.settings import Settings
 
@@ -92,7 +96,7 @@ def create_app(
         senders.append(telegram.TelegramSender(bot))
     if settings.whatsapp_token and settings.whatsapp_phone_number_id:
         senders.append(whatsapp.WhatsAppSender(settings, db))
-    deliverer = Deliverer(db, senders) if senders else None
+    deliverer = Deliverer(db, senders, in_flight=settings.outbox_in_flight) if senders else None
     handlers = {whatsapp.CHANNEL: whatsapp.inbox_handler(engine)}
     if telegram_channel is not None:
         handlers[telegram.CHANNEL] = telegram.inbox_handler(
@@ -115,6 +119,7 @@ def create_app(
             tasks.append(asyncio.create_task(box.run(stop)))
         if remind_surveys:
             tasks.append(asyncio.create_task(reminders.run(db, settings, stop)))
+            tasks.append(asyncio.create_task(retention.run(db, settings, stop)))
         if telegram_polling and telegram_channel is not None:
             tasks.append(asyncio.create_task(telegram.poll(box, telegram_channel.bot, stop)))
         try:
@@ -127,21 +132,20 @@ def create_app(
             if telegram_channel is not None:
                 await telegram_channel.bot.session.close()
 
-    app = FastAPI(title="Ventanilla", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
+    # The API's schema and docs are routes of their own, for administrators (routes/docs.py).
+    app = FastAPI(
+        title="Ventanilla", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+    )
     app.state.db = db
     app.state.settings = settings
     app.state.engine = engine
     app.state.telegram = telegram_channel
     app.state.deliverer = deliverer
     app.state.inbox = box
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret_key,
-        session_cookie="ventanilla_staff",
-        same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
-        max_age=12 * 3600,
-    )
+    app.state.rate_limiter = RateLimiter(db)  # the web chat's flood limits
+    app.state.secret_key = secret_key  # CSRF tokens are derived with it (backoffice/csrf.py)
+    app.add_middleware(Door, settings=settings)  # body size, type and depth as it streams
+    headers.install(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         telegram_routes,  # first: the busiest routes are matched soonest
@@ -161,15 +165,19 @@ def create_app(
         tokens,
         indicator_cards,
         api,
+        docs,
     ):
         app.include_router(module.router)
     app.include_router(web.router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        log.warning("rejected %s %s: %s", request.method, request.url.path, exc.errors()[:3])
+        # What was wrong and where, not the input itself: it can be large, or text that
+        # cannot even be encoded in the answer (a lone surrogate).
+        errors = [{"type": e["type"], "loc": e["loc"], "msg": e["msg"]} for e in exc.errors()]
+        log.warning("rejected %s %s: %s", request.method, request.url.path, errors[:3])
         return JSONResponse(
-            {"detail": "Solicitud inválida.", "errors": jsonable_encoder(exc.errors())},
+            {"detail": "Solicitud inválida.", "errors": jsonable_encoder(errors)},
             status_code=422,
         )
 

@@ -9,11 +9,10 @@ from fastapi.dependencies.models import Dependant
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
+from backoffice.staff_cookie import session_token
 from casework.db import Database
 from casework.staff.models import StaffUser
-from casework.staff.service import session_stamp
-
-STAMP = "staff_stamp"
+from casework.staff.sessions import session_user
 
 
 class LoginRequired(Exception):
@@ -34,15 +33,21 @@ async def transaction(db: Annotated[Database, Depends(database)]) -> AsyncIterat
         yield session
 
 
-Session = Annotated[AsyncSession, Depends(transaction)]
+# Committed when the route returns, before the response is sent (FastAPI's default for a
+# dependency with yield is after it): a client never hears of a change, such as a new login,
+# that is not yet visible to its next request.
+Session = Annotated[AsyncSession, Depends(transaction, scope="function")]
+
+
+async def logged_in(request: Request, session: AsyncSession) -> StaffUser | None:
+    """The staff member whose login this request's cookie names, if it is still open (not
+    logged out, expired or ended by deactivation, a new password or a new role)."""
+    return await session_user(session, session_token(request))
 
 
 async def current_staff(request: Request, session: Session) -> StaffUser:
-    staff_id = request.session.get("staff_id")
-    user = await session.get(StaffUser, staff_id) if staff_id else None
-    # A deactivated account, or one whose password was reset since, is logged out.
-    if user is None or not user.active or request.session.get(STAMP) != session_stamp(user):
-        request.session.clear()
+    user = await logged_in(request, session)
+    if user is None:
         raise LoginRequired(str(request.url.path))
     return user
 

@@ -17,6 +17,7 @@ RATINGS = ("admin", "evaluator")
 CATALOG = ("admin", "editor")
 AUDIT = ("admin",)
 USERS = ("admin",)
+API_DOCS = ("admin",)  # /openapi.json and /api/docs: the shape of every route
 
 
 @dataclass(frozen=True)

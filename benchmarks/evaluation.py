@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from casework.db import Database  # noqa: E402
-from casework.indicators import dashboard, public, service  # noqa: E402
+from casework.indicators import cards, dashboard, public, service  # noqa: E402
 from casework.indicators.scope import Scope, last_months, local_today  # noqa: E402
 from casework.ratings.models import Rating  # noqa: E402
 from casework.requests.models import Request  # noqa: E402
@@ -52,7 +52,9 @@ def queries(scope: Scope) -> dict[str, Callable[[Any], Awaitable[object]]]:
     timed["lowest_csat"] = lambda s: dashboard.lowest_csat(s, scope, tz, MIN_COUNT)
     timed["worst_compliance"] = lambda s: dashboard.worst_compliance(s, scope, tz, MIN_COUNT)
     timed["by_procedure"] = lambda s: dashboard.by_procedure(s, scope, tz)
-    timed["public_results"] = lambda s: public.public_results(s, local_today(tz), tz, 5)
+    timed["public_results"] = lambda s: public.public_results(s, local_today(tz), tz, 5, 8)
+    through = public.last_closed_day(local_today(tz), 8)
+    timed["public_cards"] = lambda s: cards.public_cards(s, through, tz, 5)
     return timed
 
 

@@ -141,7 +141,7 @@ class Engine:
 def _picked(conversation: Conversation, text: str) -> str | None:
     """The value of an offered choice the citizen picked by number, label or value."""
     offered = conversation.slots.get("choices") or []
-    if text.isdigit() and 1 <= int(text) <= len(offered):
+    if text.isascii() and text.isdigit() and len(text) < 4 and 1 <= int(text) <= len(offered):
         return str(offered[int(text) - 1]["value"])
     lowered = text.casefold()
     for choice in offered:

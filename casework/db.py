@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 
 SQLITE_WAIT_SECONDS = 30
+# The largest row id: ids are INTEGER columns, 32 bits on PostgreSQL. A larger number names no
+# row, and PostgreSQL would refuse the query with an error.
+MAX_ROW_ID = 2**31 - 1
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -66,8 +69,9 @@ def make_engine(url: str) -> AsyncEngine:
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
     """Foreign keys on, WAL, BEGIN IMMEDIATE so that concurrent writers wait for each other
-    instead of failing on a stale snapshot (and SAVEPOINTs behave), and the indicators' SQL
-    functions."""
+    instead of failing on a stale snapshot (and SAVEPOINTs behave), the indicators' SQL
+    functions, and secure_delete: what a row loses (an erased CURP, a purged payload) is
+    overwritten with zeros in the file instead of lingering in free space."""
     from sqlalchemy import event
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -78,6 +82,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_SECONDS * 1000}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
         # What SQLite lacks and the indicators need: a percentile aggregate and local-time
         # periods (see casework/indicators/sql.py).
@@ -160,8 +165,25 @@ class Database:
         finally:
             self._line.release()
 
+    async def scrub(self) -> None:
+        """`scrub` this database (SQLite: the write-ahead log truncated)."""
+        async with self._in_turn():
+            await scrub(self.engine)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def scrub(engine: AsyncEngine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and truncate it: until
+    then the log still holds the old versions of changed pages (an erased CURP). Waits for
+    readers like any writer. Nothing on PostgreSQL (see the README on VACUUM)."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection  # outside a transaction
+        assert raw is not None
+        await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @cache

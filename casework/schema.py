@@ -21,12 +21,13 @@ def load_models() -> None:
     from casework.indicators import models as indicators
     from casework.indicators import rollups
     from casework.outbox import models as outbox
+    from casework.ratelimits import models as ratelimits
     from casework.ratings import models as ratings
     from casework.requests import models as requests
     from casework.staff import models as staff
     from catalog import models as catalog
 
-    del citizens, conversations, handoffs, inbox, indicators, rollups, outbox, ratings
+    del citizens, conversations, handoffs, inbox, indicators, rollups, outbox, ratelimits, ratings
     del requests, staff, catalog
 
 

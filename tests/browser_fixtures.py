@@ -21,6 +21,7 @@ import pytest
 from playwright.async_api import (
     Browser,
     BrowserContext,
+    ConsoleMessage,
     Locator,
     Page,
     Response,
@@ -64,7 +65,7 @@ def free_port() -> int:
 class ServerProcess:
     """`python -m ventanilla serve` in a subprocess, its output collected line by line."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(self, database_url: str, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.command = [
@@ -82,6 +83,7 @@ class ServerProcess:
         self.env["VENTANILLA_PUBLIC_URL"] = self.url
         self.env["VENTANILLA_DESK_HOURS"] = ""  # staff always on duty, whatever the clock says
         self.env["VENTANILLA_USEFULNESS_RATE"] = "0"  # no random "¿Te sirvió...?" after answers
+        self.env.update(env or {})
         self.workdir = workdir
         self.lines: list[str] = []
         self.admin_password: str | None = None
@@ -175,8 +177,14 @@ def _artifact_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def server_env() -> dict[str, str]:
+    """Extra environment of the server; a test parametrizes `server_env` to set its own."""
+    return {}
+
+
+@pytest.fixture
 def server(
-    database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    database_url: str, tmp_path: Path, request: pytest.FixtureRequest, server_env: dict[str, str]
 ) -> Iterator[ServerProcess]:
     """The real server on a fresh database, started as `python -m ventanilla serve`.
 
@@ -184,7 +192,7 @@ def server(
     test-artifacts/logs/, and checked for tracebacks and 5xx answers."""
     workdir = tmp_path / "server"
     workdir.mkdir()
-    process = ServerProcess(database_url, workdir)
+    process = ServerProcess(database_url, workdir, server_env)
     process.start()
     try:
         process.wait_until_ready()
@@ -216,31 +224,67 @@ async def browser() -> AsyncIterator[Browser]:
 
 NewPage = Callable[[], Awaitable[Page]]
 
+# Runs in every page before its own scripts (injected by the browser, so the page's CSP does
+# not apply to it): reports each Content-Security-Policy violation to the console, where the
+# fixture collects it, besides Chromium's own "Refused to ..." console errors.
+REPORT_CSP_VIOLATIONS_JS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error("CSP violation: " + event.effectiveDirective + " blocked " + event.blockedURI
+    + " in " + event.sourceFile + ":" + event.lineNumber);
+}, true);
+"""
+# Console lines that mean a security header refused or did not understand something.
+SECURITY_CONSOLE = re.compile(r"Content.Security.Policy|CSP violation|Permissions-Policy")
+
 
 @pytest.fixture
-async def new_page(browser: Browser, server: ServerProcess) -> AsyncIterator[NewPage]:
+def security_messages() -> list[str]:
+    """Console messages about the Content-Security-Policy or Permissions-Policy seen in the
+    browser; `new_page` fails the test if any is left at the end. A test that provokes one on
+    purpose checks it and clears the list."""
+    return []
+
+
+@pytest.fixture
+async def new_page(
+    browser: Browser, server: ServerProcess, security_messages: list[str]
+) -> AsyncIterator[NewPage]:
     """Open a page in a fresh browser context (its own cookies and localStorage: one person).
 
-    Uncaught JavaScript errors and failed HTTP answers on any page fail the test."""
+    Uncaught JavaScript errors, failed HTTP answers, a page served without a
+    Content-Security-Policy, and any CSP violation or Permissions-Policy complaint on any page
+    fail the test."""
     contexts: list[BrowserContext] = []
     problems: list[str] = []
 
     def watch_response(response: Response) -> None:
         if response.status >= 400:
             problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
+        is_page = response.request.resource_type == "document" and response.status < 300
+        if is_page and "content-security-policy" not in response.headers:
+            problems.append(f"no Content-Security-Policy on {response.url}")
+
+    def watch_console(message: ConsoleMessage) -> None:
+        if SECURITY_CONSOLE.search(message.text):
+            security_messages.append(
+                f"{message.type} on {message.location.get('url')}: {message.text}"
+            )
 
     async def open_page() -> Page:
         context = await browser.new_context(base_url=server.url, locale="es-MX")
         context.set_default_timeout(10_000)
+        await context.add_init_script(REPORT_CSP_VIOLATIONS_JS)
         contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda error: problems.append(f"JS error on {page.url}: {error}"))
         page.on("response", watch_response)
+        page.on("console", watch_console)
         return page
 
     yield open_page
     for context in contexts:
         await context.close()
+    problems.extend(security_messages)
     assert not problems, server.explain(f"problems seen in the browser: {problems}")
 
 
@@ -321,3 +365,40 @@ class ChatWindow:
 
     def bot_message(self, containing: str) -> Locator:
         return self.log.locator(":scope > li.bot", has_text=containing)
+
+
+def create_staff(database_url: str, username: str, role: str, name: str) -> str:
+    """Create a staff account the way an administrator does (`ventanilla users create`);
+    returns the generated password it prints."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ventanilla",
+            "users",
+            "create",
+            username,
+            "--role",
+            role,
+            "--name",
+            name,
+            "--database",
+            database_url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("VENTANILLA_")},
+    )
+    match = re.search(r"Contraseña generada: (\S+)", done.stdout)
+    assert match, done.stdout + done.stderr
+    return match.group(1)
+
+
+async def log_in(page: Page, username: str, password: str) -> None:
+    """Log in through the login form (the page lands where the role starts)."""
+    await page.goto("/backoffice/login")
+    await page.get_by_label("Usuario").fill(username)
+    await page.get_by_label("Contraseña").fill(password)
+    await page.get_by_role("button", name="Entrar").click()
+    await expect(page).not_to_have_url(re.compile(r"/backoffice/login"))

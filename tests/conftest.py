@@ -16,10 +16,12 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from backoffice.app import create_app
 from bot.engine import Engine
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation
 from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.outbox.delivery import Deliverer
@@ -28,6 +30,7 @@ from casework.staff.service import create_user
 from catalog.models import Department
 from catalog.transfer import load_catalog_file
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.whatsapp import FakeWhatsApp
 from ventanilla.settings import SAMPLE_CATALOG, Settings
 
 PG_ADMIN_DSN = os.environ.get("VENTANILLA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -145,6 +148,14 @@ async def staff_of_every_role(loaded_db: Database) -> dict[str, str]:
 
 
 @pytest.fixture
+async def app(
+    loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
+) -> FastAPI:
+    """The app on the loaded database, with a staff account of every role."""
+    return create_app(settings, loaded_db, settings.secret_key)
+
+
+@pytest.fixture
 def engine(loaded_db: Database, settings: Settings) -> Engine:
     return Engine(loaded_db, settings)
 
@@ -254,3 +265,37 @@ class ChannelClient:
 def fake_telegram() -> Iterator[FakeTelegram]:
     with FakeTelegram() as fake:
         yield fake
+
+
+@pytest.fixture
+def fake_whatsapp() -> Iterator[FakeWhatsApp]:
+    with FakeWhatsApp() as fake:
+        yield fake
+
+
+def with_whatsapp(settings: Settings, fake: FakeWhatsApp, app_secret: str) -> Settings:
+    """`settings` with WhatsApp switched on against the fake Graph API."""
+    return settings.model_copy(
+        update={
+            "whatsapp_token": fake.token,
+            "whatsapp_phone_number_id": fake.phone_number_id,
+            "whatsapp_app_secret": app_secret,
+            "whatsapp_verify_token": "v",
+            "whatsapp_api_base": fake.base_url,
+            "whatsapp_api_version": fake.version,
+        }
+    )
+
+
+async def break_conversation(db: Database, channel: str, address: str) -> None:
+    """Leave the chat's stored dialogue state unreadable (as a bug or a bad migration could):
+    the bot fails on whatever the citizen writes next."""
+    async with db.transaction() as session:
+        identity = select(ChannelIdentity.id).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.identity_id == identity.scalar_subquery())
+            .values(slots={"choices": 5})
+        )

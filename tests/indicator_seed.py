@@ -10,6 +10,7 @@ from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import BotSession, Conversation
 from casework.db import Database
 from casework.handoffs.models import Handoff
+from casework.indicators.public import last_closed_day
 from casework.indicators.scope import last_months, local_today
 from casework.ratings.models import AnswerFeedback, Rating
 from casework.requests.models import Request
@@ -164,13 +165,20 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=ZoneInfo(TZ)).astimezone(UTC)
 
 
-async def seed_history(db: Database) -> None:
-    """In the current month: pago-predial 6 ratings (5, 5, 5, 4, 2, 1: CSAT 4 of 6) and 5
-    requests resolved with a due date (3 on time); constancia-residencia 3 ratings of 5;
-    reporte-bache 2 requests resolved late. Six months ago, pago-predial had 5 ratings of 1
-    and 2: its trend goes up."""
-    this_month = local_midnight(local_today(TZ).replace(day=1))
-    trend_start = local_midnight(last_months(local_today(TZ), 6)[0])
+def closed_month(settle_days: int = 8) -> date:
+    """The first day of the latest month the public page publishes (the default settings:
+    surveys answered within 7 days, so a month closes 8 days after it ends)."""
+    return last_closed_day(local_today(TZ), settle_days).replace(day=1)
+
+
+async def seed_history(db: Database, month: date | None = None) -> None:
+    """In `month` (by default the current one): pago-predial 6 ratings (5, 5, 5, 4, 2, 1:
+    CSAT 4 of 6) and 5 requests resolved with a due date (3 on time); constancia-residencia 3
+    ratings of 5; reporte-bache 2 requests resolved late. Five months before, pago-predial had
+    5 ratings of 1 and 2: its trend goes up."""
+    month = month or local_today(TZ).replace(day=1)
+    this_month = local_midnight(month)
+    trend_start = local_midnight(last_months(month, 6)[0])
     day = timedelta(days=1)
     async with db.transaction() as s:
         for n, score in enumerate((5, 5, 5, 4, 2, 1)):

@@ -10,7 +10,7 @@ from casework.conversations.models import Message
 from casework.db import Database
 from casework.messages import Inbound
 from casework.requests.models import Request
-from tests.conftest import WebChat, folio_in, joined, valid_curp
+from tests.conftest import WebChat, break_conversation, folio_in, joined, valid_curp
 
 GOOD_CURP = valid_curp("HEGA900415HGTRRN0")
 
@@ -147,3 +147,24 @@ async def test_a_repeated_delivery_changes_nothing(engine: Engine, loaded_db: Da
         after = await session.scalar(select(func.count()).select_from(Message))
         requests = await session.scalar(select(func.count()).select_from(Request))
     assert after == before and requests == 0
+
+
+async def test_a_message_the_bot_fails_on_gets_an_apology_and_the_chat_starts_over(
+    client: httpx.AsyncClient, loaded_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = await WebChat.open(client)
+    await chat.say("hola")
+    await break_conversation(loaded_db, "web", chat.session)
+    replies = await chat.say("requisitos del acta de nacimiento")
+    assert joined(replies) == texts.t("input.failed")
+    assert texts.t("menu.person") in [c["label"] for c in replies[-1]["choices"]]
+    assert any("made the bot fail" in r.getMessage() for r in caplog.records)
+    async with loaded_db.transaction() as session:  # the message itself is kept
+        kept = await session.scalar(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.text == "requisitos del acta de nacimiento")
+        )
+    assert kept == 1
+    answered = joined(await chat.say("requisitos del acta de nacimiento"))
+    assert "acta" in answered.lower() and texts.t("input.failed") not in answered

@@ -5,10 +5,7 @@ in with the administrator password the first run prints, and plays citizen and s
 two separate browser contexts.
 """
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ from tests.browser_fixtures import (  # noqa: E402
     NewPage,
     ReviewPage,
     ServerProcess,
+    create_staff,
 )
 from tests.conftest import valid_curp  # noqa: E402
 
@@ -220,34 +218,6 @@ async def test_an_administrator_creates_an_agent_and_finds_it_in_the_audit_log(
     row = admin.get_by_role("row").filter(has_text="Laura Pérez")
     await expect(row).to_contain_text("Alta de cuenta")
     await review_page(admin, "audit")
-
-
-def create_staff(database_url: str, username: str, role: str, name: str) -> str:
-    """Create a staff account the way an administrator does (`ventanilla users create`);
-    returns the generated password it prints."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ventanilla",
-            "users",
-            "create",
-            username,
-            "--role",
-            role,
-            "--name",
-            name,
-            "--database",
-            database_url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("VENTANILLA_")},
-    )
-    match = re.search(r"Contraseña generada: (\S+)", done.stdout)
-    assert match, done.stdout + done.stderr
-    return match.group(1)
 
 
 async def test_an_editor_changes_a_cost_and_the_chat_answers_with_it_once_published(

@@ -30,11 +30,12 @@ DRAWN_JS = """id => {
 
 async def seed_server(database_url: str) -> None:
     """seed_history (pago-predial 11 ratings, constancia-residencia 3, 7 requests resolved)
-    plus 30 more ratings of pago-predial this month, and an evaluator account."""
+    plus 30 more ratings of pago-predial, all in the latest closed month (the public page
+    publishes closed months only), and an evaluator account."""
     db = Database(database_url)
     try:
-        await seed.seed_history(db)
-        this_month = seed.local_midnight(seed.local_today(seed.TZ).replace(day=1))
+        await seed.seed_history(db, seed.closed_month())
+        this_month = seed.local_midnight(seed.closed_month())
         async with db.transaction() as s:
             for score in (5, 4, 3) * 10:
                 await seed.rating(s, this_month, score, "pago-predial")

@@ -5,6 +5,7 @@ import csv
 import io
 import os
 import tempfile
+import unicodedata
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,13 +20,16 @@ from backoffice.app import create_app
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
 from casework.db import Database
-from casework.indicators.export import MASK, csv_chunks, mask_personal_data
+from casework.indicators.export import csv_chunks
 from casework.indicators.pseudonym import citizen_key, pseudonym_secret
 from casework.indicators.scope import Scope
+from casework.privacy.masking import MASK, mask_personal_data
 from casework.ratings.models import Rating, RatingDimensionScore
 from casework.staff.models import AuditEntry, StaffUser
 from casework.staff.tokens import create_token
+from catalog.models import Department, Procedure
 from tests.conftest import valid_curp
+from tests.indicator_seed import rating as seed_rating
 from ventanilla.settings import Settings
 
 BASE = "/api/v1/evaluacion"
@@ -411,6 +415,68 @@ async def test_every_backend_masks_comments_and_keys_citizens_alike(
     assert [row["comentario"] for row in table] == expected
     assert {row["ciudadano"] for row in table} == {citizen_key(secret, ratings["luis"])}
     assert table[0]["enviada_en"] == "2026-06-01 06:00:00-06"
+
+
+FORMULAS = [
+    "=1+1",
+    "+1",
+    "-1",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    "  =1+1",
+    " \t-2+3",
+    "\u3000=1+1",
+    "\u00a0@A1",
+    "＝1+1",
+    "＋1",
+    "－1",
+    "＠SUM(A1)",
+    "﹦1",
+    "−1",
+]
+
+
+def starts_a_formula(cell: str) -> bool:
+    """What a spreadsheet may run: a formula sign first, also after blanks or in its
+    full-width or small forms, unless an apostrophe comes first."""
+    if not cell or cell.startswith("'"):
+        return False
+    if cell[0] in "\t\r\n":
+        return True
+    first = unicodedata.normalize("NFKC", cell.lstrip(" \t\r\n\u00a0\u3000"))[:1]
+    return first in ("=", "+", "-", "@", "\u2212")
+
+
+async def test_no_csv_cell_starts_a_spreadsheet_formula(
+    loaded_db: Database, ratings: dict[str, Any], settings: Settings
+) -> None:
+    """Comments, and the catalogue's names written by the database itself on PostgreSQL,
+    for every formula trigger."""
+    async with loaded_db.transaction() as session:
+        for n, formula in enumerate(FORMULAS):
+            await seed_rating(session, utc(2026, 7, 1 + n, 12, 0), 3, comment=formula)
+        procedure = await session.get(Procedure, "pago-predial")
+        department = await session.get(Department, "catastro")
+        assert procedure is not None and department is not None
+        procedure.name = '\u3000＝HYPERLINK("http://malo.example")'
+        department.name = " -2+3 Catastro"
+    secret = await _secret(loaded_db, settings)
+    scope = Scope(date(2026, 7, 1), date(2026, 7, 31))
+    text = b"".join([c async for c in csv_chunks(loaded_db, scope, secret)]).decode()
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert len(table) == len(FORMULAS)
+    assert all(starts_a_formula(formula) for formula in FORMULAS)  # the check sees them all
+    dangerous = [
+        (column, cell)
+        for row in table
+        for column, cell in row.items()
+        if starts_a_formula(cell or "")
+    ]
+    assert dangerous == []
+    assert {row["tramite"] for row in table} == {"'" + procedure.name}
+    assert {row["area"] for row in table} == {"'" + department.name}
 
 
 async def test_the_xlsx_export_holds_the_same_rows_and_leaves_no_file_behind(

@@ -7,15 +7,18 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from backoffice.app import create_app
 from casework.calendar import local_midnight
+from casework.citizens.models import ChannelIdentity
+from casework.conversations.models import Conversation
 from casework.db import Database
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import last_months, local_today
 from casework.staff.service import create_user
 from tests.conftest import STAFF_PASSWORD, login
-from tests.indicator_seed import SECRET_COMMENT, rating, seed_history
+from tests.indicator_seed import SECRET_COMMENT, closed_month, rating, seed_history
 from ventanilla.settings import Settings
 
 TZ = "America/Mexico_City"
@@ -117,7 +120,7 @@ async def test_mistyped_filters_fall_back_to_defaults(evaluator: httpx.AsyncClie
 async def test_the_public_page_shows_figures_only_where_there_are_enough_answers(
     client: httpx.AsyncClient, loaded_db: Database
 ) -> None:
-    await seed_history(loaded_db)
+    await seed_history(loaded_db, closed_month())
     response = await client.get("/resultados")  # no login
     assert response.status_code == 200
     page = response.text
@@ -145,8 +148,8 @@ async def test_the_web_chat_links_to_the_results(client: httpx.AsyncClient) -> N
 async def test_public_indicator_cards_show_their_light_unless_resting_on_few_answers(
     client: httpx.AsyncClient, loaded_db: Database
 ) -> None:
-    await seed_history(loaded_db)
-    year = str(local_today(TZ).year)
+    await seed_history(loaded_db, closed_month())
+    year = str(closed_month().year)
     async with loaded_db.transaction() as session:
         session.add_all(
             [
@@ -194,6 +197,23 @@ async def test_the_ratings_list_masks_personal_data_in_comments(
             2,
             comment="Nadie contestó, márquenme al 415 987 6543 o a ana@correo.example",
         )
+        named = await rating(
+            session,
+            local_midnight(local_today(TZ)),
+            5,
+            comment="Soy Rosa Martínez, CURP lomp 800101 mjcprr 06; pregunten por Teodoro",
+        )
+        conversation = await session.get(Conversation, named.conversation_id)
+        assert conversation is not None
+        await session.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.id == conversation.identity_id)
+            .values(display_name="Teodoro V.")
+        )
     page = (await evaluator.get("/backoffice/calificaciones")).text
     assert "Nadie contestó, márquenme al [dato personal]" in page
     assert "6543" not in page and "ana@correo.example" not in page
+    # The same function as the exports: names after "Soy", spaced CURPs, the chat's name.
+    assert "Soy [dato personal]" in page and "pregunten por [dato personal]" in page
+    for secret in ("Rosa", "Martínez", "800101", "Teodoro"):
+        assert secret not in page

@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select, text, update
 from backoffice.app import create_app
 from casework import texts
 from casework.db import Database
+from casework.failures import Transient
 from casework.inbox.models import InboxItem
 from casework.inbox.service import BATCH, MAX_ATTEMPTS, Inbox, Update
 from casework.outbox.models import OutboxMessage
@@ -149,13 +150,15 @@ async def drain_every_try(inbox: Inbox, db: Database) -> None:
         await inbox.drain()
 
 
-async def test_a_failing_update_is_retried_and_holds_back_only_its_own_chat(db: Database) -> None:
+async def test_a_transient_failure_is_retried_and_holds_back_only_its_own_chat(
+    db: Database,
+) -> None:
     handled: list[tuple[str, int]] = []
     broken = {"a": 1}  # chat "a" fails on its second update until repaired
 
     async def handler(payload: dict) -> None:
         if broken.get(payload["chat"]) == payload["k"]:
-            raise RuntimeError("base de datos ocupada")
+            raise Transient("base de datos ocupada")
         handled.append((payload["chat"], payload["k"]))
 
     inbox = Inbox(db, {"web": handler})
@@ -182,7 +185,7 @@ async def test_a_chat_waiting_for_a_retry_does_not_hold_back_chats_queued_behind
 
     async def handler(payload: dict) -> None:
         if payload["chat"] == "a" and payload["k"] == 0:
-            raise RuntimeError("falla")
+            raise Transient("red caída")
         handled.append(payload["chat"])
 
     inbox = Inbox(db, {"web": handler})
@@ -193,9 +196,11 @@ async def test_a_chat_waiting_for_a_retry_does_not_hold_back_chats_queued_behind
     assert handled == ["b"]
 
 
-async def test_an_update_that_always_fails_is_given_up_and_kept(db: Database) -> None:
+async def test_an_update_that_always_fails_transiently_is_given_up_and_kept(
+    db: Database,
+) -> None:
     async def handler(payload: dict) -> None:
-        raise ValueError("sin arreglo")
+        raise ConnectionRefusedError("sin red")
 
     inbox = Inbox(db, {"web": handler})
     await inbox.accept(entries("c", 1))
@@ -205,6 +210,29 @@ async def test_an_update_that_always_fails_is_given_up_and_kept(db: Database) ->
     assert item is not None and item.failed and item.processed_at is not None
     assert item.attempts == MAX_ATTEMPTS
     assert await inbox.drain() == 0
+
+
+async def test_a_failure_that_would_repeat_is_given_up_at_once_and_the_chat_goes_on(
+    db: Database,
+) -> None:
+    """A poison update (a bug, input the code cannot read) is not retried: every try would
+    fail the same way while its chat waited."""
+    handled: list[int] = []
+
+    async def handler(payload: dict) -> None:
+        if payload["k"] == 0:
+            raise ValueError("sin arreglo")
+        handled.append(payload["k"])
+
+    inbox = Inbox(db, {"web": handler})
+    await inbox.accept(entries("c", 3))
+    await inbox.drain()
+    await inbox.drain()
+    assert handled == [1, 2]
+    async with db.transaction() as session:
+        item = await session.scalar(select(InboxItem).where(InboxItem.external_id == "c-0"))
+    assert item is not None and item.failed and item.processed_at is not None
+    assert item.attempts == 1 and "sin arreglo" in (item.last_error or "")
 
 
 async def test_two_workers_handle_one_backlog_once_each_and_in_order(db: Database) -> None:
@@ -375,7 +403,7 @@ async def test_updates_given_up_are_shown_to_staff_and_can_be_handed_back(
     async def handler(payload: dict) -> None:
         attempts.append(payload["k"])
         if len(attempts) <= MAX_ATTEMPTS:
-            raise RuntimeError("catálogo ilegible")
+            raise Transient("catálogo ilegible")
 
     inbox = Inbox(loaded_db, {"web": handler})
     await inbox.accept(entries("d", 1))
@@ -402,17 +430,13 @@ async def test_updates_given_up_are_shown_to_staff_and_can_be_handed_back(
     assert await count(loaded_db, InboxItem, InboxItem.failed) == 0
 
 
-async def test_an_update_only_aiogram_finds_unreadable_is_kept_with_its_error(
+async def test_an_update_aiogram_would_reject_is_refused_at_the_door(
     tg: ChannelClient, loaded_db: Database
 ) -> None:
-    """The webhook checks an update's id and chat; the rest is read when the bot handles it.
-    What fails then is kept, retried and finally listed for staff, never silently dropped."""
+    """What the bot could not read when handling it is refused by the webhook (400), not
+    stored to fail on every retry."""
     update = tg_text(9, TG_CHAT_ID, "hola")
     del update["message"]["date"]
-    assert (await post(tg, update)).status_code == 200
-    await tg.handle()
-    async with loaded_db.transaction() as session:
-        item = await session.scalar(select(InboxItem))
-    assert item is not None and item.processed_at is None and item.attempts == 1
-    assert "ValidationError" in (item.last_error or "")
+    assert (await post(tg, update)).status_code == 400
+    assert await count(loaded_db, InboxItem) == 0
     assert await count(loaded_db, OutboxMessage) == 0

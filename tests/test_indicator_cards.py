@@ -29,6 +29,7 @@ from casework.indicators.service import METRICS
 from casework.ratings.models import Rating
 from casework.staff.models import AuditEntry
 from tests.conftest import login
+from tests.indicator_seed import rating
 from ventanilla.settings import Settings
 from ventanilla.setup import prepare
 
@@ -157,9 +158,25 @@ async def test_only_public_cards_go_to_the_public_page(loaded_db: Database, csat
     async with loaded_db.transaction() as session:
         await create_card(session, None, {**VALID, "public": True})
         await create_card(session, None, {**VALID, "code": "INTERNO", "metric": "containment"})
-        shown = await public_cards(session, TODAY, ZONE)
+        shown = await public_cards(session, TODAY, ZONE, 5)
     assert [s.card.code for s in shown] == ["EVAL-01"]
-    assert shown[0].value == 80.0
+    assert shown[0].value == 80.0 and not shown[0].thin_month
+
+
+async def test_a_public_card_with_a_month_of_few_answers_is_not_published(
+    loaded_db: Database, csat_80: None
+) -> None:
+    """Ten answers in April and two in March: the year's value could be told from March's
+    (two people) by comparing publications, so it is marked and the page hides it."""
+    async with loaded_db.transaction() as session:
+        await create_card(session, None, {**VALID, "public": True})
+        for day in (3, 4):
+            await rating(session, datetime(2026, 3, day, 17, 0, tzinfo=UTC), 1, channel="whatsapp")
+    async with loaded_db.transaction() as session:
+        [thin] = await public_cards(session, TODAY, ZONE, 5)
+        [march_only] = await public_cards(session, date(2026, 3, 31), ZONE, 2)
+    assert thin.count == 12 and thin.thin_month
+    assert march_only.count == 2 and not march_only.thin_month  # two is enough here
 
 
 # --- validation --------------------------------------------------------------------------

@@ -119,7 +119,7 @@ async def _figures(db: Database, scope: Scope) -> list[Any]:
         found.append(await dashboard.by_procedure(s, scope, TZ))
         halves = (scope.start, scope.start + (scope.end - scope.start) / 2)
         found.append(await dashboard.by_procedure(s, scope, TZ, halves))
-        found.append(await public.public_results(s, scope.end, TZ, 1))
+        found.append(await public.public_results(s, scope.end, TZ, 1, 0))
     return found
 
 

@@ -369,7 +369,7 @@ async def test_distribution_and_rankings_by_procedure(loaded_db: Database) -> No
         lowest = await lowest_csat(session, MARCH, TZ, min_count=3)
         worst = await worst_compliance(session, MARCH, TZ, min_count=3)
         table = await by_procedure(session, MARCH, TZ)
-        halves = await by_procedure(session, MARCH, TZ, (date(2026, 3, 1), date(2026, 3, 10)))
+        halves = await by_procedure(session, MARCH, TZ, (date(2026, 3, 5), date(2026, 3, 10)))
         only_predial = await score_distribution(
             session, Scope(MARCH.start, MARCH.end, procedure_id="pago-predial"), TZ
         )
@@ -398,6 +398,11 @@ async def test_distribution_and_rankings_by_procedure(loaded_db: Database) -> No
     assert (rows["reporte-bache"].answered, rows["reporte-bache"].csat) == (0, None)
     assert rows["avaluo-catastral"].with_due == 0
     # 12:00 UTC on 10 March is 06:00 local: the later half, from 10 March on.
+    # The requests were resolved on 5 March (the middle part), the ratings given on the 10th.
     split = {r.procedure_id: r for r in halves}["pago-predial"]
-    assert (split.earlier_answered, split.later_answered, split.later_good) == (0, 4, 3)
+    assert [(p.answered, p.good, p.with_due, p.on_time) for p in split.parts] == [
+        (0, 0, 0, 0),
+        (0, 0, 3, 2),
+        (4, 3, 0, 0),
+    ]
     assert (split.answered, split.with_due, split.on_time) == (4, 3, 2)

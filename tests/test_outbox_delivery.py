@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from aiogram import Bot
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from backoffice.app import create_app
 from bot.channels.telegram import TelegramSender, make_bot, split
@@ -199,3 +199,50 @@ async def test_failed_messages_are_listed_for_staff_and_can_be_sent_again(
         assert (await c.post(f"/backoffice/envios/{item_id}/reintentar")).status_code == 303
     await deliverer.run_once()
     assert (await status_of(loaded_db, item_id)).status == "sent"
+
+
+async def count_status(db: Database, status: str) -> int:
+    async with db.transaction() as session:
+        found = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == status)
+        )
+    return int(found or 0)
+
+
+async def test_a_crash_sends_again_at_most_the_replies_under_way(
+    db: Database, bot: Bot, fake_telegram: FakeTelegram
+) -> None:
+    """The worker keeps `in_flight` sends under way (a slot that frees is filled at once) and
+    never more; killed mid-burst, only those can reach a chat twice, in order still."""
+    chats = [str(300 + n) for n in range(12)]
+    for chat in chats:
+        await queue(db, chat, f"{chat}-a", f"{chat}-b")
+    fake_telegram.fail_next("sendMessage", delay=0.2, times=100)  # a provider 0.2 s away
+    crashed = Deliverer(db, [TelegramSender(bot)], in_flight=3)
+    worker = asyncio.create_task(crashed.run(asyncio.Event()))
+    under_way = []
+    for _ in range(400):
+        under_way.append(await count_status(db, "sending"))
+        if await count_status(db, "sent") >= 6:
+            break
+        await asyncio.sleep(0.01)
+    at_crash = await count_status(db, "sending")
+    worker.cancel()  # the crash: the sends under way are cut short
+    await asyncio.gather(worker, return_exceptions=True)
+    assert max(under_way) == 3 and at_crash <= 3
+
+    async with db.transaction() as session:  # their leases lapse
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "sending")
+            .values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+    survivor = Deliverer(db, [TelegramSender(bot)])
+    while await survivor.run_once():
+        pass
+    sent = [m["text"] for m in fake_telegram.sent_messages()]
+    assert set(sent) == {f"{chat}-{x}" for chat in chats for x in "ab"}
+    assert len(sent) - len(set(sent)) <= 3
+    for chat in chats:
+        mine = [m["text"] for m in fake_telegram.sent_messages(chat_id=chat)]
+        assert mine.index(f"{chat}-a") < mine.index(f"{chat}-b")

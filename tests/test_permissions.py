@@ -35,10 +35,12 @@ PUBLIC = {
     "/telegram/webhook": "Telegram's webhook, checked by its secret header",
     "/whatsapp/webhook": "WhatsApp's webhook, checked by its signature",
     "/static": "stylesheet and scripts",
-    "/api/docs": "API documentation",
-    "/docs/oauth2-redirect": "API documentation",
-    "/openapi.json": "API documentation",
     "/backoffice/login": "the login form itself",
+}
+# Staff routes outside /backoffice, each with the reason: nothing else may be.
+STAFF_ELSEWHERE = {
+    "/openapi.json": "the API's schema, at the address tools expect",
+    "/api/docs": "the API documentation, beside the API",
 }
 
 # The decisions, section by section (see backoffice/permissions.py).
@@ -56,6 +58,8 @@ EXPECTED = {
     "/backoffice/catalogo": {"admin", "editor"},
     "/backoffice/logout": set(ROLES),
     "/backoffice/inicio": set(ROLES),
+    "/openapi.json": {"admin"},
+    "/api/docs": {"admin"},
 }
 # The evaluators' API: a bearer token of one of these roles, never the session cookie.
 BEARER = {API_PREFIX: {"admin", "evaluator"}}
@@ -100,7 +104,9 @@ def unprotected(app: FastAPI) -> list[str]:
                 problems.append(f"{path} {methods}: the evaluators' API is read-only")
         elif takes_bearer(route):
             problems.append(f"{path}: bearer token outside the API")
-        elif not path.startswith("/backoffice"):
+        elif not path.startswith("/backoffice") and not any(
+            path == p or path.startswith(p + "/") for p in STAFF_ELSEWHERE
+        ):
             problems.append(f"{path}: staff route outside /backoffice")
     return problems
 
@@ -254,7 +260,9 @@ async def test_nav_shows_only_the_sections_of_the_role(
         html = (await clients[role].get(page)).text
         nav = html[html.index("<nav") : html.index("</nav>")]
         links = set(re.findall(r'href="(/backoffice/[a-z]+)"', nav))
-        wanted = {p for p, allowed in EXPECTED.items() if role in allowed}
+        wanted = {
+            p for p, allowed in EXPECTED.items() if role in allowed and p not in STAFF_ELSEWHERE
+        }
         assert links == wanted - {"/backoffice/logout", "/backoffice/inicio"}, role
 
 

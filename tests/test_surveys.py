@@ -3,7 +3,7 @@ survey template with buttons, and «¿Te sirvió esta respuesta?» after answers
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -24,7 +24,7 @@ from casework.ratings.reminders import send_reminders
 from casework.requests.service import NewRequest, change_status, open_request
 from casework.staff.models import AuditEntry, StaffUser
 from catalog.models import Procedure
-from tests.conftest import ChannelClient, login
+from tests.conftest import ChannelClient, login, with_whatsapp
 from tests.fakes.payloads import WA_ID, _wa_inbound, wa_text
 from tests.fakes.payloads import wa_signed as signed
 from tests.fakes.whatsapp import FakeWhatsApp
@@ -367,25 +367,10 @@ APP_SECRET = "secreto-de-la-app-de-meta"
 
 
 @pytest.fixture
-def fake_whatsapp() -> Iterator[FakeWhatsApp]:
-    with FakeWhatsApp() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def wa(
     loaded_db: Database, settings: Settings, fake_whatsapp: FakeWhatsApp
 ) -> AsyncIterator[ChannelClient]:
-    wa_settings = settings.model_copy(
-        update={
-            "whatsapp_token": fake_whatsapp.token,
-            "whatsapp_phone_number_id": fake_whatsapp.phone_number_id,
-            "whatsapp_app_secret": APP_SECRET,
-            "whatsapp_verify_token": "v",
-            "whatsapp_api_base": fake_whatsapp.base_url,
-            "whatsapp_api_version": fake_whatsapp.version,
-        }
-    )
+    wa_settings = with_whatsapp(settings, fake_whatsapp, APP_SECRET)
     app = create_app(wa_settings, loaded_db, "k", deliver=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:

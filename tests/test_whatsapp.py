@@ -1,7 +1,7 @@
 """WhatsApp Cloud API end to end against a fake Graph API speaking the real wire format."""
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -14,7 +14,7 @@ from casework.conversations.models import Conversation, Message
 from casework.db import Database, utcnow
 from casework.outbox.models import OutboxMessage
 from catalog.models import Procedure
-from tests.conftest import ChannelClient, login
+from tests.conftest import ChannelClient, login, with_whatsapp
 from tests.fakes.payloads import (
     WA_BSUID,
     WA_ID,
@@ -34,12 +34,6 @@ APP_SECRET = "secreto-de-la-app-de-meta"
 VERIFY = "token-de-verificacion"
 
 
-@pytest.fixture
-def fake_whatsapp() -> Iterator[FakeWhatsApp]:
-    with FakeWhatsApp() as fake:
-        yield fake
-
-
 class WhatsAppClient(ChannelClient):
     async def post(self, payload: dict) -> httpx.Response:
         body, headers = signed(payload, APP_SECRET)
@@ -53,15 +47,8 @@ class WhatsAppClient(ChannelClient):
 
 @pytest.fixture
 def wa_settings(settings: Settings, fake_whatsapp: FakeWhatsApp) -> Settings:
-    return settings.model_copy(
-        update={
-            "whatsapp_token": fake_whatsapp.token,
-            "whatsapp_phone_number_id": fake_whatsapp.phone_number_id,
-            "whatsapp_app_secret": APP_SECRET,
-            "whatsapp_verify_token": VERIFY,
-            "whatsapp_api_base": fake_whatsapp.base_url,
-            "whatsapp_api_version": fake_whatsapp.version,
-        }
+    return with_whatsapp(settings, fake_whatsapp, APP_SECRET).model_copy(
+        update={"whatsapp_verify_token": VERIFY}
     )
 
 
@@ -102,7 +89,10 @@ async def test_unsigned_and_forged_deliveries_are_refused_and_nothing_is_stored(
     _, forged_headers = signed(wa_text(WA_ID, "hola"), "otro-secreto")
     forged = await wa.client.post("/whatsapp/webhook", content=body, headers=forged_headers)
     garbage = b"{no es json"
-    garbage_headers = {"X-Hub-Signature-256": wa_signature(garbage, APP_SECRET)}
+    garbage_headers = {
+        "X-Hub-Signature-256": wa_signature(garbage, APP_SECRET),
+        "Content-Type": "application/json",
+    }
     malformed = await wa.client.post("/whatsapp/webhook", content=garbage, headers=garbage_headers)
     assert (missing.status_code, forged.status_code, malformed.status_code) == (401, 403, 400)
     async with loaded_db.transaction() as session:

@@ -1,5 +1,5 @@
-"""The `ventanilla` command: serve, chat, db, users, catalog, encuestas. Help texts are for
-staff (Spanish)."""
+"""The `ventanilla` command: serve, chat, db, users, catalog, encuestas, retention. Help texts
+are for staff (Spanish)."""
 
 import asyncio
 import getpass
@@ -24,7 +24,9 @@ users_app = typer.Typer(help="Usuarios del personal.", no_args_is_help=True)
 telegram_app = typer.Typer(help="Canal de Telegram.", no_args_is_help=True)
 surveys_app = typer.Typer(help="Encuestas de satisfacción.", no_args_is_help=True)
 indicators_app = typer.Typer(help="Indicadores de evaluación.", no_args_is_help=True)
+retention_app = typer.Typer(help="Conservación de datos personales.", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicadores")
+app.add_typer(retention_app, name="retention")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(surveys_app, name="encuestas")
 app.add_typer(db_app, name="db")
@@ -122,7 +124,10 @@ def serve(
             remind_surveys=background,
             telegram_polling=telegram_polling,
         )
-        await uvicorn.Server(uvicorn.Config(app_, host=host, port=port)).serve()
+        # uvicorn's own X-Forwarded-For handling is off: it believes any local client. The app
+        # reads the header itself, from VENTANILLA_TRUSTED_PROXIES only (bot/channels/peer.py).
+        config = uvicorn.Config(app_, host=host, port=port, proxy_headers=False)
+        await uvicorn.Server(config).serve()
 
     _run(work, settings, server=True)
 
@@ -372,6 +377,35 @@ def surveys_remind(database: DatabaseOption = None) -> None:
 
     _run(work, settings)
     typer.echo(f"Recordatorios de encuesta en cola: {sent}.")
+
+
+@retention_app.command(
+    "run",
+    help="Borrar lo que venció su plazo de conservación (para cron); seguro aunque el servidor "
+    "también lo haga.",
+)
+def retention_run(database: DatabaseOption = None) -> None:
+    from casework.db import utcnow
+    from casework.privacy.retention import run_retention
+    from casework.schema import upgrade
+
+    settings = _settings(database)
+    done = []
+
+    async def work(db: Database) -> None:
+        await upgrade(db)
+        done.append(await run_retention(db, settings, utcnow()))
+
+    _run(work, settings)
+    [report] = done
+    typer.echo(
+        f"Mensajes recibidos de las aplicaciones borrados (atendidos hace más de "
+        f"{settings.inbox_retention_days} días): {report.inbox_deleted}.\n"
+        f"Mensajes de chats que pidieron borrar sus datos, vaciados: {report.erased_cleared}.\n"
+        f"Líneas de conversación y respuestas borradas (más de "
+        f"{settings.transcript_retention_months} meses): {report.messages_deleted} y "
+        f"{report.replies_deleted}."
+    )
 
 
 def _add_subcommands() -> None:

@@ -1,16 +1,21 @@
 """Settings read from VENTANILLA_* environment variables and an optional .env file."""
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CANNED_ANSWERS = (
     Path(__file__).resolve().parent.parent / "casework" / "handoffs" / "canned.es-MX.yml"
 )
 SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "acacias.yml"
+# An origin a page may be framed by: https://host or https://host:port, nothing more (no path,
+# no wildcard, nothing that could end the header's directive).
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -72,6 +77,26 @@ class Settings(BaseSettings):
     public_min_count: int = Field(
         default=5, ge=1, description="Public results page: cells with fewer ratings are hidden"
     )
+    # --- privacy: how long what citizens send is kept (casework/privacy/retention.py), and
+    # how many replies a crash can send twice (casework/outbox/delivery.py) ---
+    inbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days an update from a messaging app is kept, as it arrived, after it was "
+        "handled; then it is deleted",
+    )
+    transcript_retention_months: int = Field(
+        default=24,
+        ge=1,
+        description="Months the transcript of conversations (messages and replies) is kept",
+    )
+    outbox_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Replies being sent at once to Telegram and WhatsApp: the most a crash "
+        "can send twice",
+    )
     nlu_backend: Literal["default", "baseline", "rasa"] = "default"
     nlu_data: list[Path] = Field(
         default_factory=list, description="Extra Rasa-format nlu.yml files to train with"
@@ -104,6 +129,75 @@ class Settings(BaseSettings):
     )
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 3.0
+    # --- Input at the door and flooding (backoffice/door.py, the web chat's rate limits) ---
+    webhook_max_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest Telegram or WhatsApp webhook body (413)"
+    )
+    chat_max_bytes: int = Field(
+        default=16_384, ge=1024, description="Largest web chat request body (413)"
+    )
+    max_body_bytes: int = Field(
+        default=5_242_880,
+        ge=1024,
+        description="Largest body of any other route, e.g. a catalogue upload (413)",
+    )
+    json_max_depth: int = Field(
+        default=32, ge=4, le=200, description="Deepest nesting of arrays and objects in JSON (400)"
+    )
+    chat_messages_per_session: int = Field(
+        default=20, ge=1, description="Web chat messages one chat session may send per minute"
+    )
+    chat_messages_per_address: int = Field(
+        default=60,
+        ge=1,
+        description="Web chat messages and new sessions from one client address per minute",
+    )
+    chat_polls_per_address: int = Field(
+        default=300,
+        ge=1,
+        description="Web chat polls for new messages from one client address per minute (the "
+        "page polls every 3 s)",
+    )
+
+    # --- Who is asking, staff sessions and response headers (issue 14) ---------------------
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies whose X-Forwarded-For is "
+        "believed (comma-separated, e.g. 10.0.0.5,172.18.0.0/16). Empty: none, the peer "
+        "address is the client's",
+    )
+    staff_session_hours: float = Field(
+        default=12, gt=0, description="How long a staff login lasts before logging in again"
+    )
+    frame_ancestors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to embed the citizens' pages in a frame (comma-separated, "
+        "e.g. https://www.municipio.gob.mx). Empty: no site may frame any page. Staff pages "
+        "are never framed",
+    )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve /openapi.json and /api/docs (to logged-in administrators only)",
+    )
+
+    @field_validator("trusted_proxies", "frame_ancestors", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """A list setting given as text: comma- or space-separated, or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item for item in re.split(r"[,\s]+", text) if item]
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return origins
 
 
 @lru_cache

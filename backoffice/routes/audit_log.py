@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
+from backoffice.params import Page, id_in
 from backoffice.templating import templates
 from casework.calendar import LOCAL_TZ
 from casework.staff.models import StaffUser
@@ -41,12 +42,12 @@ async def audit_list(
     entidad: str = "",
     desde: str = "",
     hasta: str = "",
-    pagina: int = 1,
+    pagina: Page = 1,
 ) -> Response:
     """Dates are whole days in Mexico City time, both ends included."""
     since, until = _day(desde), _day(hasta)
     where = AuditFilter(
-        staff_user_id=int(usuario) if usuario.isdigit() else None,
+        staff_user_id=id_in(usuario),
         action=accion or None,
         entity=entidad or None,
         since=_local_midnight(since) if since else None,
@@ -55,7 +56,7 @@ async def audit_list(
     found = await search_audit(session, where, pagina)
     actions, entities = await audit_choices(session)
     filters = {
-        "usuario": usuario if usuario.isdigit() else "",
+        "usuario": usuario if id_in(usuario) is not None else "",
         "accion": accion,
         "entidad": entidad,
         "desde": since.isoformat() if since else "",

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
+from backoffice.params import QueryId, RowId
 from backoffice.templating import templates
 from casework.calendar import format_local
 from casework.db import utcnow
@@ -361,8 +362,8 @@ async def version_diff(
     staff: Editor,
     section: str,
     entry_id: str,
-    number: int,
-    con: int | None = None,
+    number: RowId,
+    con: QueryId = None,
 ) -> Response:
     kind = _kind(section)
     rows = await _history(session, kind, entry_id)
@@ -398,7 +399,7 @@ async def restore(
     staff: Editor,
     section: str,
     entry_id: str,
-    number: int,
+    number: RowId,
 ) -> Response:
     kind = _kind(section)
     try:

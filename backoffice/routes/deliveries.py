@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
+from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.inbox import service as inbox
 from casework.inbox.models import InboxItem
@@ -29,7 +30,7 @@ async def failed_list(request: Request, session: Session, staff: Staff) -> Respo
 
 
 @router.post("/{item_id}/reintentar")
-async def failed_retry(item_id: int, session: Session, staff: Staff) -> Response:
+async def failed_retry(item_id: RowId, session: Session, staff: Staff) -> Response:
     item = await session.get(OutboxMessage, item_id, with_for_update=True)
     if item is None or item.status != "failed":
         raise HTTPException(404, "No hay un envío fallido con ese número.")
@@ -38,7 +39,7 @@ async def failed_retry(item_id: int, session: Session, staff: Staff) -> Response
 
 
 @router.post("/recibidos/{item_id}/reintentar")
-async def received_retry(item_id: int, session: Session, staff: Staff) -> Response:
+async def received_retry(item_id: RowId, session: Session, staff: Staff) -> Response:
     item = await session.get(InboxItem, item_id, with_for_update=True)
     if item is None or not item.failed:
         raise HTTPException(404, "No hay un mensaje recibido sin atender con ese número.")

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import RoleRequired, RoleRequiredOutsideTransaction, Session, database
+from backoffice.deps import (
+    RoleRequired,
+    RoleRequiredOutsideTransaction,
+    Session,
+    database,
+    logged_in,
+)
+from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.conversations.service import transcript
 from casework.db import Database
@@ -61,13 +68,23 @@ async def handoff_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """The inbox as server-sent events: a new list whenever it changes. Each check is its own
     short transaction, so an open page never holds the database. A stream ends after
-    `inbox_stream_seconds` and the browser reconnects by itself (proxies drop idle streams)."""
+    `inbox_stream_seconds` and the browser reconnects by itself (proxies drop idle streams).
+
+    Every check looks at the login again: once it has ended (logged out, deactivated, a new
+    password or a role without this section) the stream sends `ended` and stops, so nothing
+    more reaches that browser; the page then goes to the login form."""
     deadline = time.monotonic() + request.app.state.settings.inbox_stream_seconds
     last = None
-    scope = department_scope(staff)
     while not await request.is_disconnected():
         async with db.transaction() as session:
-            rows = [row.as_dict() for row in await inbox(session, scope)]
+            current = await logged_in(request, session)
+            rows = None
+            if current is not None and current.role in ROLES:
+                rows = [row.as_dict() for row in await inbox(session, department_scope(current))]
+        if rows is None:
+            # With some data: browsers drop an event whose data is empty.
+            yield ServerSentEvent(event="ended", raw_data="/backoffice/login")
+            return
         if rows != last:
             yield ServerSentEvent(data=rows, event="inbox", retry=2000)
             last = rows
@@ -78,7 +95,7 @@ async def handoff_events(
 
 @router.get("/{handoff_id}", response_class=HTMLResponse)
 async def handoff_detail(
-    request: Request, handoff_id: int, session: Session, staff: Staff, error: str = ""
+    request: Request, handoff_id: RowId, session: Session, staff: Staff, error: str = ""
 ) -> Response:
     handoff = await _get(session, staff, handoff_id)
     return templates.TemplateResponse(
@@ -96,7 +113,7 @@ async def handoff_detail(
 
 
 @router.post("/{handoff_id}/tomar")
-async def handoff_claim(handoff_id: int, session: Session, staff: Staff) -> Response:
+async def handoff_claim(handoff_id: RowId, session: Session, staff: Staff) -> Response:
     try:
         await claim(session, await _get(session, staff, handoff_id), staff)
     except HandoffError as exc:
@@ -107,7 +124,7 @@ async def handoff_claim(handoff_id: int, session: Session, staff: Staff) -> Resp
 @router.post("/{handoff_id}/responder")
 async def handoff_reply(
     request: Request,
-    handoff_id: int,
+    handoff_id: RowId,
     session: Session,
     staff: Staff,
     text: Annotated[str, Form()],
@@ -121,7 +138,7 @@ async def handoff_reply(
 
 
 @router.post("/{handoff_id}/cerrar")
-async def handoff_close(handoff_id: int, session: Session, staff: Staff) -> Response:
+async def handoff_close(handoff_id: RowId, session: Session, staff: Staff) -> Response:
     try:
         await close(session, await _get(session, staff, handoff_id), staff)
     except HandoffError as exc:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
+from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.indicators.cards import (
     FIELDS,
@@ -154,14 +155,14 @@ async def new_card(request: Request, session: Session, staff: Staff) -> Response
 
 @router.get("/{card_id}", response_class=HTMLResponse)
 async def edit_card_form(
-    request: Request, card_id: int, session: Session, staff: Staff
+    request: Request, card_id: RowId, session: Session, staff: Staff
 ) -> Response:
     card = await _card(session, card_id)
     return await _form(request, session, staff, card, form_values(card))
 
 
 @router.post("/{card_id}", response_class=HTMLResponse)
-async def edit_card(request: Request, card_id: int, session: Session, staff: Staff) -> Response:
+async def edit_card(request: Request, card_id: RowId, session: Session, staff: Staff) -> Response:
     card = await _card(session, card_id)
     values = await _submitted(request)
     try:
@@ -172,7 +173,7 @@ async def edit_card(request: Request, card_id: int, session: Session, staff: Sta
 
 
 @router.post("/{card_id}/eliminar")
-async def remove_card(card_id: int, session: Session, staff: Staff) -> Response:
+async def remove_card(card_id: RowId, session: Session, staff: Staff) -> Response:
     card = await _card(session, card_id)
     await delete_card(session, staff, card)
     return RedirectResponse("/backoffice/indicadores?aviso=eliminada", status_code=303)

@@ -6,6 +6,7 @@ from fastapi.responses import HTMLResponse, Response
 from backoffice.deps import Session
 from backoffice.templating import templates
 from catalog.service import municipality
+from ventanilla.settings import Settings
 
 router = APIRouter()
 
@@ -19,6 +20,13 @@ async def chat_page(request: Request, session: Session) -> Response:
 
 @router.get("/privacidad", response_class=HTMLResponse)
 async def privacy_page(request: Request, session: Session) -> Response:
+    settings: Settings = request.app.state.settings
     return templates.TemplateResponse(
-        request, "privacy.html", {"municipality": await municipality(session)}
+        request,
+        "privacy.html",
+        {
+            "municipality": await municipality(session),
+            "inbox_days": settings.inbox_retention_days,
+            "transcript_months": settings.transcript_retention_months,
+        },
     )

@@ -10,8 +10,7 @@ from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.templating import templates
-from casework.indicators.export import mask_personal_data
-from casework.ratings.service import list_ratings
+from casework.ratings.service import answered_ratings
 from casework.staff.models import StaffUser
 
 router = APIRouter(prefix="/backoffice/calificaciones", dependencies=[Depends(verify_csrf)])
@@ -21,12 +20,9 @@ Staff = Annotated[StaffUser, Depends(RoleRequired(*ROLES))]
 
 @router.get("", response_class=HTMLResponse)
 async def rating_list(request: Request, session: Session, staff: Staff) -> Response:
-    rows = await list_ratings(session)
-    scores = [row.rating.score for row in rows if row.rating.score is not None]
+    rows = await answered_ratings(session)
+    scores = [row.score for row in rows if row.score is not None]
     mean = round(sum(scores) / len(scores), 2) if scores else None
-    comments = {row.rating.id: mask_personal_data(row.rating.comment or "") for row in rows}
     return templates.TemplateResponse(
-        request,
-        "ratings.html",
-        {"staff": staff, "rows": rows, "mean": mean, "comments": comments},
+        request, "ratings.html", {"staff": staff, "rows": rows, "mean": mean}
     )

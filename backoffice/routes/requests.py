@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
+from backoffice.params import id_in
 from backoffice.templating import templates
 from casework.db import utcnow
 from casework.requests.models import STATUSES
@@ -128,7 +129,8 @@ async def request_assign(
     item = await _get(session, staff, folio)
     person = None
     if assignee:
-        person = await session.get(StaffUser, int(assignee)) if assignee.isdigit() else None
+        chosen = id_in(assignee)
+        person = await session.get(StaffUser, chosen) if chosen is not None else None
         if person is None or not _can_work(person, item.department_id):
             raise HTTPException(422, "Esa persona no puede atender solicitudes de esta área.")
     await assign(session, item, staff, person)

@@ -19,8 +19,10 @@ router = APIRouter()
 async def results_page(request: Request, session: Session) -> Response:
     settings: Settings = request.app.state.settings
     today = local_today(settings.timezone)
-    results = await public_results(session, today, settings.timezone, settings.public_min_count)
-    cards = await public_cards(session, today, settings.timezone)
+    settle_days = settings.survey_days + 1  # no answer to a closed month's surveys can come
+    minimum = settings.public_min_count
+    results = await public_results(session, today, settings.timezone, minimum, settle_days)
+    cards = await public_cards(session, results.end, settings.timezone, minimum)
     return templates.TemplateResponse(
         request,
         "results.html",
@@ -28,7 +30,8 @@ async def results_page(request: Request, session: Session) -> Response:
             "municipality": await municipality(session),
             "results": results,
             "cards": cards,
-            "min_count": settings.public_min_count,
+            "min_count": minimum,
+            "settle_days": settle_days,
             "number": number,
             "month_name": lambda d: f"{MONTHS[d.month - 1]} {d.year}",
         },

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
+from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.staff.models import ApiToken, StaffUser
 from casework.staff.tokens import TokenError, create_token, get_token, list_tokens, revoke_token
@@ -61,7 +62,7 @@ async def new_token(
 
 
 @router.post("/{token_id}/revocar")
-async def revoke(request: Request, token_id: int, session: Session, staff: Staff) -> Response:
+async def revoke(request: Request, token_id: RowId, session: Session, staff: Staff) -> Response:
     token = await get_token(session, staff, token_id)
     if token is None:  # another person's token answers like an unknown one
         raise HTTPException(404, "No existe ese token.")

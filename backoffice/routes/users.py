@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
+from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.staff.models import ROLES as ALL_ROLES
 from casework.staff.models import StaffUser
@@ -112,7 +113,7 @@ async def new_user(
 
 @router.get("/{user_id}", response_class=HTMLResponse)
 async def edit_user_form(
-    request: Request, user_id: int, session: Session, staff: Staff
+    request: Request, user_id: RowId, session: Session, staff: Staff
 ) -> Response:
     user = await _get(session, user_id)
     return await _form(request, session, staff, user, _values(user))
@@ -121,7 +122,7 @@ async def edit_user_form(
 @router.post("/{user_id}")
 async def edit_user(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     session: Session,
     staff: Staff,
     role: Annotated[str, Form()],
@@ -143,7 +144,7 @@ async def edit_user(
 @router.post("/{user_id}/contrasena")
 async def user_password(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     session: Session,
     staff: Staff,
     password: Annotated[str, Form()],
@@ -159,7 +160,7 @@ async def user_password(
 @router.post("/{user_id}/activo")
 async def user_active(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     session: Session,
     staff: Staff,
     active: Annotated[bool, Form()],

@@ -68,8 +68,20 @@
     if (r.ok) show((await r.json()).messages);
     else {
       retire();
-      add("No pudimos enviar tu mensaje. Intenta de nuevo en un momento.", "bot");
+      add(await refusal(r), "bot");
     }
+  }
+
+  async function refusal(r) {
+    // Too many messages (429) or a passing failure (503): the server says, politely, how
+    // long to wait. Anything else gets the general apology.
+    if (r.status === 429 || r.status === 503) {
+      try {
+        const detail = (await r.json()).detail;
+        if (typeof detail === "string" && detail) return detail;
+      } catch (e) { /* not JSON: the general apology below */ }
+    }
+    return "No pudimos enviar tu mensaje. Intenta de nuevo en un momento.";
   }
 
   async function poll() {

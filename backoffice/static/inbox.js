@@ -81,6 +81,12 @@
   }
   const events = new EventSource(table.dataset.events);
   events.addEventListener("inbox", (event) => draw(JSON.parse(event.data)));
+  // The login ended (logged out elsewhere, account deactivated, new password or role): stop
+  // listening and reload, which leads to the login form.
+  events.addEventListener("ended", () => {
+    events.close();
+    window.location.reload();
+  });
   refreshWaits();
   setInterval(refreshWaits, 15000);
 })();

@@ -6,12 +6,13 @@ becomes sendMessage calls (split at 4,096 characters, choices as an inline keybo
 
 import asyncio
 import logging
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -29,9 +30,12 @@ from aiogram.types import (
 )
 from pydantic import BaseModel, Field
 
+from bot import safety
+from bot.channels.wire import MAX_NAME, MAX_PROVIDER_ID, check_storable
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.db import Database
+from casework.failures import Transient
 from casework.inbox import service as inbox
 from casework.messages import Inbound, Location
 from casework.outbox.delivery import DeliveryError
@@ -55,7 +59,7 @@ def _inbound(message: Message, update: Update, **fields: Any) -> Inbound:
         channel=CHANNEL,
         address=str(message.chat.id),
         external_id=str(update.update_id),
-        display_name=user.full_name if user else None,
+        display_name=user.full_name[:MAX_NAME] if user else None,
         **fields,
     )
 
@@ -65,42 +69,50 @@ def build_dispatcher(engine: Engine) -> Dispatcher:
 
     @router.message(CommandStart())
     async def on_start(message: Message, event_update: Update) -> None:
-        await engine.handle(_inbound(message, event_update, text="hola"))
+        await safety.answer(engine, _inbound(message, event_update, text="hola"))
 
     @router.message(F.text)
     async def on_text(message: Message, event_update: Update) -> None:
-        await engine.handle(_inbound(message, event_update, text=message.text or ""))
+        await safety.answer(engine, _inbound(message, event_update, text=message.text or ""))
 
     @router.message(F.location)
     async def on_location(message: Message, event_update: Update) -> None:
         assert message.location is not None
         where = Location(message.location.latitude, message.location.longitude)
-        await engine.handle(_inbound(message, event_update, kind="location", location=where))
+        await safety.answer(
+            engine, _inbound(message, event_update, kind="location", location=where)
+        )
 
     @router.message(F.photo)
     async def on_photo(message: Message, event_update: Update) -> None:
         assert message.photo
         largest = message.photo[-1].file_id
         text = message.caption or ""
-        await engine.handle(_inbound(message, event_update, kind="photo", media=largest, text=text))
+        await safety.answer(
+            engine, _inbound(message, event_update, kind="photo", media=largest, text=text)
+        )
 
     @router.message()
     async def on_other(message: Message, event_update: Update) -> None:
         kind = str(message.content_type).split(".")[-1].lower()
-        await engine.handle(_inbound(message, event_update, kind=kind or "other"))
+        await safety.answer(engine, _inbound(message, event_update, kind=kind or "other"))
 
     @router.callback_query(F.data)
     async def on_choice(query: CallbackQuery, event_update: Update) -> None:
-        await query.answer()  # stops the button's spinner; the reply comes through the outbox
+        try:  # stops the button's spinner; the reply comes through the outbox
+            await query.answer()
+        except TelegramAPIError as exc:  # e.g. too old after a backlog: the choice still counts
+            log.warning("callback query %s not answered: %s", query.id, exc)
         chat = query.message.chat.id if query.message else query.from_user.id
-        await engine.handle(
+        await safety.answer(
+            engine,
             Inbound(
                 channel=CHANNEL,
                 address=str(chat),
                 text=query.data or "",
                 external_id=str(event_update.update_id),
-                display_name=query.from_user.full_name,
-            )
+                display_name=query.from_user.full_name[:MAX_NAME],
+            ),
         )
 
     dispatcher = Dispatcher()
@@ -114,8 +126,11 @@ async def feed(dispatcher: Dispatcher, bot: Bot, data: dict[str, Any]) -> None:
     await dispatcher.feed_update(bot, update)
 
 
+TelegramId = Annotated[int, Field(ge=-MAX_PROVIDER_ID, le=MAX_PROVIDER_ID)]
+
+
 class _Chat(BaseModel):
-    id: int
+    id: TelegramId
 
 
 class _Message(BaseModel):
@@ -123,7 +138,7 @@ class _Message(BaseModel):
 
 
 class _User(BaseModel):
-    id: int
+    id: TelegramId
 
 
 class _Query(BaseModel):
@@ -132,18 +147,21 @@ class _Query(BaseModel):
 
 
 class _Envelope(BaseModel):
-    """What the webhook checks of an Update before storing it: its id and its chat. The
-    whole Update is read by aiogram when the bot handles it."""
+    """What the inbox keys and orders an Update by: its id and its chat."""
 
-    update_id: int
+    update_id: Annotated[int, Field(ge=0, le=MAX_PROVIDER_ID)]
     message: _Message | None = None
     edited_message: _Message | None = None
     callback_query: _Query | None = None
 
 
 def to_inbox(data: dict[str, Any]) -> inbox.Update:
-    """Check a raw Update's id and chat (raises ValidationError) and make it an inbox entry,
-    keyed by its update_id and ordered within its chat."""
+    """Check a raw Update and make it an inbox entry, keyed by its update_id and ordered
+    within its chat. It is refused (ValidationError, ValueError) unless aiogram reads it as
+    the bot will when handling it, its ids fit 64 bits and every string can be stored, so
+    nothing is stored that could only fail later."""
+    Update.model_validate(data)
+    check_storable(data)
     update = _Envelope.model_validate(data)
     query, message = update.callback_query, update.message or update.edited_message
     if query is not None:
@@ -155,7 +173,10 @@ def to_inbox(data: dict[str, Any]) -> inbox.Update:
 
 def inbox_handler(dispatcher: Dispatcher, bot: Bot) -> inbox.Handler:
     async def handle(payload: dict[str, Any]) -> None:
-        await feed(dispatcher, bot, payload)
+        try:
+            await feed(dispatcher, bot, payload)
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+            raise Transient(str(exc)) from exc
 
     return handle
 
@@ -172,8 +193,14 @@ async def poll(box: inbox.Inbox, bot: Bot, stop: asyncio.Event) -> None:
             log.warning("getUpdates failed: %s", exc)
             await asyncio.sleep(2)
             continue
-        raw = [u.model_dump(mode="json", by_alias=True, exclude_none=True) for u in updates]
-        await box.accept([to_inbox(data) for data in raw])
+        entries = []
+        for found in updates:
+            data = found.model_dump(mode="json", by_alias=True, exclude_none=True)
+            try:
+                entries.append(to_inbox(data))
+            except ValueError as exc:  # pydantic's ValidationError too
+                log.warning("update %s refused: %s", found.update_id, exc)
+        await box.accept(entries)
         if updates:
             offset = updates[-1].update_id + 1
 

@@ -1,23 +1,28 @@
-"""WhatsApp Cloud API: a thin httpx client for sending, a tolerant parser for the webhook.
+"""WhatsApp Cloud API: a thin httpx client for sending, a typed model of the webhook.
 
-Inbound: `messages[]` become Inbound (text, button/list replies, location, image; anything
-else is passed on with its type so the bot answers politely); `statuses[]` become delivery
-receipts. The sender uses the Graph API at the configured base URL and keeps WhatsApp's
-rules: at most 3 reply buttons (titles up to 20 characters), lists of up to 10 rows, and
-outside the 24-hour customer-service window only approved templates.
+Inbound, checked against `Webhook` (a body of any other shape is refused): `messages[]` become
+Inbound (text, button/list replies, location, image; anything else is passed on with its type
+so the bot answers politely); `statuses[]` become delivery receipts. The sender uses the Graph
+API at the configured base URL and keeps WhatsApp's rules: at most 3 reply buttons (titles up
+to 20 characters), lists of up to 10 rows, and outside the 24-hour customer-service window
+only approved templates.
 """
 
 import hashlib
 import hmac
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
+from bot import safety
+from bot.channels.wire import MAX_NAME, StorableText
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
@@ -38,10 +43,18 @@ TEMPLATE_PURPOSES = ("status", "survey")
 log = logging.getLogger(__name__)
 
 
-def signature_ok(body: bytes, header: str, app_secret: str) -> bool:
-    """X-Hub-Signature-256 is "sha256=" + HMAC-SHA256 of the raw body with the app secret."""
-    expected = "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(header.encode(), expected.encode())
+async def signed_body(chunks: AsyncIterator[bytes], header: str, app_secret: str) -> bytes | None:
+    """The body, if `header` signs it; None otherwise. The signature is computed as the body
+    streams in (the door bounds its size), so nothing is parsed before it is known good."""
+    mac = hmac.new(app_secret.encode(), digestmod=hashlib.sha256)
+    parts = []
+    async for chunk in chunks:
+        mac.update(chunk)
+        parts.append(chunk)
+    expected = "sha256=" + mac.hexdigest()
+    if not hmac.compare_digest(header.encode(), expected.encode()):
+        return None
+    return b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -51,76 +64,153 @@ class Receipt:
     error: str | None = None
 
 
-def _sender(message: dict[str, Any], contacts: list[dict[str, Any]]) -> tuple[str | None, str]:
-    """The chat address (phone wa_id, or the business-scoped user id) and the profile name."""
-    contact = contacts[0] if len(contacts) == 1 else {}
-    address = (
-        message.get("from")
-        or contact.get("wa_id")
-        or message.get("from_user_id")
-        or contact.get("user_id")
-    )
-    return address, (contact.get("profile") or {}).get("name") or ""
+# The webhook body, as far as the code reads it (Meta's fields that are not read are ignored;
+# a field read in a shape other than Meta's refuses the whole body). Ids fit the columns they
+# are stored in.
+Id = Annotated[StorableText, Field(min_length=1, max_length=200)]
+Text = StorableText
 
 
-def _inbound(message: dict[str, Any], address: str, name: str) -> Inbound:
-    kind = str(message.get("type", "other"))
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class _Profile(_Wire):
+    name: Text = ""
+
+
+class _Contact(_Wire):
+    wa_id: Id | None = None
+    user_id: Id | None = None
+    profile: _Profile = _Profile()
+
+
+class _Body(_Wire):
+    body: Text = ""
+
+
+class _Reply(_Wire):
+    id: Text | None = None
+    title: Text | None = None
+
+
+class _Interactive(_Wire):
+    button_reply: _Reply | None = None
+    list_reply: _Reply | None = None
+
+
+class _Button(_Wire):
+    payload: Text | None = None
+    text: Text | None = None
+
+
+class _Location(_Wire):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    address: Text | None = None
+    name: Text | None = None
+
+
+class _Image(_Wire):
+    id: Id | None = None
+    caption: Text = ""
+
+
+class _Message(_Wire):
+    sender: Id | None = Field(default=None, alias="from")
+    from_user_id: Id | None = None
+    id: Id | None = None
+    type: Annotated[Text, Field(max_length=40)] = "other"
+    text: _Body | None = None
+    interactive: _Interactive | None = None
+    button: _Button | None = None
+    location: _Location | None = None
+    image: _Image | None = None
+
+
+class _Error(_Wire):
+    code: int | None = None
+    title: Text | None = None
+    message: Text | None = None
+
+
+class _Status(_Wire):
+    id: Id | None = None
+    status: Annotated[Text, Field(max_length=20)] | None = None
+    errors: list[_Error] = []
+
+
+class _Value(_Wire):
+    contacts: list[_Contact] = []
+    messages: list[_Message] = []
+    statuses: list[_Status] = []
+
+
+class _Change(_Wire):
+    value: _Value = _Value()
+
+
+class _Entry(_Wire):
+    changes: list[_Change] = []
+
+
+class Webhook(_Wire):
+    entry: list[_Entry] = []
+
+
+def _inbound(message: _Message, contacts: list[_Contact]) -> Inbound | None:
+    """The message as the engine reads it; None when it names no sender."""
+    contact = contacts[0] if len(contacts) == 1 else _Contact()
+    address = message.sender or contact.wa_id or message.from_user_id or contact.user_id
+    if not address:
+        log.warning("whatsapp message %s without a sender skipped", message.id)
+        return None
     base: dict[str, Any] = {
         "channel": CHANNEL,
-        "address": str(address),
-        "external_id": str(message.get("id") or "") or None,
-        "display_name": name or None,
+        "address": address,
+        "external_id": message.id,
+        "display_name": contact.profile.name[:MAX_NAME] or None,
     }
-    content = message.get(kind) if isinstance(message.get(kind), dict) else {}
+    kind = message.type
     if kind == "text":
-        return Inbound(text=str(content.get("body", "")), **base)
+        return Inbound(text=message.text.body if message.text else "", **base)
     if kind == "interactive":
-        reply = content.get("button_reply") or content.get("list_reply") or {}
-        return Inbound(text=str(reply.get("id") or reply.get("title") or ""), **base)
-    if kind == "button":  # a quick reply on a template
-        return Inbound(text=str(content.get("payload") or content.get("text") or ""), **base)
-    if kind == "location":
-        where = Location(
-            float(content["latitude"]),
-            float(content["longitude"]),
-            str(content.get("address") or content.get("name") or ""),
-        )
+        found = message.interactive or _Interactive()
+        reply = found.button_reply or found.list_reply or _Reply()
+        return Inbound(text=reply.id or reply.title or "", **base)
+    if kind == "button" and message.button is not None:  # a quick reply on a template
+        return Inbound(text=message.button.payload or message.button.text or "", **base)
+    if kind == "location" and message.location is not None:
+        place = message.location
+        where = Location(place.latitude, place.longitude, place.address or place.name or "")
         return Inbound(kind="location", location=where, **base)
-    if kind == "image":
-        return Inbound(
-            kind="photo", media=content.get("id"), text=content.get("caption", ""), **base
-        )
+    if kind == "image" and message.image is not None:
+        return Inbound(kind="photo", media=message.image.id, text=message.image.caption, **base)
     known = {"audio": "voice", "voice": "voice", "sticker": "sticker", "document": "document"}
     if kind not in known:
-        log.warning("whatsapp message of unknown type %r answered politely", kind)
+        log.warning("whatsapp message of type %r answered politely", kind)
     return Inbound(kind=known.get(kind, "other"), **base)
 
 
 def parse(body: dict[str, Any]) -> tuple[list[Inbound], list[Receipt]]:
-    """Everything a webhook body carries; malformed parts are logged and skipped."""
+    """Everything a webhook body carries; ValidationError for a body of another shape."""
+    webhook = Webhook.model_validate(body)
     inbound: list[Inbound] = []
     receipts: list[Receipt] = []
-    for entry in body.get("entry") or []:
-        for change in entry.get("changes") or []:
-            value = change.get("value") or {}
-            contacts = value.get("contacts") or []
-            for message in value.get("messages") or []:
-                address, name = _sender(message, contacts)
-                if not address:
-                    log.warning("whatsapp message %s without a sender skipped", message.get("id"))
-                    continue
-                try:
-                    inbound.append(_inbound(message, address, name))
-                except (KeyError, TypeError, ValueError) as exc:
-                    log.warning("whatsapp message %s unreadable: %s", message.get("id"), exc)
-            for status in value.get("statuses") or []:
-                errors = status.get("errors") or []
+    for entry in webhook.entry:
+        for change in entry.changes:
+            value = change.value
+            for message in value.messages:
+                found = _inbound(message, value.contacts)
+                if found is not None:
+                    inbound.append(found)
+            for status in value.statuses:
                 error = None
-                if errors:
-                    first = errors[0]
-                    error = f"{first.get('code')}: {first.get('title') or first.get('message')}"
-                if status.get("id") and status.get("status"):
-                    receipts.append(Receipt(str(status["id"]), str(status["status"]), error))
+                if status.errors:
+                    first = status.errors[0]
+                    error = f"{first.code}: {first.title or first.message}"
+                if status.id and status.status:
+                    receipts.append(Receipt(status.id, status.status, error))
     return inbound, receipts
 
 
@@ -133,7 +223,7 @@ def to_inbox(message: Inbound) -> inbox.Update:
 
 def inbox_handler(engine: Engine) -> inbox.Handler:
     async def handle(payload: dict[str, Any]) -> None:
-        await engine.handle(Inbound.from_dict(payload))
+        await safety.answer(engine, Inbound.from_dict(payload))
 
     return handle
 

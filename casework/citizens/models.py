@@ -32,6 +32,8 @@ class ChannelIdentity(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the citizen asked for their data to be erased (casework.citizens.erasure).
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class LinkCode(Base):

@@ -37,18 +37,24 @@ def mask_curp(curp: str) -> str:
     return curp[:4] + "*" * 10 + curp[-4:]
 
 
+async def identity_at(session: AsyncSession, channel: str, address: str) -> ChannelIdentity | None:
+    """The identity of a chat on a channel, if it ever wrote; nothing is created."""
+    return await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.address == address
+        )
+    )
+
+
 async def identity_for(
     session: AsyncSession, channel: str, address: str, display_name: str | None = None
 ) -> ChannelIdentity:
     """The identity for a chat on a channel, created on first contact."""
-    query = select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.address == address
-    )
-    identity = await session.scalar(query)
+    identity = await identity_at(session, channel, address)
     if identity is None:  # first contact; a concurrent first contact may win the insert
         values = {"channel": channel, "address": address, "display_name": display_name}
         await insert_ignore(session, ChannelIdentity, values)
-        identity = await session.scalar(query)
+        identity = await identity_at(session, channel, address)
     assert identity is not None
     return identity
 

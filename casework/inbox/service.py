@@ -9,9 +9,12 @@ adapter that calls the dialogue engine) and marks it processed. A crash between 
 means the update is handled again, and the engine's own deduplication by provider id turns that
 into nothing. Different chats are handled concurrently, each chat's updates one after another.
 A handler that fails is retried with backoff; later updates of the same chat wait for it, so a
-chat's messages are never answered out of order. On PostgreSQL one worker at a time drains the
-inbox (an advisory lock), which keeps that order across workers too, and a worker in another
-process than the webhooks is woken by NOTIFY as soon as updates are stored.
+chat's messages are never answered out of order. Only transient failures (the database, the
+network: casework/failures.py) are retried; any other would fail again on every try, so it is
+given up at once and listed for staff (the channels' handlers already answer the citizen with
+an apology for a message the bot fails on: bot/safety.py). On PostgreSQL one worker at a time
+drains the inbox (an advisory lock), which keeps that order across workers too, and a worker
+in another process than the webhooks is woken by NOTIFY as soon as updates are stored.
 """
 
 import asyncio
@@ -27,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from casework.db import Database, insert_ignore_statement, utcnow
+from casework.failures import transient
 from casework.inbox.models import InboxItem
 from casework.staff.models import StaffUser
 from casework.staff.service import audit
@@ -195,7 +199,7 @@ class Inbox:
             for item in pending:
                 chats.setdefault((item.channel, item.chat), []).append(item)
             done: list[int] = []
-            failed: list[tuple[int, int, str]] = []
+            failed: list[tuple[int, int, str, bool]] = []
             turns = asyncio.Semaphore(PARALLEL_CHATS)
 
             async def handle_chat(items: list[Row[Any]]) -> None:
@@ -205,9 +209,15 @@ class Inbox:
                         try:
                             await self.handlers[item.channel](item.payload)
                         except Exception as exc:
-                            log.exception("inbox update %s (%s) failed", item.id, item.channel)
+                            again = transient(exc)
+                            log.exception(
+                                "inbox update %s (%s) failed%s",
+                                item.id,
+                                item.channel,
+                                "; will retry" if again else "; not retried: it would fail again",
+                            )
                             error = f"{type(exc).__name__}: {exc}"
-                            failed.append((item.id, item.attempts + 1, error))
+                            failed.append((item.id, item.attempts + 1, error, again))
                             return
                         done.append(item.id)
 
@@ -215,15 +225,15 @@ class Inbox:
             await self._record(done, failed)
             return len(done) + len(failed)
 
-    async def _record(self, done: list[int], failed: list[tuple[int, int, str]]) -> None:
+    async def _record(self, done: list[int], failed: list[tuple[int, int, str, bool]]) -> None:
         now = utcnow()
         async with self.db.transaction() as session:
             if done:
                 await session.execute(
                     update(InboxItem).where(InboxItem.id.in_(done)).values(processed_at=now)
                 )
-            for item_id, attempts, error in failed:
-                last = attempts >= MAX_ATTEMPTS
+            for item_id, attempts, error, again in failed:
+                last = attempts >= MAX_ATTEMPTS or not again
                 if last:
                     log.error("inbox update %s given up after %s attempts", item_id, attempts)
                 await session.execute(

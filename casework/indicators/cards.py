@@ -8,8 +8,8 @@ file holds) and explains each problem in Spanish.
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from casework.db import insert_ignore
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import CHANNELS, Scope
 from casework.indicators.service import METRICS, metric_value
+from casework.indicators.sql import next_period, periods
 from casework.staff.models import InstanceSetting, StaffUser
 from casework.staff.service import audit
 from catalog.models import Department, Procedure
@@ -58,6 +59,8 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,29}")
 # An ODS (Sustainable Development Goal) target: goal 1-17, then a number or a letter ("16.a").
 _ODS = re.compile(r"(1[0-7]|[1-9])\.([1-9][0-9]?|[a-z])")
 _YEARS = range(2000, 2101)
+_LARGEST = Decimal(10) ** 12  # a figure beyond this is a typing slip (and overflows columns)
+_YEAR = re.compile(r"[0-9]{4}")  # ASCII digits: "²".isdigit() is true, int("²") fails
 
 
 class CardError(ValueError):
@@ -85,7 +88,7 @@ def _number(value: Any) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         raise ValueError(value) from None
-    if not number.is_finite():
+    if not number.is_finite() or abs(number) > _LARGEST:
         raise ValueError(value)
     return number
 
@@ -112,7 +115,7 @@ def _targets(value: Any, problems: list[str]) -> dict[str, float]:
             pairs.append((pair.group(1), pair.group(2)))
     found: dict[str, float] = {}
     for year, target in pairs:
-        if not year.isdigit() or int(year) not in _YEARS:
+        if not _YEAR.fullmatch(year) or int(year) not in _YEARS:
             problems.append(f"«{year}» no es un año entre 2000 y 2100")
             continue
         if year in found:
@@ -184,7 +187,7 @@ async def validate_card(
             bad("baseline", "la línea base debe ser un número")
     year_text = _text(data.get("baseline_year"))
     if year_text:
-        if year_text.isdigit() and int(year_text) in _YEARS:
+        if _YEAR.fullmatch(year_text) and int(year_text) in _YEARS:
             baseline_year = int(year_text)
         else:
             bad("baseline_year", "escriba un año entre 2000 y 2100")
@@ -341,6 +344,9 @@ class CardStatus:
     count: int  # observations the value rests on
     target: float | None  # this year's target, if the card has one
     light: str  # "verde" | "amarillo" | "rojo" | "gris"
+    # Public page: a month of the year with some observations but fewer than the minimum, so
+    # the value is not published (it would tell that month's few answers apart).
+    thin_month: bool = False
 
     @property
     def light_label(self) -> str:
@@ -367,10 +373,9 @@ def traffic_light(
 async def card_status(
     session: AsyncSession, card: IndicatorCard, today: date, timezone: str
 ) -> CardStatus:
-    """The card's value from 1 January to `today` (local days), against this year's target."""
-    scope = Scope(
-        date(today.year, 1, 1), today, card.procedure_id, card.department_id, card.channel
-    )
+    """The card's value from 1 January to `today` (local days, included), against the target
+    of `today`'s year."""
+    scope = _year_to(card, today)
     measure = await metric_value(session, card.metric, scope, timezone)
     value = measure.value if measure.count else None
     target = card.targets.get(str(today.year))
@@ -388,10 +393,30 @@ async def all_card_status(
     ]
 
 
-async def public_cards(session: AsyncSession, today: date, timezone: str) -> list[CardStatus]:
-    """The cards marked public, with their lights, for the public results page (which should
-    hide a value resting on fewer than `settings.public_min_count` observations)."""
-    return await all_card_status(session, today, timezone, public_only=True)
+def _year_to(card: IndicatorCard, day: date) -> Scope:
+    return Scope(date(day.year, 1, 1), day, card.procedure_id, card.department_id, card.channel)
+
+
+async def public_cards(
+    session: AsyncSession, through: date, timezone: str, min_count: int
+) -> list[CardStatus]:
+    """The cards marked public, measured from 1 January to `through` (the last day of the
+    latest closed month), for the public results page. The page hides a value resting on
+    fewer than `min_count` observations; `thin_month` marks a card one of whose months has
+    some but fewer than `min_count`, whose value is not published either: the month it adds
+    could be told from the previous publication's value."""
+    found = []
+    for status in await all_card_status(session, through, timezone, public_only=True):
+        if status.count >= min_count:
+            for month in periods(status.start, through, "month"):
+                last = min(next_period(month, "month") - timedelta(days=1), through)
+                scope = replace(_year_to(status.card, last), start=month)
+                count = (await metric_value(session, status.card.metric, scope, timezone)).count
+                if 0 < count < min_count:
+                    status = replace(status, thin_month=True)
+                    break
+        found.append(status)
+    return found
 
 
 # --- the sample set ----------------------------------------------------------------------------

@@ -6,13 +6,14 @@ loaded into Python). Rating figures read the daily rollup `rating_days` for sett
 per-procedure counts here; request figures are one grouped query each.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.indicators.rollups import RatingTally, rating_tallies
+from casework.indicators.rollups import RatingTally, midnight, rating_tallies
 from casework.indicators.scope import Scope
 from casework.indicators.service import request_filters, resolved_filters, share
 from casework.indicators.sql import PeriodIndex, local_periods, period_start, periods
@@ -49,11 +50,8 @@ class ProcedureFigures:
     good: int = 0  # of which 4 and 5
     with_due: int = 0  # requests resolved in the period that had a due date
     on_time: int = 0  # of which resolved by it
-    # by_procedure with `halves`: ratings answered and 4-5 in the earlier and the later part
-    earlier_answered: int = 0
-    earlier_good: int = 0
-    later_answered: int = 0
-    later_good: int = 0
+    # by_procedure with `spans`: the same four counts in each part of the scope
+    parts: tuple["ProcedureFigures", ...] = ()
 
     @property
     def csat(self) -> float | None:
@@ -199,48 +197,46 @@ async def worst_compliance(
 
 
 async def by_procedure(
-    session: AsyncSession,
-    scope: Scope,
-    timezone: str,
-    halves: tuple[date, date] | None = None,
+    session: AsyncSession, scope: Scope, timezone: str, spans: Sequence[date] = ()
 ) -> list[ProcedureFigures]:
-    """Ratings and deadline compliance of every procedure that has either, by name. Ratings
-    are counted per procedure (and per part of the scope with `halves`; settled days from
-    the rollup), compliance by one query grouped by procedure. With `halves` (earlier_start,
-    later_start), the ratings of [earlier_start, later_start) and of [later_start, scope.end]
-    are counted too (for a trend)."""
-    by = ("procedure_id", "span") if halves is not None else ("procedure_id",)
-    ratings: dict[str, list[int]] = {}
-    tallies = await rating_tallies(session, scope, timezone, by, halves or ())
-    for key, tally in tallies.items():
-        if key[0] is None or not tally.answered:
-            continue
-        counts = ratings.setdefault(key[0], [0] * 6)
-        counts[0] += tally.answered
-        counts[1] += tally.good
-        if halves is not None and key[1] in (1, 2):  # [earlier, later), [later, end]
-            counts[2 * key[1]] += tally.answered
-            counts[2 * key[1] + 1] += tally.good
-    compliance = {
-        row.procedure_id: (int(row.with_due), int(row.on_time))
-        for row in await session.execute(
-            select(
-                Request.procedure_id,
-                func.count().label("with_due"),
-                func.count().filter(Request.resolved_at <= Request.due_at).label("on_time"),
-            )
-            .where(Request.due_at.is_not(None), *resolved_filters(scope, timezone))
-            .group_by(Request.procedure_id)
+    """Ratings and deadline compliance of every procedure that has either, by name: one query
+    for the ratings (settled days from the rollup), one for the requests. With `spans`
+    (ascending local days inside the scope), the counts of each part of the scope they cut it
+    in are in `parts` too: [scope.start, spans[0]), [spans[0], spans[1]), ... [spans[-1], end].
+    """
+    width = len(spans) + 1
+    counts: dict[str, list[list[int]]] = {}  # procedure -> part -> the four counts
+
+    def cell(procedure_id: str, part: int) -> list[int]:
+        return counts.setdefault(procedure_id, [[0] * 4 for _ in range(width)])[part]
+
+    by = ("procedure_id", "span") if spans else ("procedure_id",)
+    for key, tally in (await rating_tallies(session, scope, timezone, by, spans)).items():
+        if key[0] is not None and tally.answered:
+            found = cell(key[0], key[1] if spans else 0)
+            found[0] += tally.answered
+            found[1] += tally.good
+    keys = [Request.procedure_id]
+    if spans:
+        keys.append(PeriodIndex(Request.resolved_at, [midnight(d, timezone) for d in spans]))
+    resolved = await session.execute(
+        select(
+            func.count(),
+            func.count().filter(Request.resolved_at <= Request.due_at),
+            *keys,
         )
-    }
-    found = []
+        .where(Request.due_at.is_not(None), *resolved_filters(scope, timezone))
+        .group_by(*keys)
+    )
+    for with_due, on_time, procedure_id, *index in resolved:
+        found = cell(procedure_id, int(index[0]) if spans else 0)
+        found[2] += int(with_due)
+        found[3] += int(on_time)
+    figures = []
     for procedure_id, name in await _procedure_names(session):
-        answered, good, *halves_counts = ratings.get(procedure_id, [0] * 6)
-        due = compliance.get(procedure_id)
-        if procedure_id not in ratings and due is None:
+        if procedure_id not in counts:
             continue
-        with_due, on_time = due or (0, 0)
-        found.append(
-            ProcedureFigures(procedure_id, name, answered, good, with_due, on_time, *halves_counts)
-        )
-    return found
+        parts = tuple(ProcedureFigures(procedure_id, name, *c) for c in counts[procedure_id])
+        totals = [sum(c) for c in zip(*counts[procedure_id], strict=True)]
+        figures.append(ProcedureFigures(procedure_id, name, *totals, parts=parts if spans else ()))
+    return figures

@@ -2,8 +2,8 @@
 
 Each row is one survey sent (answered or not) within a Scope, by the day it was sent (local
 time). It carries no CURP, name or phone: the citizen appears only as a pseudonymous key
-(`pseudonym.citizen_key`), and CURPs, phone numbers, e-mail addresses, folios and the
-citizen's own name are masked inside comments.
+(`pseudonym.citizen_key`), and personal data inside comments is masked by the one function
+every such path uses (`casework.privacy.masking`). No CSV cell starts a spreadsheet formula.
 
 Times are local (settings.timezone) to the second with their UTC offset, "2026-03-10
 23:30:00-06", the way PostgreSQL writes them, on every path.
@@ -27,10 +27,9 @@ import os
 import re
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,11 +41,10 @@ from casework.conversations.models import Conversation
 from casework.db import Database
 from casework.indicators.pseudonym import KEY_HEX_CHARS, citizen_key
 from casework.indicators.scope import Scope
+from casework.privacy.masking import mask_personal_data
 from casework.ratings.models import Rating, RatingDimensionScore
 from catalog.models import Department, Procedure
-from nlu.entities import CURP, EMAIL, FOLIO, PHONE
 
-MASK = "[dato personal]"
 MAX_PAGE = 1000  # rows per API page, at most
 CHUNK_ROWS = 5000  # rows fetched and written at a time by the exports
 TIMEZONE = "America/Mexico_City"
@@ -66,16 +64,6 @@ HEAD = (
 )
 TAIL = ("comentario", "ciudadano")
 
-# A name introduced in the text ("me llamo Juan Pérez", "mi nombre es ..."): the words after it.
-_SELF_NAMED = re.compile(
-    r"\b(me llamo|mi nombre es|atentamente)\b(\s*[:,]?\s*)((?:[^\W\d_]+\.?\s*){0,3}[^\W\d_]+\.?)",
-    re.IGNORECASE,
-)
-_SELF_NAMING_CUES = ("llamo", "nombre", "atentamente")
-_REPEATED = re.compile(rf"{re.escape(MASK)}(?:[\s,]*{re.escape(MASK)})+")
-_DIGIT = re.compile(r"\d")
-_SIX_DIGITS = re.compile(r"\d{6}")
-
 
 class ExportError(ValueError):
     pass
@@ -86,48 +74,23 @@ def columns(dimensions: Sequence[str]) -> list[str]:
     return [*HEAD, *(f"calificacion_{d}" for d in dimensions), *TAIL]
 
 
-def mask_personal_data(text: str, names: Iterable[str | None] = ()) -> str:
-    """`text` with CURPs, folios, e-mails, phone numbers and the given names (the citizen's,
-    the chat's display name) replaced by "[dato personal]", and so any name introduced with
-    "me llamo", "mi nombre es" or "atentamente". Masks too much rather than too little.
-    Cheap checks come first: most comments hold no digit, no "@" and no name."""
-    digits = _DIGIT.search(text) is not None  # a CURP, a folio and a phone all hold digits
-    if digits and _SIX_DIGITS.search(text):
-        text = CURP.sub(MASK, text)
-    if digits and "-" in text:
-        text = FOLIO.sub(MASK, text)
-    if "@" in text:
-        text = EMAIL.sub(MASK, text)
-    if digits:
-        text = PHONE.sub(MASK, text)
-    lowered = text.lower()
-    if any(cue in lowered for cue in _SELF_NAMING_CUES):
-        text = _SELF_NAMED.sub(rf"\1\2{MASK}", text)
-    for name in names:
-        if name:
-            present = tuple(p for p in _name_parts(name) if p in lowered)
-            if present:
-                text = _words_pattern(present).sub(MASK, text)
-    return _REPEATED.sub(MASK, text) if MASK in text else text
+# What starts a formula in a spreadsheet (OWASP, "CSV injection"), also after leading blanks
+# and in its full-width and small forms: such a cell gets a leading apostrophe. Written with
+# literal characters only, so Python's re and PostgreSQL's regular expressions read it alike.
+_BLANKS = " \t\r\n\v\f\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+_TRIGGERS = "=+@\t\r\n\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212-"
+FORMULA_START = f"^[{_BLANKS}]*[{_TRIGGERS}]"
+_FORMULA = re.compile(FORMULA_START)
 
 
 def spreadsheet_safe(text: str | None) -> str | None:
-    """A CSV cell a spreadsheet will not run: text starting like a formula (=, +, -, @) gets
-    a leading apostrophe (the OWASP advice against CSV injection)."""
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
-@lru_cache(maxsize=4096)
-def _name_parts(name: str) -> tuple[str, ...]:
-    """The words of a name worth masking (3 letters or more), lower case."""
-    return tuple(p.lower() for p in re.split(r"\W+", name) if len(p) >= 3)
-
-
-@lru_cache(maxsize=1024)
-def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(rf"\b({'|'.join(words)})\b", re.IGNORECASE)
+    """A CSV cell a spreadsheet will not run as a formula, its line breaks all "\n" (a bare
+    "\r" is not quoted by Python's csv writer, and readers would split the row there)."""
+    if not text:
+        return text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + text if _FORMULA.match(text) else text
 
 
 # --- the query --------------------------------------------------------------------------------
@@ -395,9 +358,9 @@ def _pg_copy_sql(scope: Scope, timezone: str, dimensions: Sequence[str], dialect
         "s.channel",
         f"CASE s.subject {subjects} ELSE s.subject END",
         "s.procedure_id",
-        "s.procedure_name",
+        _pg_spreadsheet_safe("s.procedure_name"),
         "s.department_id",
-        "s.department_name",
+        _pg_spreadsheet_safe("s.department_name"),
         "s.score",
         *(f"s.dim{n}" for n in range(len(dimensions))),
         "CASE WHEN s.comment IS NOT NULL THEN chr(1) || s.id::text END",
@@ -417,6 +380,11 @@ def _pg_copy_sql(scope: Scope, timezone: str, dimensions: Sequence[str], dialect
         "WHERE c.id = s.citizen_id OFFSET 0) AS ck ON true"
     )
     return f"SELECT {listed} FROM ({inner}) AS s {citizen} ORDER BY s.id"
+
+
+def _pg_spreadsheet_safe(column: str) -> str:
+    """`spreadsheet_safe` in PostgreSQL, for the free-text columns the database writes."""
+    return f"CASE WHEN {column} ~ '{FORMULA_START}' THEN '''' || {column} ELSE {column} END"
 
 
 class _Comments:
@@ -531,11 +499,13 @@ async def csv_chunks(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns(dimensions))
-    values, comment_at = shaper.values, len(columns(dimensions)) - 2
+    values = shaper.values
+    free_text = (HEAD.index("tramite"), HEAD.index("area"), len(columns(dimensions)) - 2)
 
     def safe(row: Row[Any]) -> list[Any]:
         cells = values(row)
-        cells[comment_at] = spreadsheet_safe(cells[comment_at])
+        for at in free_text:  # procedure and department names, the comment
+            cells[at] = spreadsheet_safe(cells[at])
         return cells
 
     async for partition in _partitions(db, scope, timezone, dimensions, chunk_rows):

@@ -14,7 +14,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identities.id"), index=True)
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     choices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

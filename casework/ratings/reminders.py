@@ -7,7 +7,6 @@ only the worker whose UPDATE changed the row queues the reminder, so it is never
 """
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
@@ -22,6 +21,7 @@ from casework.conversations.service import set_slots
 from casework.db import Database, utcnow
 from casework.messages import Outbound
 from casework.outbox.service import enqueue
+from casework.periodic import repeat
 from casework.ratings.models import Rating
 from casework.ratings.service import score_choices, survey_subject
 from ventanilla.settings import Settings
@@ -99,11 +99,9 @@ async def run(
     interval: float = REMINDER_INTERVAL_SECONDS,
 ) -> None:
     """Send due reminders every `interval` seconds until `stop` is set (the app's lifespan)."""
-    while not stop.is_set():
-        try:
-            async with db.transaction() as session:
-                await send_reminders(session, settings, utcnow())
-        except Exception:  # a bad round must not end the loop; the next one tries again
-            log.exception("survey reminders failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    async def remind() -> None:
+        async with db.transaction() as session:
+            await send_reminders(session, settings, utcnow())
+
+    await repeat(remind, interval, stop, "survey reminders")

@@ -8,13 +8,14 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework import texts
-from casework.citizens.models import ChannelIdentity
+from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
 from casework.conversations.service import set_slots
 from casework.db import insert_ignore, utcnow
 from casework.handoffs.models import Handoff
 from casework.messages import Choice, Outbound
 from casework.outbox.service import enqueue
+from casework.privacy.masking import mask_personal_data
 from casework.ratings.models import AnswerFeedback, Rating, RatingDimensionScore
 from casework.requests.models import Request
 from catalog.models import Procedure
@@ -173,20 +174,37 @@ async def record_usefulness(
 
 
 @dataclass(frozen=True)
-class RatingRow:
-    rating: Rating
+class RatingLine:
+    """An answered rating as evaluators see it: no folio, no citizen, the comment masked."""
+
+    answered_at: datetime | None
+    subject: str  # "request" | "handoff"
     procedure_name: str | None
-    folio: str | None
+    channel: str
+    score: int | None
+    comment: str  # masked (casework.privacy.masking); "" when there was none
 
 
-async def list_ratings(session: AsyncSession, limit: int = 500) -> list[RatingRow]:
+async def answered_ratings(session: AsyncSession, limit: int = 500) -> list[RatingLine]:
     """Answered ratings, newest first, with what they were about."""
     rows = await session.execute(
-        select(Rating, Procedure.name, Request.folio)
+        select(Rating, Procedure.name, Citizen.name, ChannelIdentity.display_name)
         .outerjoin(Procedure, Procedure.id == Rating.procedure_id)
-        .outerjoin(Request, Request.id == Rating.request_id)
+        .outerjoin(Citizen, Citizen.id == Rating.citizen_id)
+        .join(Conversation, Conversation.id == Rating.conversation_id)
+        .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
         .where(Rating.answered_at.is_not(None))
         .order_by(Rating.answered_at.desc())
         .limit(limit)
     )
-    return [RatingRow(rating, name, folio) for rating, name, folio in rows]
+    return [
+        RatingLine(
+            rating.answered_at,
+            rating.subject,
+            procedure_name,
+            rating.channel,
+            rating.score,
+            mask_personal_data(rating.comment or "", (citizen_name, display_name)),
+        )
+        for rating, procedure_name, citizen_name, display_name in rows
+    ]

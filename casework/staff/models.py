@@ -74,15 +74,33 @@ class InstanceSetting(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins counted per username and per client address, so that guessing passwords
-    is slowed down on every worker alike. `key` is `user:<name>` or `ip:<address>`."""
+    """Failed logins counted per username (`user:<name>`) and per username and client address
+    together (`pair:<name>|<address>`), so that guessing passwords is slowed down on every
+    worker alike. Past a few free failures each one makes the next attempt wait longer
+    (`blocked_until`). Never per address alone: colleagues behind one address are not locked
+    out by someone else's guesses."""
 
     __tablename__ = "login_throttles"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StaffSession(Base):
+    """A staff member's login. The browser holds a random token in its cookie; only the
+    token's SHA-256 is kept, so reading this table gives no one a working cookie. Deleting the
+    row ends the login at once: logging out, deactivation, a new password or a new role."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class ApiToken(Base):

@@ -1,10 +1,9 @@
-"""Staff accounts, passwords, login throttling, the audit log and per-installation secrets."""
+"""Staff accounts, passwords, the audit log and per-installation secrets."""
 
-import hashlib
 import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -13,18 +12,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import insert_ignore, utcnow
-from casework.staff.models import ROLES, AuditEntry, InstanceSetting, LoginThrottle, StaffUser
+from casework.staff.models import ROLES, AuditEntry, InstanceSetting, StaffUser
+from casework.staff.sessions import end_sessions_of
 from catalog.models import Department
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
 MIN_PASSWORD = 10
-# Failed logins allowed within THROTTLE_WINDOW before further attempts are refused for
-# THROTTLE_LOCK. Per address the limit is higher: a town hall's staff often share one address.
-USER_FAILURES = 5
-ADDRESS_FAILURES = 20
-THROTTLE_WINDOW = timedelta(minutes=15)
-THROTTLE_LOCK = timedelta(minutes=15)
 
 
 class StaffError(ValueError):
@@ -38,11 +32,6 @@ def generate_password() -> str:
 def department_scope(staff: StaffUser) -> frozenset[str] | None:
     """The departments whose work `staff` may see: None (all) for admins, else their own."""
     return None if staff.role == "admin" else staff.department_ids
-
-
-def session_stamp(user: StaffUser) -> str:
-    """Changes whenever the password does: a session carrying an old stamp is ended."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def _snapshot(user: StaffUser) -> dict[str, Any]:
@@ -134,7 +123,8 @@ async def update_user(
     full_name: str,
     departments: Collection[str],
 ) -> None:
-    """Change an account's role, name and departments. The last active administrator cannot
+    """Change an account's role, name and departments. A new role ends the account's logins
+    (it logs in again into what the new role may see). The last active administrator cannot
     stop being one, so the instance never locks itself out."""
     _check_role(role)
     demoted = user.role == "admin" and role != "admin" and user.active
@@ -144,6 +134,8 @@ async def update_user(
     before = _snapshot(user)
     user.role, user.full_name, user.departments = role, full_name.strip(), chosen
     after = _snapshot(user)
+    if after["role"] != before["role"]:
+        await end_sessions_of(session, user)
     if after != before:
         await audit(session, actor, "staff.update", "staff_user", user.id, before, after)
 
@@ -151,13 +143,15 @@ async def update_user(
 async def set_active(
     session: AsyncSession, actor: StaffUser, user: StaffUser, active: bool
 ) -> None:
-    """Deactivate (the account's sessions end at their next request) or reactivate."""
+    """Deactivate (the account's logins end at once) or reactivate."""
     if user.active == active:
         return
     if not active and user.role == "admin" and not await _other_active_admins(session, user):
         raise StaffError("no se puede desactivar la última cuenta de administración")
     before = _snapshot(user)
     user.active = active
+    if not active:
+        await end_sessions_of(session, user)
     action = "staff.activate" if active else "staff.deactivate"
     await audit(session, actor, action, "staff_user", user.id, before, _snapshot(user))
 
@@ -165,10 +159,11 @@ async def set_active(
 async def reset_password(
     session: AsyncSession, actor: StaffUser, user: StaffUser, password: str
 ) -> None:
-    """Set a new password; the account's open sessions end. The log records only that it
+    """Set a new password; the account's logins end at once. The log records only that it
     changed, never the password."""
     _check_password(password)
     user.password_hash = _hasher.hash(password)
+    await end_sessions_of(session, user)
     await audit(
         session, actor, "staff.password_reset", "staff_user", user.id, None, {"password": "nueva"}
     )
@@ -191,84 +186,6 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
         return None
     user.last_login_at = utcnow()
     return user
-
-
-# --- login throttling -------------------------------------------------------------------------
-
-
-def _throttle_keys(username: str, address: str | None) -> list[tuple[str, int]]:
-    keys = [(f"user:{username.strip().lower()[:150]}", USER_FAILURES)]
-    if address:
-        keys.append((f"ip:{address[:150]}", ADDRESS_FAILURES))
-    return keys
-
-
-async def locked_until(
-    session: AsyncSession, username: str, address: str | None
-) -> datetime | None:
-    """When the lock on this username or address ends, if one is in force."""
-    now = utcnow()
-    keys = [key for key, _ in _throttle_keys(username, address)]
-    ends = [
-        end
-        for end in await session.scalars(
-            select(LoginThrottle.locked_until).where(LoginThrottle.key.in_(keys))
-        )
-        if end is not None and end > now
-    ]
-    return max(ends, default=None)
-
-
-async def record_failed_login(
-    session: AsyncSession, username: str, address: str | None
-) -> datetime | None:
-    """Count a failed login against the username and the address and audit it. Returns when
-    the lock ends if this failure started one."""
-    now = utcnow()
-    await audit(
-        session,
-        None,
-        "staff.login_failed",
-        "staff_user",
-        username[:80],
-        None,
-        {"address": address},
-    )
-    locked: datetime | None = None
-    for key, limit in _throttle_keys(username, address):
-        await insert_ignore(
-            session, LoginThrottle, {"key": key, "failures": 0, "window_started_at": now}
-        )
-        row = await session.scalar(
-            select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
-        )
-        assert row is not None
-        lock_over = row.locked_until is not None and row.locked_until <= now
-        if lock_over or now - row.window_started_at > THROTTLE_WINDOW:
-            row.failures, row.window_started_at, row.locked_until = 0, now, None
-        row.failures += 1
-        if row.failures >= limit:
-            row.locked_until = now + THROTTLE_LOCK
-            locked = max(locked or row.locked_until, row.locked_until)
-            await audit(
-                session,
-                None,
-                "staff.login_locked",
-                "login",
-                key,
-                None,
-                {"locked_until": row.locked_until.isoformat(), "failures": limit},
-            )
-    return locked
-
-
-async def clear_failed_logins(session: AsyncSession, username: str) -> None:
-    """A successful login resets the username's count (an address's count stays: one right
-    password must not wipe out guesses at other accounts)."""
-    key = _throttle_keys(username, None)[0][0]
-    row = await session.get(LoginThrottle, key)
-    if row is not None:
-        await session.delete(row)
 
 
 # --- audit log --------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""What leaves, what is erased, what is kept: masking, retention."""
