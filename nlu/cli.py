@@ -34,7 +34,7 @@ def _row(name: str, r: dict[str, Any]) -> str:
         f"{fmt(r['procedure_accuracy'])} {fmt(r['aspect_accuracy'])} "
         f"{fmt(r['multi_aspect_accuracy'])} "
         f"{fmt(r['out_of_scope']['precision'])} {fmt(r['out_of_scope']['recall'])} "
-        f"{fmt(r['confident_wrong']['share'])} "
+        f"{fmt(r['confident_wrong']['share'])} {fmt(r['confirm']['share'])} "
         f"{r['latency_ms']['p50']:7.2f} {r['latency_ms']['p99']:7.2f}"
     )
 
@@ -72,19 +72,26 @@ def evaluate_command(
         return
     typer.echo(f"{test.name} ({results['default']['examples']} ejemplos) con {catalog.name}")
     typer.echo(
-        "modelo     intent macroF1  proced aspecto  varios oos-P  oos-R  malconf   p50ms   p99ms"
+        "modelo     intent macroF1  proced aspecto  varios oos-P  oos-R  malconf confirma"
+        "   p50ms   p99ms"
     )
     for name, result in results.items():
         typer.echo(_row(name, result))
-    wrong = results["default"]["confident_wrong"]
+    default = results["default"]
+    wrong, confirm = default["confident_wrong"], default["confirm"]
     typer.echo(
-        f"varios = preguntas con varios aspectos ({results['default']['multi_aspect_rows']}), "
+        f"varios = preguntas con varios aspectos ({default['multi_aspect_rows']}), "
         f"todos en orden; malconf = fuera de alcance respondidos con un trámite del catálogo "
-        f"({wrong['count']} de {wrong['out_of_scope_rows']})"
+        f"sin pedir confirmación ({wrong['count']} de {wrong['out_of_scope_rows']}); "
+        f"confirma = respuestas que piden confirmar el trámite ({confirm['rows']}: "
+        f"{confirm['right']} con el trámite correcto, {confirm['out_of_scope']} fuera de "
+        f"alcance); trámite correcto sin pedir confirmación: "
+        f"{default['procedure_accuracy_unconfirmed']}"
     )
-    for error in results["default"]["errors"][:errors]:
+    for error in default["errors"][:errors]:
+        asks = " (pide confirmar)" if error["confirm"] else ""
         typer.echo(
-            f"  ✗ {error['text']!r}: esperado {error['gold']}, obtenido {error['predicted']}"
+            f"  ✗ {error['text']!r}: esperado {error['gold']}, obtenido {error['predicted']}{asks}"
         )
 
 

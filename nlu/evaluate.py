@@ -2,9 +2,10 @@
 
 The report follows Rasa's intent_report.json for intents (per-intent precision, recall,
 f1-score, support, confused_with, plus accuracy and macro/weighted averages) and adds
-procedure accuracy, aspect accuracy, out_of_scope precision/recall, confident wrong answers
-and latency. `aspect` may hold several aspects in the order asked (`requirements|cost`): a row
-counts as right only when every aspect is found, in that order.
+procedure accuracy, aspect accuracy, out_of_scope precision/recall, confident wrong answers,
+answers sent to confirmation and latency. `aspect` may hold several aspects in the order
+asked (`requirements|cost`): a row counts as right only when every aspect is found, in that
+order.
 """
 
 import csv
@@ -68,6 +69,7 @@ def _percentile(values: Sequence[float], q: float) -> float:
 
 def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[str, Any]:
     predicted: list[tuple[str, str | None, str | None]] = []
+    confirmed: list[bool] = []
     latencies: list[float] = []
     for example in examples:
         started = time.perf_counter()
@@ -75,6 +77,7 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
         latencies.append((time.perf_counter() - started) * 1000)
         aspects = result.aspects or ((result.aspect,) if result.aspect else ())
         predicted.append((result.intent, result.procedure_id, SEVERAL.join(aspects) or None))
+        confirmed.append(bool(result.procedure_id) and result.confirm)
 
     gold_intents = [e.intent for e in examples]
     predicted_intents = [p[0] for p in predicted]
@@ -95,9 +98,12 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
         (e, p) for e, p in zip(examples, predicted, strict=True) if e.intent == "ask_procedure"
     ]
     several = [(e, p) for e, p in asked if len(e.aspects) > 1]
-    outside = [p for e, p in zip(examples, predicted, strict=True) if e.intent == "out_of_scope"]
-    # an out-of-scope message answered with a catalogue procedure: worse than no answer
-    wrong = sum(p[0] in ANSWERS and p[1] is not None for p in outside)
+    rows = list(zip(examples, predicted, confirmed, strict=True))
+    outside = [(p, c) for e, p, c in rows if e.intent == "out_of_scope"]
+    # an out-of-scope message answered with a catalogue procedure, without asking first
+    # whether that procedure is meant: worse than no answer
+    wrong = sum(p[0] in ANSWERS and p[1] is not None and not c for p, c in outside)
+    sure = [(e, p) for e, p, c in rows if e.procedure and not c]
     oos = intents.get("out_of_scope", {})
     return {
         "examples": len(examples),
@@ -115,6 +121,16 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
             sum(e.procedure == p[1] for e, p in with_procedure), len(with_procedure)
         ),
         "procedure_rows": len(with_procedure),
+        # right without asking to confirm: a confirmed right answer costs the citizen a turn
+        "procedure_accuracy_unconfirmed": _ratio(
+            sum(e.procedure == p[1] for e, p in sure), len(with_procedure)
+        ),
+        "confirm": {
+            "rows": sum(confirmed),
+            "share": _ratio(sum(confirmed), len(examples)),
+            "right": sum(c and e.procedure == p[1] for e, p, c in rows if e.procedure),
+            "out_of_scope": sum(c for _, c in outside),
+        },
         "aspect_accuracy": _ratio(sum(e.aspect == p[2] for e, p in asked), len(asked)),
         "aspect_rows": len(asked),
         "multi_aspect_accuracy": _ratio(sum(e.aspect == p[2] for e, p in several), len(several)),
@@ -130,8 +146,13 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
         },
         "latency_ms": {"p50": _percentile(latencies, 0.5), "p99": _percentile(latencies, 0.99)},
         "errors": [
-            {"text": e.text, "gold": [e.intent, e.procedure, e.aspect], "predicted": list(p)}
-            for e, p in zip(examples, predicted, strict=True)
+            {
+                "text": e.text,
+                "gold": [e.intent, e.procedure, e.aspect],
+                "predicted": list(p),
+                "confirm": c,
+            }
+            for e, p, c in rows
             if (e.intent, e.procedure, e.aspect) != p
         ],
     }

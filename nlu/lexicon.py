@@ -1,6 +1,5 @@
 """Canonical wording: colloquial and misspelt phrases mapped to the words catalogues use."""
 
-import re
 from collections.abc import Callable
 
 from nlu.normalize import normalize
@@ -23,12 +22,14 @@ class Lexicon:
         ]
         pairs = [(v, c) for v, c in pairs if v and v != c]
         pairs.sort(key=lambda p: -len(p[0]))  # longest phrase first
-        self._canonical = dict(pairs)
-        self._pattern = (
-            re.compile(r"\b(" + "|".join(re.escape(v) for v, _ in pairs) + r")\b")
-            if pairs
-            else None
-        )
+        # by first word: each word of a message looks up only the phrases it can start
+        self._by_first: dict[str, list[tuple[list[str], str]]] = {}
+        seen: set[str] = set()
+        for variant, canonical in pairs:
+            if variant not in seen:
+                seen.add(variant)
+                words = variant.split()
+                self._by_first.setdefault(words[0], []).append((words, canonical))
         self.lookups = {
             name: [
                 (entry, tuple(w for w in form(entry).split() if w not in LOOKUP_IGNORED))
@@ -41,11 +42,30 @@ class Lexicon:
 
     def canonical(self, words: str) -> str:
         """`words` normalised; every known variant replaced by its canonical form."""
-        if self._pattern is None:
+        once = self._replace(words.split())
+        if once is None:
             return words
-        once = self._pattern.sub(lambda m: self._canonical[m.group(1)], words)
         # a second pass for phrases made by the first: "tumbar un alamo" -> "tumbar un arbol"
-        return self._pattern.sub(lambda m: self._canonical[m.group(1)], once)
+        twice = self._replace(once)
+        return " ".join(once if twice is None else twice)
+
+    def _replace(self, said: list[str]) -> list[str] | None:
+        """`said` with every variant replaced, the longest one starting at each word first
+        and left to right; None when nothing was replaced."""
+        if self._by_first.keys().isdisjoint(said):
+            return None
+        out: list[str] = []
+        at = 0
+        while at < len(said):
+            for variant, canonical in self._by_first.get(said[at], ()):
+                if said[at : at + len(variant)] == variant:
+                    out.extend(canonical.split())
+                    at += len(variant)
+                    break
+            else:
+                out.append(said[at])
+                at += 1
+        return out
 
     def lookup(self, name: str, text: str) -> str | None:
         """The first entry of lookup table `name` said in `text`: its words in order, with at

@@ -7,6 +7,8 @@ _NON_WORD = re.compile(r"[^a-z0-9ñ]+")
 
 
 def strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     kept = "".join(c for c in decomposed if unicodedata.category(c) != "Mn" or c == "\u0303")
     # keep ñ (n + combining tilde) as a letter of its own

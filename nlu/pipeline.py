@@ -19,6 +19,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from nlu import entities as entity_patterns
+from nlu import frequency
 from nlu.aspect_classifier import AspectClassifier
 from nlu.aspects import aspects_asked, clauses, cue_phrases, find_aspect
 from nlu.dates import find_date
@@ -26,6 +27,7 @@ from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
+from nlu.topics import PERMITS, Topics
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 
@@ -58,6 +60,8 @@ class Thresholds:
     sure: float = 0.75  # small talk and chit-chat this likely are taken as they are
     lead: float = 0.3  # below `procedure`, a match this good and this far ahead is taken
     margin: float = 0.05  # the bot offers choices below this lead (nlu_ambiguity_margin)
+    explain: float = 0.5  # below this, a match must explain ...
+    explained: float = 0.25  # ... this share of what the message says, or be confirmed
 
 
 class DefaultUnderstander:
@@ -71,6 +75,7 @@ class DefaultUnderstander:
         """`embeddings` adds sentence-embedding similarity to procedure matching (the
         optional extra "embeddings"; slower, see nlu/embeddings.py)."""
         self.thresholds = thresholds or Thresholds()
+        frequency.load()  # now, so that no message waits for the word lists
         self.lexicon = Lexicon(data)
         self.procedures = {p.id: p for p in procedures}
         self.procedure_lexicon = Lexicon(data, stem)
@@ -80,6 +85,7 @@ class DefaultUnderstander:
 
             semantic = ProcedureEmbeddings(procedures).bonus
         self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases(), semantic)
+        self.topics = Topics(self.index, procedures)
         self.intents = IntentClassifier(data, procedures, self.lexicon)
         self.aspects = AspectClassifier(data, self.intents.prepare)
 
@@ -119,9 +125,20 @@ class DefaultUnderstander:
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
+        lacking, elsewhere = self._topics_left(best, text)
+        if lacking:  # "una fosa en el panteón" where the catalogue has no cemetery
+            found["unlisted"] = lacking
+            return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             asked = self._asked(text, words)
-            return self._about_procedure(best, candidates, ranking, asked, found)
+            # only a lead over weak matches, another entry covers what the message names, or
+            # a weak match leaves most of what the message says, and a rare word, unexplained
+            confirm = (
+                best.score < t.procedure
+                or elsewhere
+                or (best.score < t.explain and self._unexplained(best.procedure_id, text))
+            )
+            return self._about_procedure(best, candidates, ranking, asked, found, confirm)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
             asked = self._asked(text, words) or (cue,)
@@ -150,6 +167,29 @@ class DefaultUnderstander:
             return tuple(several)
         aspect = self.aspects.find(words)
         return (aspect,) if aspect else ()
+
+    def _topics_left(self, best: Candidate, text: str) -> tuple[str | None, bool]:
+        """What the best match leaves of the topics the message is about: (the keyword of
+        one no entry of the catalogue covers, whether some other entry covers one). Nothing
+        when the best match covers every topic the message names; only the second when it
+        covers some, or when the message names the best procedure outright. A topic said
+        only as what something is for ("pa la beca me piden comprobar q soy de aqui") does
+        not count."""
+        if not best.procedure_id:
+            return None, False
+        mentioned = self.topics.mentioned(text)
+        about = [m for m in mentioned if not m.for_purpose]
+        left = [m for m in about if not self.topics.explains(best.procedure_id, m.topic)]
+        if not left:
+            return None, False
+        lacking = [m.keyword for m in left if not self.topics.covered(m.topic)]
+        if len(left) < len(mentioned) or self.index.names(best.procedure_id, text):
+            return None, True  # it explains part of the message: at most ask to confirm
+        return (lacking[0], False) if lacking else (None, True)
+
+    def _unexplained(self, procedure_id: str, text: str) -> bool:
+        share, missing = self.index.explained(procedure_id, text)
+        return share < self.thresholds.explained and bool(missing)
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or
@@ -230,10 +270,11 @@ class DefaultUnderstander:
     def _for_purpose(self, external: str, text: str) -> bool:
         """Whether the other agency's business is only what the message wants something
         for ("pa sacar la licencia de manejo"), and no other agency is named before that."""
-        before = self.procedure_lexicon.preceding(external, text, 3)
-        return bool(PURPOSE & set(_content(before)[-2:])) and not self._external_before_purpose(
-            text
-        )
+        before = _content(self.procedure_lexicon.preceding(external, text, 3))
+        at = next((i for i in (-1, -2) if -i <= len(before) and before[i] in PURPOSE), None)
+        if at is None or (-at < len(before) and before[at - 1] in PERMITS):
+            return False  # "permiso pa portar una pistola" asks for that permit
+        return not self._external_before_purpose(text)
 
     def _external_before_purpose(self, text: str) -> bool:
         """Whether another agency's business is named before the first "para"/"pa" too:
@@ -264,6 +305,7 @@ class DefaultUnderstander:
         ranking: list[tuple[str, float]],
         asked: tuple[str, ...],
         found: dict[str, str],
+        confirm: bool,
     ) -> Understanding:
         probabilities = dict(ranking)
         procedure = self.procedures[best.procedure_id]
@@ -271,11 +313,11 @@ class DefaultUnderstander:
         reports = probabilities.get("open_request", 0) > asks or asks < ASK_SURE
         if procedure.takes_requests and reports and not asked:
             return Understanding(
-                "open_request", best.procedure_id, None, best.score, found, candidates
+                "open_request", best.procedure_id, None, best.score, found, candidates, (), confirm
             )
         first = asked[0] if asked else None
         return Understanding(
-            "ask_procedure", best.procedure_id, first, best.score, found, candidates, asked
+            "ask_procedure", best.procedure_id, first, best.score, found, candidates, asked, confirm
         )
 
 

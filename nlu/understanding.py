@@ -68,6 +68,10 @@ class Understanding:
     # Every aspect asked, in the order asked ("requisitos y cuánto cuesta"); `aspect` is the
     # first of them. A backend that finds one aspect may leave this empty.
     aspects: tuple[str, ...] = ()
+    # Plausible but not certain: the message shares words with `procedure_id` but does not
+    # say enough of it. The dialogue should ask "¿Te refieres a <procedure>?" before
+    # answering; an answer without it is one the understander stands by.
+    confirm: bool = False
 
     def __post_init__(self) -> None:
         if self.aspect and not self.aspects:

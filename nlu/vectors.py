@@ -30,12 +30,13 @@ class FastTfidf:
         self.size = len(self.vocabulary)
 
     def vector(self, text: str) -> SparseVector:
-        counts = Counter(t for t in self.analyze(text) if t in self.vocabulary)
-        if not counts:
+        counts = Counter(self.analyze(text))
+        known = counts.keys() & self.vocabulary.keys()  # a set operation, in C
+        if not known:
             return SparseVector(np.zeros(0, dtype=np.int64), np.zeros(0))
-        indices = np.fromiter(
-            (self.vocabulary[t] for t in counts), dtype=np.int64, count=len(counts)
+        indices = np.fromiter((self.vocabulary[t] for t in known), dtype=np.int64, count=len(known))
+        tf = 1.0 + np.log(
+            np.fromiter((counts[t] for t in known), dtype=np.float64, count=len(known))
         )
-        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
         values = tf * self.idf[indices]
         return SparseVector(indices, values / np.linalg.norm(values))
