@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.flows import handoff, info, privacy, rating, request, status
-from bot.turn import Turn, menu_choices
-from casework import texts
+from bot.flows import privacy
+from bot.router import route
+from bot.turn import Turn
 from casework.calendar import is_business_day, local
 from casework.conversations import visits
 from casework.conversations.models import Conversation
@@ -27,7 +27,6 @@ from casework.outbox.service import enqueue_all
 from catalog import service as catalog
 from catalog.models import Municipality
 from nlu import factory
-from nlu.external import who_handles
 from nlu.understanding import ProcedureEntry, Understander
 from ventanilla.settings import Settings
 
@@ -153,109 +152,3 @@ def _picked(conversation: Conversation, text: str) -> str | None:
 
 
 PICK_PREFIXES = {"menu", "proc", "aspect", "open", "rate", "useful"}
-
-
-async def route(turn: Turn, first_contact: bool = False) -> None:
-    state = turn.conversation.state
-    if turn.inbound.kind not in ("text", "location", "photo") or (
-        turn.inbound.kind != "text" and not state.startswith("request_")
-    ):
-        turn.say(texts.t("input.not_text"), menu_choices())
-        return
-    if turn.inbound.kind == "text" and not turn.text:
-        turn.say(texts.t("input.empty"), menu_choices())
-        return
-    if turn.value is None and turn.words in texts.t("labels.cancel_words").split():
-        if state != "idle":
-            turn.say(texts.t("input.cancelled"))
-        turn.reset()
-        privacy.menu(turn)
-        return
-    score = rating.score_in(turn)
-    if state == "rate_dimension":
-        if await rating.take_dimension(turn, score):
-            return
-        state = turn.conversation.state  # not an answer: the questions end, the text is read
-    if (
-        score is not None
-        and state in ("idle", "rate_comment")
-        and await rating.take_score(turn, score)
-    ):
-        return
-    if state == "consent":
-        then = privacy.answer_consent(turn)
-        if then and then.startswith("request:"):
-            await request.start(turn, then.removeprefix("request:") or None)
-        return
-    if state == "erase_confirm":
-        await privacy.answer_erase(turn)
-        return
-    if state in request.STEPS:
-        await request.STEPS[state](turn)
-        return
-    if state == "rate_comment" and await rating.take_comment(turn):
-        return
-    await idle(turn, first_contact)
-
-
-async def idle(turn: Turn, first_contact: bool) -> None:
-    value = turn.value or ""
-    if value.startswith("menu:"):
-        await _menu_pick(turn, value.removeprefix("menu:"))
-        return
-    if value.startswith(("proc:", "aspect:")):
-        await info.picked(turn, value)
-        return
-    if value.startswith("open:"):
-        await request.start(turn, value.removeprefix("open:"))
-        return
-    if value.startswith("useful:"):
-        await info.useful(turn, value)
-        return
-    if len(turn.text) > turn.settings.max_message_chars:
-        turn.say(texts.t("input.too_long", length=len(turn.text)))
-        return
-    understanding = await turn.understand()
-    match understanding.intent:
-        case "ask_procedure":
-            await info.ask(turn, understanding)
-        case "open_request":
-            await request.start(turn, understanding.procedure_id)
-        case "request_status":
-            folio = understanding.entities.get("folio")
-            await (status.by_folio(turn, folio) if folio else status.mine(turn))
-        case "human_agent":
-            await handoff.to_person(turn)
-        case "rate_service":
-            await rating.start(turn)
-        case "my_data":
-            await privacy.my_data(turn)
-        case "thanks":
-            turn.say(texts.t("thanks"))
-        case "goodbye":
-            turn.say(texts.t("goodbye", municipality=turn.municipality_name))
-        case "greet" | "help" | "affirm" | "deny":
-            privacy.menu(turn)
-        case "out_of_scope" if "external" in understanding.entities:
-            who = who_handles(understanding.entities["external"]) or texts.t("another_agency")
-            turn.say(texts.t("out_of_scope_external", who=who), menu_choices())
-        case "out_of_scope" if not first_contact:
-            turn.not_understood(texts.t("out_of_scope"))
-        case _:
-            turn.not_understood(texts.t("fallback"))
-
-
-async def _menu_pick(turn: Turn, option: str) -> None:
-    match option:
-        case "ask":
-            turn.say(texts.t("info.ask_which"))
-        case "open":
-            await request.start(turn, None)
-        case "status":
-            await status.mine(turn)
-        case "person":
-            await handoff.to_person(turn)
-        case "person_wait":
-            await handoff.to_person(turn, even_if_closed=True)
-        case _:
-            privacy.menu(turn)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cues
 from casework import texts
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
@@ -69,15 +70,25 @@ class Turn:
         self.conversation.state = "idle"
         set_slots(self.conversation, request=None, after_consent=None, rating=None)
 
+    def yes_or_no(self) -> bool | None:
+        """The answer to a yes-or-no question in any natural wording ("si acepto", "va",
+        "nel, ya no"), or None when the message is neither."""
+        if self.value in ("yes", "no"):
+            return self.value == "yes"
+        if self.value is not None:
+            return None
+        head = cues.first_words(cues.strip_fillers(self.words), 5)
+        if cues.has("deny", head) or cues.has("cancel", head):
+            return False
+        if cues.has("affirm", head):
+            return True
+        return None
+
     def is_yes(self) -> bool:
-        return self.value == "yes" or (
-            self.value is None and self.words in texts.t("labels.yes_words").split()
-        )
+        return self.yes_or_no() is True
 
     def is_no(self) -> bool:
-        return self.value == "no" or (
-            self.value is None and self.words in texts.t("labels.no_words").split()
-        )
+        return self.yes_or_no() is False
 
 
 def menu_choices() -> tuple[Choice, ...]:

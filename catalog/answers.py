@@ -1,7 +1,7 @@
 """What the bot says about a procedure: a summary or one aspect, straight from the catalogue."""
 
 from casework import texts
-from catalog.models import Procedure
+from catalog.models import Municipality, Procedure
 
 
 def _bullets(items: list[str]) -> str:
@@ -50,7 +50,26 @@ def aspect(p: Procedure, which: str) -> str:
         case "online":
             if p.online_url:
                 return texts.t("info.online", name=p.name, url=p.online_url)
-            return texts.t("info.not_online", name=p.name, department=d.name, address=d.address)
+            return f"{texts.t('info.not_online', name=p.name)}\n{office(p)}"
         case "legal_basis":
             return texts.t("info.legal_basis", name=p.name, items=_bullets(p.legal_basis))
     raise ValueError(f"unknown aspect {which!r}")
+
+
+def office(p: Procedure) -> str:
+    """Where and when the procedure is done in person, with its phone and link: what the bot
+    says instead of a dead end."""
+    d = p.department
+    text = texts.t(
+        "info.office", department=d.name, address=d.address, hours=d.hours, phone=d.phone
+    )
+    if p.online_url:
+        text += "\n" + texts.t("info.office_link", url=p.online_url)
+    return text
+
+
+def town_hall(m: Municipality | None) -> str:
+    """The municipality's own contact, when no procedure is known."""
+    if m is None:
+        return ""
+    return texts.t("info.town_hall", municipality=m.name, phone=m.phone, website=m.website)

@@ -1,5 +1,6 @@
 """First contact, consent before any personal data, and what data is held."""
 
+from bot import cues
 from bot.turn import Turn, menu_choices, yes_no
 from casework import texts
 from casework.citizens.erasure import erase
@@ -7,6 +8,9 @@ from casework.citizens.models import Citizen
 from casework.citizens.service import mask_curp
 from casework.db import utcnow
 from casework.requests.service import visible_requests
+from catalog import answers
+from catalog.service import get_procedure
+from nlu.understanding import Understanding
 
 
 def welcome(turn: Turn) -> None:
@@ -31,39 +35,68 @@ def ask_consent(turn: Turn, then: str) -> None:
     )
 
 
-def answer_consent(turn: Turn) -> str | None:
-    """Record the answer; returns what to resume, or None when declined or unclear."""
-    then = turn.conversation.slots.get("after_consent")
-    if turn.is_yes():
-        turn.conversation.consent_at = utcnow()
-        turn.reset()
-        turn.say(texts.t("consent.thanks"))
-        return str(then) if then else None
-    if turn.is_no():
-        turn.reset()
-        turn.say(texts.t("consent.declined"), menu_choices())
+async def answer_consent(turn: Turn) -> str | None:
+    """State `consent`: on yes, returns what to resume ("request:<id>"), keeping what the
+    citizen already said; on no, drops it and says where the procedure is done in person
+    (returns ""). None when the message is neither."""
+    then = str(turn.conversation.slots.get("after_consent") or "")
+    answer = turn.yes_or_no()
+    if answer is None:
         return None
-    ask_consent(turn, str(then or ""))
-    return None
+    if answer:
+        turn.conversation.consent_at = utcnow()
+        turn.go("idle", after_consent=None)
+        turn.say(texts.t("consent.thanks"))
+        return then
+    await decline(turn, then.removeprefix("request:"))
+    return ""
+
+
+async def decline(turn: Turn, procedure_id: str | None) -> None:
+    """Consent refused or the request dropped at consent: nothing is kept, and the citizen
+    learns where to do it in person (or online) so this is no dead end."""
+    turn.reset()
+    procedure = await get_procedure(turn.session, procedure_id) if procedure_id else None
+    where = answers.office(procedure) if procedure else answers.town_hall(turn.municipality)
+    turn.say(f"{texts.t('consent.declined')}\n{where}", menu_choices())
+
+
+async def ask_again(turn: Turn) -> None:
+    ask_consent(turn, str(turn.conversation.slots.get("after_consent") or ""))
+
+
+def asks_erasure(turn: Turn, understanding: Understanding) -> bool:
+    """"Bórrenlos todos", "eliminen mi curp": an erasure request, in any wording."""
+    if not cues.has_stem("erase_stems", turn.words) or understanding.procedure_id:
+        return False
+    return understanding.intent == "my_data" or cues.has("personal", turn.words)
 
 
 async def my_data(turn: Turn) -> None:
     """What data is held; or, when the citizen asks to delete it, confirmation first."""
-    if set(turn.words.split()) & set(texts.t("labels.erase_words").split()):
-        turn.go("erase_confirm")
-        turn.say(texts.t("erase.ask"), yes_no("erase.accept", "erase.decline"))
+    if cues.has_stem("erase_stems", turn.words):
+        await ask_erase(turn)
         return
     await _show_data(turn)
 
 
-async def answer_erase(turn: Turn) -> None:
-    """State `erase_confirm`."""
-    if turn.is_yes():
+async def answer_erase(turn: Turn) -> bool:
+    """State `erase_confirm`: yes erases, no keeps; False when the message is neither."""
+    answer = turn.yes_or_no()
+    if answer is None:
+        return False
+    if answer:
         await erase(turn.session, turn.identity, turn.conversation)
         turn.say(texts.t("erase.done"))
-        return
+        return True
     turn.reset()
     turn.say(texts.t("erase.kept"), menu_choices())
+    return True
+
+
+async def ask_erase(turn: Turn) -> None:
+    turn.go("erase_confirm")
+    turn.say(texts.t("erase.ask"), yes_no("erase.accept", "erase.decline"))
 
 
 async def _show_data(turn: Turn) -> None:

@@ -76,6 +76,10 @@ def _ask_comment(turn: Turn, rating: Rating) -> None:
     turn.say(texts.t("rating.comment"), (Choice(texts.t("request.skip"), "skip"),))
 
 
+async def ask_comment(turn: Turn) -> None:
+    turn.say(texts.t("rating.comment"), (Choice(texts.t("request.skip"), "skip"),))
+
+
 async def take_dimension(turn: Turn, score: int | None) -> bool:
     """The answer to the current dimension question: a score, or "Omitir" for this one.
     Anything else ends the questions (the scores given so far are kept) and returns False,
@@ -104,20 +108,27 @@ async def take_dimension(turn: Turn, score: int | None) -> bool:
 
 async def take_comment(turn: Turn) -> bool:
     """The optional comment, then thanks and the link to the public results. A button from
-    an earlier message (an aspect, a menu option) is not a comment: the survey ends without
-    one and False says the message is still to be handled."""
+    an earlier message (an aspect, a menu option) is not a comment: False says the message is
+    still to be handled."""
+    if turn.value is not None and turn.value != "skip":
+        return False
     rating_id = turn.conversation.slots.get("rating")
     rating = await turn.session.get(Rating, rating_id) if rating_id else None
-    if turn.value is not None and turn.value != "skip" and ":" in turn.value:
-        turn.reset()
-        return False
     if rating is not None and turn.value != "skip" and turn.text:
         rating.comment = turn.text[:MAX_COMMENT]
+    _thank(turn)
+    return True
+
+
+async def skip_comment(turn: Turn) -> None:
+    _thank(turn)
+
+
+def _thank(turn: Turn) -> None:
     turn.reset()
     results = f"{turn.settings.public_url.rstrip('/')}/resultados"
     thanks = f"{texts.t('rating.thanks')}\n{texts.t('rating.results', url=results)}"
     turn.say(thanks, menu_choices())
-    return True
 
 
 async def start(turn: Turn) -> None:

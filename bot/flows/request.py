@@ -1,7 +1,10 @@
 """Opening a request or report: which procedure, the details it needs, CURP, confirmation."""
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
+from bot import cues
 from bot.flows import privacy
 from bot.turn import Turn, menu_choices, yes_no
 from casework import texts
@@ -15,10 +18,18 @@ from casework.requests.service import NewRequest, open_request
 from catalog import answers
 from catalog.models import Procedure
 from catalog.service import get_procedure, request_procedures
+from nlu.entities import find_curp
+from nlu.normalize import normalize
+from nlu.procedures import STOPWORDS
+from nlu.understanding import Understanding
 
 FIELDS = ("description", "location", "photo")
 MIN_DESCRIPTION, MAX_DESCRIPTION = 10, 2000
 MIN_ADDRESS = 8
+LINK_CODE = re.compile(r"(?<![0-9])[0-9]{3} ?[0-9]{3}(?![0-9])")
+
+
+Draft = dict[str, Any]
 
 
 def _draft(turn: Turn) -> dict[str, Any]:
@@ -29,45 +40,144 @@ def _save(turn: Turn, state: str, draft: dict[str, Any]) -> None:
     turn.go(state, request=draft)
 
 
-async def start(turn: Turn, procedure_id: str | None) -> None:
+async def start(turn: Turn, procedure_id: str | None, said: Draft | None = None) -> None:
     """Begin: a procedure that takes no requests is explained, then consent comes before any
-    personal data, then which procedure, then each field it asks for."""
+    personal data, then which procedure, then each field it asks for. What the citizen
+    already `said` (a description, an address) is kept through consent and not asked again."""
     procedure = await get_procedure(turn.session, procedure_id) if procedure_id else None
     if procedure is not None and not procedure.request_enabled:
         turn.reset()
         how = answers.aspect(procedure, "online")
         turn.say(texts.t("request.not_enabled", name=procedure.name, how=how), menu_choices())
         return
+    draft = {**_draft(turn), **(said or {})}
+    if procedure is not None:
+        draft["procedure"] = procedure.id
     if not privacy.has_consent(turn):
+        turn.go("consent", request=draft)
         privacy.ask_consent(turn, f"request:{procedure.id if procedure else ''}")
         return
     if procedure is None:
-        await ask_which(turn)
+        await ask_which(turn, draft)
         return
     turn.conversation.last_procedure_id = procedure.id
-    await _next(turn, {"procedure": procedure.id})
+    await _next(turn, draft)
 
 
-async def ask_which(turn: Turn) -> None:
+async def ask_which(turn: Turn, draft: Draft, likely: Sequence[str] = ()) -> None:
+    """Which report or request: the catalogue's, the `likely` ones first."""
     procedures = await request_procedures(turn.session)
+    rank = {pid: i for i, pid in enumerate(likely)}
+    procedures.sort(key=lambda p: rank.get(p.id, len(rank)))
     choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures)
-    turn.go("request_which", request={})
-    turn.say(texts.t("request.which"), choices)
+    draft.pop("procedure", None)
+    turn.go("request_which", request=draft)
+    key = "request.which_likely" if likely else "request.which"
+    turn.say(texts.t(key), choices)
 
 
-async def which(turn: Turn) -> None:
-    """State `request_which`: a pick from the list, or words naming the procedure."""
+async def report(turn: Turn, understanding: Understanding) -> None:
+    """The citizen wants to report something: the type they describe or name, or, when they
+    only said "quiero hacer un reporte", the list of types."""
+    takes = {p.id for p in await request_procedures(turn.session)}
+    named = understanding.procedure_id in takes
+    if named or described(turn, None).get("description"):
+        await picked_type(turn, understanding)
+    else:
+        await start(turn, None)
+
+
+async def picked_type(turn: Turn, understanding: Understanding) -> None:
+    """A message that may name the report type ("se fundió la lámpara de mi calle"): the type
+    when it is clear, with what was said kept as the description (and the address); the
+    likely types as choices when unsure."""
+    takes = {p.id: p for p in await request_procedures(turn.session)}
+    likely = [c.procedure_id for c in understanding.candidates if c.procedure_id in takes]
+    said = described(turn, takes.get(likely[0]) if likely else None)
+    sure = (
+        understanding.procedure_id in takes
+        and not understanding.confirm
+        and understanding.intent in ("open_request", "ask_procedure")
+    )
+    if sure:
+        await start(turn, understanding.procedure_id, said)
+    else:
+        await ask_which(turn, {**_draft(turn), **said}, likely[:4])
+
+
+def described(turn: Turn, procedure: Procedure | None) -> Draft:
+    """What a first message already tells: a description when it says more than the
+    procedure's name, and an address when it gives a street and a number."""
+    said: Draft = {}
+    named = set()
+    if procedure is not None:
+        named = set(normalize(" ".join([procedure.name, *procedure.synonyms])).split())
+    content = [w for w in turn.words.split() if w not in STOPWORDS and w not in named]
+    content = [w for w in content if not cues.has("report", w) and not cues.has("asking", w)]
+    if content and MIN_DESCRIPTION <= len(turn.text) <= MAX_DESCRIPTION:
+        said["description"] = turn.text
+    if address := cues.find_address(turn.text):
+        said["location"] = {"address": address[:500]}
+    return said
+
+
+async def which(turn: Turn) -> bool:
+    """State `request_which`: a pick from the list, or words naming or describing it."""
     if turn.value and turn.value.startswith("open:"):
         await start(turn, turn.value.removeprefix("open:"))
-        return
-    procedures = await request_procedures(turn.session)
-    takes_requests = {p.id for p in procedures}
-    for candidate in (await turn.understand()).candidates:
-        if candidate.procedure_id in takes_requests:
-            await start(turn, candidate.procedure_id)
-            return
-    choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures)
-    turn.say(texts.t("request.which"), choices)
+        return True
+    understanding = await turn.understand()
+    takes = {p.id for p in await request_procedures(turn.session)}
+    if not any(c.procedure_id in takes for c in understanding.candidates):
+        return False
+    await picked_type(turn, understanding)
+    return True
+
+
+async def change_type(turn: Turn, understanding: Understanding) -> bool:
+    """A correction of the type ("perdón, no es bache, es fuga de agua"): the new type,
+    keeping what applies to it. False when the message names no other type."""
+    draft = _draft(turn)
+    takes = {p.id: p for p in await request_procedures(turn.session)}
+    other = next(
+        (
+            c.procedure_id
+            for c in understanding.candidates
+            if c.procedure_id in takes and c.procedure_id != draft.get("procedure")
+        ),
+        None,
+    )
+    if other is None or understanding.intent not in ("open_request", "ask_procedure"):
+        return False
+    procedure = takes[other]
+    kept = {k: v for k, v in draft.items() if k in procedure.request_fields or k == "curp"}
+    if "description" not in kept and "description" in procedure.request_fields:
+        kept.update(described(turn, procedure))
+    turn.conversation.last_procedure_id = procedure.id
+    turn.say(texts.t("request.type_changed", name=procedure.name))
+    await _next(turn, {**kept, "procedure": procedure.id})
+    return True
+
+
+def change_address(turn: Turn) -> bool:
+    """A correction of the address already given ("perdón, la dirección es Morelos 45")."""
+    draft = _draft(turn)
+    said_where = cues.find_address(turn.text) or cues.has("address", turn.words)
+    if "location" not in draft or not said_where or not any(c.isdigit() for c in turn.text):
+        return False
+    draft["location"] = {"address": turn.text[:500]}
+    _save(turn, turn.conversation.state, draft)
+    turn.say(texts.t("request.address_changed"))
+    return True
+
+
+async def subject(turn: Turn) -> str:
+    """What is under way, for "¿Seguimos con …?"."""
+    pid = _draft(turn).get("procedure")
+    procedure = await get_procedure(turn.session, pid) if pid else None
+    if procedure is None:
+        return texts.t("request.subject_any")
+    return texts.t("request.subject", name=procedure.name)
 
 
 async def _procedure(turn: Turn, draft: dict[str, Any]) -> Procedure:
@@ -80,28 +190,41 @@ async def _next(turn: Turn, draft: dict[str, Any]) -> None:
     """Ask for the first missing field, then the CURP, then confirmation."""
     procedure = await _procedure(turn, draft)
     for name in FIELDS:
-        if name in procedure.request_fields and name not in draft:
+        missing = name not in draft and name not in draft.get("skipped", ())
+        if name in procedure.request_fields and missing:
             _save(turn, f"request_{name}", draft)
-            _ask_field(turn, name, procedure)
+            await ask(turn)
             return
     if turn.identity.citizen_id is None and "curp" not in draft:
         _save(turn, "request_curp", draft)
-        turn.say(texts.t("request.ask_curp"))
+        await ask(turn)
         return
     _save(turn, "request_confirm", draft)
-    await _confirm_prompt(turn, draft, procedure)
+    await ask(turn)
 
 
-def _ask_field(turn: Turn, name: str, procedure: Procedure) -> None:
-    if name == "description":
+async def ask(turn: Turn) -> None:
+    """Ask the question of the step the request is at (again, after a digression or help)."""
+    draft, state = _draft(turn), turn.conversation.state
+    skip = (Choice(texts.t("request.skip"), "skip"),)
+    if state == "request_which":
+        await ask_which(turn, draft)
+    elif state == "request_description":
+        procedure = await _procedure(turn, draft)
         turn.say(texts.t("request.ask_description", name=procedure.name))
-    elif name == "location":
+    elif state == "request_location":
         turn.say(texts.t("request.ask_location"))
+    elif state == "request_photo":
+        turn.say(texts.t("request.ask_photo"), skip)
+    elif state == "request_curp":
+        turn.say(texts.t("request.ask_curp"))
+    elif state == "request_link":
+        turn.say(texts.t("link.ask"), skip)
     else:
-        turn.say(texts.t("request.ask_photo"), (Choice(texts.t("request.skip"), "skip"),))
+        await _confirm_prompt(turn, draft, await _procedure(turn, draft))
 
 
-async def description(turn: Turn) -> None:
+async def description(turn: Turn) -> bool:
     draft = _draft(turn)
     if len(turn.text) < MIN_DESCRIPTION:
         turn.say(texts.t("request.description_short", min=MIN_DESCRIPTION))
@@ -110,9 +233,10 @@ async def description(turn: Turn) -> None:
     else:
         draft["description"] = turn.text
         await _next(turn, draft)
+    return True
 
 
-async def location(turn: Turn) -> None:
+async def location(turn: Turn) -> bool:
     draft = _draft(turn)
     if turn.inbound.location is not None:
         loc = turn.inbound.location
@@ -121,29 +245,78 @@ async def location(turn: Turn) -> None:
             "longitude": loc.longitude,
             "address": loc.address,
         }
-    elif len(turn.text) >= MIN_ADDRESS:
+    elif len(turn.text) >= MIN_ADDRESS and _places(turn.text):
         draft["location"] = {"address": turn.text[:500]}
     else:
         turn.say(texts.t("request.location_short"))
-        return
+        return True
+    await _next(turn, draft)
+    return True
+
+
+async def photo(turn: Turn) -> bool:
+    if not turn.inbound.media:
+        return False
+    draft = _draft(turn)
+    draft["photo"] = turn.inbound.media
+    await _next(turn, draft)
+    return True
+
+
+async def skip_photo(turn: Turn) -> None:
+    draft = _draft(turn)
+    draft["skipped"] = [*draft.get("skipped", ()), "photo"]
     await _next(turn, draft)
 
 
-async def photo(turn: Turn) -> None:
-    draft = _draft(turn)
-    if turn.inbound.media:
-        draft["photo"] = turn.inbound.media
-    elif turn.value == "skip" or turn.words in ("omitir", "no", "no tengo"):
-        draft["photo"] = None
-    else:
-        turn.say(texts.t("request.photo_expected"), (Choice(texts.t("request.skip"), "skip"),))
-        return
-    await _next(turn, draft)
+async def take_curp(turn: Turn) -> bool:
+    """A CURP anywhere in the message, in any case, with spaces or dashes; a word that looks
+    like a mistyped one is explained. False when the message holds nothing like a CURP."""
+    found = find_curp(turn.text)
+    if found is None:
+        shaped = [w for w in turn.text.replace("-", "").split() if _curp_shaped(w)]
+        if not shaped:
+            return False
+        found = max(shaped, key=len)
+    await curp(turn, found)
+    return True
 
 
-async def curp(turn: Turn) -> None:
+def _places(text: str) -> bool:
+    """Whether a text can be a place: a number, or a word such as "calle", "esquina",
+    "enfrente", "colonia"."""
+    return any(c.isascii() and c.isdigit() for c in text) or cues.has("place", normalize(text))
+
+
+def _curp_shaped(word: str) -> bool:
+    letters = sum(c.isalpha() for c in word)
+    digits = sum(c.isascii() and c.isdigit() for c in word)
+    return 14 <= len(word) <= 22 and letters >= 4 and digits >= 4
+
+
+async def take_link_code(turn: Turn) -> bool:
+    if not LINK_CODE.search(turn.text):
+        return False
+    await link(turn)
+    return True
+
+
+async def skip_link(turn: Turn) -> None:
+    turn.say(texts.t("link.skipped"))
+    await _next(turn, _draft(turn))
+
+
+async def take_confirm(turn: Turn) -> bool:
+    answer = turn.yes_or_no()
+    if answer is None:
+        return False
+    await confirm(turn)
+    return True
+
+
+async def curp(turn: Turn, text: str) -> None:
     draft = _draft(turn)
-    result = check_curp(turn.text)
+    result = check_curp(text)
     if result.problem is not None:
         turn.say(texts.t(f"curp.{result.problem}", length=len(result.curp)))
         return
@@ -166,7 +339,9 @@ async def link(turn: Turn) -> None:
         turn.say(texts.t("link.skipped"))
         await _next(turn, draft)
         return
-    result = await confirm_link(turn.session, turn.identity, turn.words.replace(" ", ""))
+    code = LINK_CODE.search(turn.text)
+    typed = code.group(0).replace(" ", "") if code else turn.words.replace(" ", "")
+    result = await confirm_link(turn.session, turn.identity, typed)
     if result is LinkResult.wrong:
         turn.say(texts.t("link.wrong"), (Choice(texts.t("request.skip"), "skip"),))
         return
@@ -237,14 +412,3 @@ async def confirm(turn: Turn) -> None:
     else:
         text = texts.t("request.opened_no_due", folio=request.folio)
     turn.say(text, menu_choices())
-
-
-STEPS = {
-    "request_which": which,
-    "request_description": description,
-    "request_location": location,
-    "request_photo": photo,
-    "request_curp": curp,
-    "request_link": link,
-    "request_confirm": confirm,
-}

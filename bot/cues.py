@@ -1,0 +1,105 @@
+"""What citizens write that changes the course of a conversation: yes, no, cancel, skip, help,
+a correction, a question. The phrases live in cues.es-MX.yml; this module only matches them."""
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from nlu.normalize import normalize, strip_accents
+
+CUES_FILE = Path(__file__).resolve().parent / "cues.es-MX.yml"
+
+
+@lru_cache
+def _groups() -> dict[str, tuple[str, ...]]:
+    with CUES_FILE.open(encoding="utf-8") as fh:
+        raw: dict[str, list[str]] = yaml.safe_load(fh)
+    return {name: tuple(normalize(str(p)) for p in phrases) for name, phrases in raw.items()}
+
+
+@lru_cache
+def _pattern(group: str) -> re.Pattern[str]:
+    phrases = sorted(_groups()[group], key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9ñ])(?:" + "|".join(map(re.escape, phrases)) + r")(?![a-z0-9ñ])")
+
+
+def has(group: str, words: str) -> bool:
+    """Whether normalised `words` contain a phrase of `group` as whole words."""
+    return _pattern(group).search(words) is not None
+
+
+def is_only(group: str, words: str) -> bool:
+    """Whether normalised `words` are nothing but phrases of `group`."""
+    return bool(words) and not _pattern(group).sub(" ", words).strip()
+
+
+def starts_with(group: str, words: str) -> bool:
+    """Whether `words` begin with a phrase of `group`, after fillers such as "oye", "y"."""
+    rest = strip_fillers(words)
+    found = _pattern(group).match(rest)
+    return found is not None
+
+
+def asks(text: str) -> bool:
+    """Whether a message is a question: a question mark, or a question word first ("cuánto
+    cuesta…", "cómo apostillo…"), but not "como a dos cuadras" or "que se cayó la lámpara"."""
+    if "?" in text or "¿" in text:
+        return True
+    rest = strip_fillers(normalize(text))
+    found = _pattern("question").match(rest)
+    if found is None:
+        return False
+    following = rest[found.end() :].split()[:1]
+    ambiguous = found.group(0) in ("como", "que")
+    return not (ambiguous and following and has("not_asking", following[0]))
+
+
+def strip_fillers(words: str) -> str:
+    rest = words
+    while (found := _pattern("fillers").match(rest)) is not None and found.end() > 0:
+        rest = rest[found.end() :].lstrip()
+    return rest
+
+
+def first_words(words: str, count: int) -> str:
+    return " ".join(words.split()[:count])
+
+
+def has_stem(group: str, words: str) -> bool:
+    """Whether a word of `words` begins with a stem of `group` ("borrenlos" has "borr")."""
+    stems = _groups()[group]
+    return any(word.startswith(stem) for word in words.split() for stem in stems if " " not in stem)
+
+
+@lru_cache
+def _street() -> re.Pattern[str]:
+    words = "|".join(map(re.escape, sorted(_groups()["street"], key=len, reverse=True)))
+    return re.compile(
+        rf"(?i)(?<![\w])(?:{words})\.?\s+[^\d\n,.;]{{0,30}}?\d{{1,5}}[^.;\n]{{0,60}}"
+    )
+
+
+def find_address(text: str) -> str | None:
+    """A street address in `text`: a street word ("calle", "av.") followed by a number within a
+    few words ("calle Abasolo 18 col San Juan"); None when there is no number to go to."""
+    found = _street().search(strip_accents(text))
+    return text[found.start() : found.end()].strip(" ,") if found else None
+
+
+_CLAUSE_END = re.compile(r"[,.;:!¡?¿\n]")
+
+
+def first_clause(text: str) -> str:
+    """The normalised words of `text` up to its first comma or full stop, fillers dropped."""
+    return strip_fillers(normalize(_CLAUSE_END.split(text.strip(), maxsplit=1)[0]))
+
+
+def cancels(text: str) -> bool:
+    """Whether a message drops what is under way: "olvídalo", "ya no, mejor luego",
+    "mejor no, no quiero dar mi curp"; not "ya no prende la lámpara"."""
+    words = strip_fillers(normalize(text))
+    if _pattern("cancel").match(words) is not None:
+        return True
+    return is_only("cancel_alone", first_clause(text))

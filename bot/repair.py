@@ -1,0 +1,135 @@
+"""Conversation repair: before a message is taken as the answer to the step the bot waits on,
+see whether the citizen is cancelling, asking for a person, correcting an earlier answer,
+skipping an optional step, asking for help, asking about something else, or just being polite.
+
+The reference behaviour is Rasa CALM's conversation-repair patterns (cancel, correction,
+digression, clarification, chit-chat, human handoff, cannot handle, skip question); the steps
+and what each accepts are declared in bot/steps.py.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from bot import cues
+from bot.flows import handoff
+from bot.steps import Step
+from bot.turn import Turn, yes_no
+from casework import texts
+from casework.conversations.service import set_slots
+from nlu.understanding import Understanding
+
+Elsewhere = Callable[[Turn, Understanding], Awaitable[None]]
+
+# What a question in the middle of a step may be about and still be answered there (then the
+# step is offered again); any other question gets the step's help.
+DIGRESSIONS = ("ask_procedure", "request_status", "out_of_scope")
+
+
+async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
+    """Handle a message in `step`; `elsewhere` answers a message as if nothing were pending
+    (a digression), leaving the step where it was."""
+    if await _resuming(turn, step):
+        return
+    if turn.value is not None:
+        await _button(turn, step, elsewhere)
+        return
+    if turn.inbound.kind != "text":
+        if not await step.take(turn):
+            await _refuse(turn, step)
+        return
+    words = turn.words
+    asked = cues.asks(turn.text)
+    if step.yes_no and not asked and await step.take(turn):
+        return
+    if step.skip and not asked and cues.has("skip", cues.first_words(words, 6)):
+        await step.skip(turn)
+        return
+    if not asked and cues.cancels(turn.text):
+        await step.cancel(turn)
+        return
+    understanding = await turn.understand()
+    if understanding.intent == "human_agent":
+        turn.reset()
+        await handoff.to_person(turn)
+        return
+    if not step.free_text and not step.yes_no and await step.take(turn):
+        return
+    correcting = cues.has("correction", cues.first_words(words, 5))
+    if correcting and step.correct and await step.correct(turn, understanding):
+        return
+    if cues.starts_with("help", words) or cues.is_only("help", words):
+        _help(turn, step)
+        await step.ask(turn)
+        return
+    if asked and understanding.intent in DIGRESSIONS:
+        await _digress(turn, step, understanding, elsewhere)
+        return
+    if asked:
+        _help(turn, step)
+        await step.ask(turn)
+        return
+    if cues.is_only("courtesy", words):
+        if step.skip:
+            await step.skip(turn)
+            return
+        turn.say(texts.t("repair.courtesy"))
+        await step.ask(turn)
+        return
+    if step.free_text and await step.take(turn):
+        return
+    await _refuse(turn, step)
+
+
+async def _resuming(turn: Turn, step: Step) -> bool:
+    """After a digression the bot asked "¿Seguimos con …?": yes asks the step again, no
+    cancels; anything else is read as usual (answering the step resumes it too)."""
+    if not turn.conversation.slots.get("resume"):
+        return False
+    set_slots(turn.conversation, resume=None)
+    answer = turn.yes_or_no()
+    if answer is None or "?" in turn.text:
+        return False
+    await (step.ask if answer else step.cancel)(turn)
+    return True
+
+
+async def _button(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
+    value = turn.value or ""
+    if value == "skip" and step.skip:
+        await step.skip(turn)
+    elif value in ("yes", "no") or (value.startswith("open:") and step.state == "request_which"):
+        if not await step.take(turn):
+            await step.ask(turn)
+    elif ":" in value:
+        # a button of an earlier message: an aspect, a procedure, the menu
+        await _digress(turn, step, None, elsewhere)
+    else:
+        await step.ask(turn)
+
+
+async def _digress(
+    turn: Turn, step: Step, understanding: Understanding | None, elsewhere: Elsewhere
+) -> None:
+    """Answer the question, then offer to go on with the step (still pending)."""
+    state = turn.conversation.state
+    await elsewhere(turn, understanding or await turn.understand())
+    if turn.conversation.state != state:
+        return  # the citizen went somewhere else on purpose (a menu option)
+    if step.resume is None:
+        await step.ask(turn)
+        return
+    subject = await step.resume(turn)
+    set_slots(turn.conversation, resume=True)
+    choices = yes_no("repair.resume_yes", "repair.resume_no")
+    turn.say(texts.t("repair.resume", subject=subject), choices)
+
+
+def _help(turn: Turn, step: Step) -> None:
+    turn.say(texts.t(f"repair.help.{step.state}"))
+
+
+async def _refuse(turn: Turn, step: Step) -> None:
+    if step.refuse:
+        turn.say(texts.t(step.refuse))
+        return
+    _help(turn, step)
+    await step.ask(turn)
