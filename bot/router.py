@@ -20,9 +20,6 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
     if turn.inbound.kind == "text" and not turn.text:
         turn.say(texts.t("input.empty"), menu_choices())
         return
-    if len(turn.text) > turn.settings.max_message_chars:
-        turn.say(texts.t("input.too_long", length=len(turn.text)))
-        return
     score = rating.score_in(turn)
     if state == "rate_dimension":
         if await rating.take_dimension(turn, score):
@@ -36,6 +33,9 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
         return
     if state in STEPS:
         await repair.pending(turn, STEPS[state], answer)
+        return
+    if len(turn.text) > turn.settings.max_message_chars:
+        turn.say(texts.t("input.too_long", length=len(turn.text)))
         return
     if turn.value is None and cues.cancels(turn.text):
         privacy.menu(turn)

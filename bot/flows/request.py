@@ -291,7 +291,7 @@ def _places(text: str) -> bool:
 def _curp_shaped(word: str) -> bool:
     letters = sum(c.isalpha() for c in word)
     digits = sum(c.isascii() and c.isdigit() for c in word)
-    return 14 <= len(word) <= 22 and letters >= 4 and digits >= 4
+    return 8 <= len(word) <= 24 and letters >= 4 and digits >= 2
 
 
 async def take_link_code(turn: Turn) -> bool:
