@@ -78,11 +78,8 @@ class SharedModel:
         return model
 
 
-async def run(
-    paths: Sequence[Path], settings: Settings, catalog: Path | None = None
-) -> list[CaseResult]:
-    """Every case of every file, in order. ScriptError (nothing run) when a file, its
-    catalogue or a setup's procedure is not usable."""
+def load_all(paths: Sequence[Path], catalog: Path | None = None) -> list[Script]:
+    """Every file loaded, or ScriptError with the problems of all of them."""
     scripts, problems = [], []
     for path in paths:
         try:
@@ -91,33 +88,68 @@ async def run(
             problems += exc.problems
     if problems:
         raise ScriptError(problems)
-    model = SharedModel()
-    with tempfile.TemporaryDirectory(prefix="ventanilla-conversaciones-") as folder:
-        templates: dict[tuple[Path, datetime], Path] = {}
+    return scripts
+
+
+class Rehearsal:
+    """The template databases and models the cases of several files share, in `folder`."""
+
+    def __init__(self, settings: Settings, folder: Path, model: SharedModel | None = None) -> None:
+        self.settings = settings
+        self.folder = folder
+        self.model = model or SharedModel()
+        self._templates: dict[tuple[Path, datetime], Path] = {}
+
+    async def prepare(self, scripts: Sequence[Script]) -> None:
+        """Build the templates the scripts need; ScriptError when a catalogue, or a
+        procedure a setup names, is not usable."""
+        problems = []
         for script in scripts:
-            key = (script.catalog.resolve(), script.now)
-            if key not in templates:
-                templates[key] = await _template(script, settings, Path(folder), len(templates))
-            problems += await _check_setups(script, templates[key], settings)
+            key = _template_key(script)
+            if key not in self._templates:
+                path = self.folder / f"plantilla-{len(self._templates)}.db"
+                await _template(script, path)
+                self._templates[key] = path
+            problems += await _check_setups(script, self._templates[key])
         if problems:
             raise ScriptError(problems)
-        results = []
-        for script in scripts:
-            template = templates[(script.catalog.resolve(), script.now)]
-            for case in script.cases:
-                copy = Path(folder) / "caso.db"
-                shutil.copyfile(template, copy)
-                results.append(await _run_case(script, case, copy, settings, model))
-                copy.unlink()
-    return results
+
+    async def run_case(self, script: Script, case: Case) -> CaseResult:
+        """One case on a copy of its template (`prepare` first)."""
+        place = Path(tempfile.mkdtemp(prefix="caso-", dir=self.folder))
+        try:
+            copy = place / "ventanilla.db"
+            shutil.copyfile(self._templates[_template_key(script)], copy)
+            return await _run_case(script, case, copy, self.settings, self.model)
+        finally:
+            shutil.rmtree(place)
+
+
+async def run(
+    paths: Sequence[Path],
+    settings: Settings,
+    catalog: Path | None = None,
+    model: SharedModel | None = None,
+) -> list[CaseResult]:
+    """Every case of every file, in order. ScriptError (nothing run) when a file, its
+    catalogue or a setup's procedure is not usable."""
+    scripts = load_all(paths, catalog)
+    with tempfile.TemporaryDirectory(prefix="ventanilla-conversaciones-") as folder:
+        rehearsal = Rehearsal(settings, Path(folder), model)
+        await rehearsal.prepare(scripts)
+        return [await rehearsal.run_case(s, case) for s in scripts for case in s.cases]
+
+
+def _template_key(script: Script) -> tuple[Path, datetime]:
+    return script.catalog.resolve(), script.now
 
 
 def _url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-async def _template(script: Script, settings: Settings, folder: Path, n: int) -> Path:
-    path = folder / f"plantilla-{n}.db"
+async def _template(script: Script, path: Path) -> None:
+    """Migrated, the catalogue loaded and the setups' agent added, on the script's clock."""
     db = Database(_url(path))
     try:
         with fixed_clock(script.now):
@@ -134,10 +166,9 @@ async def _template(script: Script, settings: Settings, folder: Path, n: int) ->
         await db.scrub()  # everything in the one file that is copied
     finally:
         await db.dispose()
-    return path
 
 
-async def _check_setups(script: Script, template: Path, settings: Settings) -> list[str]:
+async def _check_setups(script: Script, template: Path) -> list[str]:
     """Every procedure a setup opens a request of exists and takes requests."""
     problems = []
     db = Database(_url(template))

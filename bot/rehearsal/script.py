@@ -231,32 +231,32 @@ class Case(_Strict):
     setup: Setup = Setup()
     steps: Annotated[list[Step], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _placeholders(self) -> Self:
-        for step in self.steps:
+    def placeholder_problems(self) -> list[tuple[str, str]]:
+        """(where, problem) for every placeholder of a citizen text the setup cannot fill."""
+        problems = []
+        for n, step in enumerate(self.steps, start=1):
             for name in PLACEHOLDER.findall(step.user or ""):
-                self._check_placeholder(name)
-        return self
+                problem = self._placeholder_problem(name)
+                if problem is not None:
+                    problems.append((f"steps[{n}].user", problem))
+        return problems
 
-    def _check_placeholder(self, name: str) -> None:
+    def _placeholder_problem(self, name: str) -> str | None:
         if name == "other_folio":
             if self.setup.other_person_request is None:
-                raise ValueError(texts.t("rehearsal.errors.placeholder_without_other"))
-            return
+                return texts.t("rehearsal.errors.placeholder_without_other")
+            return None
         found = FOLIO_PLACEHOLDER.fullmatch(name)
         if found is None:
-            raise ValueError(
-                texts.t("rehearsal.errors.unknown_placeholder", placeholder="{" + name + "}")
-            )
+            return texts.t("rehearsal.errors.unknown_placeholder", placeholder="{" + name + "}")
         count = int(found.group(1) or 1)
         if count < 1 or len(self.setup.requests) < count:
-            raise ValueError(
-                texts.t(
-                    "rehearsal.errors.placeholder_without_request",
-                    placeholder="{" + name + "}",
-                    count=count,
-                )
+            return texts.t(
+                "rehearsal.errors.placeholder_without_request",
+                placeholder="{" + name + "}",
+                count=count,
             )
+        return None
 
 
 class ScriptFile(_Strict):
@@ -295,6 +295,10 @@ def load(path: Path, catalog: Path | None = None) -> Script:
         problems.append(texts.t("rehearsal.faq_not_supported", file=path))
     if catalog is None and parsed.catalog is None:
         problems.append(_line(path, texts.t("rehearsal.errors.no_catalog")))
+    for case in parsed.test_cases:
+        for path_in_case, problem in case.placeholder_problems():
+            where = texts.t("rehearsal.in_case", case=case.test_case, path=path_in_case)
+            problems.append(texts.t("rehearsal.where", file=path, where=where, problem=problem))
     names = [case.test_case for case in parsed.test_cases]
     for name in sorted({n for n in names if names.count(n) > 1}):
         problems.append(_line(path, texts.t("rehearsal.errors.repeated_case", case=name)))
