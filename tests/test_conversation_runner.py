@@ -282,6 +282,23 @@ test_cases:
     assert result.passed, report.text([result])
 
 
+async def test_answers_are_not_followed_by_the_random_usefulness_question(
+    tmp_path: Path, model: SharedModel
+) -> None:
+    body = """
+test_cases:
+  - test_case: sin_te_sirvio
+    steps:
+      - user: "cuánto cuesta el predial"
+        assertions:
+          - bot_uttered: {text_contains: "predial"}
+          - bot_did_not_utter: {text_contains: "¿Te sirvió"}
+"""
+    always = Settings(_env_file=None, usefulness_rate=1.0)  # the runner turns it off
+    [result] = await run_one(tmp_path, body, always, model)
+    assert result.passed, report.text([result])
+
+
 def test_the_command_exits_1_on_a_failure_and_prints_json(tmp_path: Path) -> None:
     body = """
 test_cases:

@@ -201,7 +201,9 @@ async def _run_case(
 ) -> CaseResult:
     result = CaseResult(file=str(script.path), case=case.test_case)
     db = Database(_url(path))
-    engine = Engine(db, settings.model_copy(update={"database_url": db.url}), model)
+    # No «¿Te sirvió esta respuesta?» after answers: it is asked at random, and runs repeat.
+    quiet = settings.model_copy(update={"database_url": db.url, "usefulness_rate": 0.0})
+    engine = Engine(db, quiet, model)
     try:
         with fixed_clock(script.now):
             async with db.transaction() as session:
