@@ -64,7 +64,7 @@ class CaseResult:
 
 class SharedModel:
     """Builds the understanding model once for a catalogue's procedures and hands the same
-    model to every engine given the same procedures."""
+    model to every engine given the same procedures (use one per set of NLU settings)."""
 
     def __init__(self) -> None:
         self._built: list[tuple[list[ProcedureEntry], Understander]] = []
