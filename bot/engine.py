@@ -7,6 +7,7 @@ loses nothing.
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,10 +45,19 @@ class _CatalogView:
     checked_at: float
 
 
+# Builds the understanding model from a catalogue's procedures (seconds).
+ModelBuilder = Callable[[Settings, Sequence[ProcedureEntry]], Understander]
+
+
 class Engine:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, build_model: ModelBuilder = factory.build
+    ) -> None:
+        """`build_model` is how the understanding model is built; the conversation tests pass
+        one that reuses a model across the fresh databases of one catalogue."""
         self.db = db
         self.settings = settings
+        self._build_model = build_model
         self._catalog: _CatalogView | None = None
 
     def forget_catalog(self) -> None:
@@ -77,7 +87,7 @@ class Engine:
             if view is not None and view.entries == entries:
                 nlu = view.nlu
             else:
-                nlu = factory.build(self.settings, entries)
+                nlu = self._build_model(self.settings, entries)
             municipality = await catalog.municipality(session)
             view = _CatalogView(current, municipality, entries, nlu, now)
         view.checked_at = now

@@ -1,8 +1,9 @@
 """Database engine, sessions and the declarative base every table derives from."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -55,8 +56,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# A moment every clock reading returns instead of the real time, in this context only (the
+# conversation tests run on a fixed Tuesday morning so that office hours and folios repeat).
+_fixed_now: ContextVar[datetime | None] = ContextVar("fixed_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current time in UTC; everything that reads the clock reads it here."""
+    return _fixed_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def fixed_clock(moment: datetime) -> Iterator[None]:
+    """Within this block (and the tasks it starts), the clock reads `moment` (aware)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to fixed_clock")
+    token = _fixed_now.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _fixed_now.reset(token)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -15,9 +15,10 @@ Decision order, for one message:
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
+from casework.db import utcnow
 from nlu import entities as entity_patterns
 from nlu import frequency
 from nlu.aspect_classifier import AspectClassifier
@@ -342,4 +343,4 @@ def _reads_as_follow_up(intent: str) -> bool:
 
 
 def _today() -> date:
-    return datetime.now(ZoneInfo("America/Mexico_City")).date()
+    return utcnow().astimezone(ZoneInfo("America/Mexico_City")).date()

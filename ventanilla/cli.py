@@ -1,5 +1,5 @@
-"""The `ventanilla` command: serve, chat, db, users, catalog, encuestas, retention. Help texts
-are for staff (Spanish)."""
+"""The `ventanilla` command: serve, chat, db, users, catalog, encuestas, retention, test. Help
+texts are for staff (Spanish)."""
 
 import asyncio
 import getpass
@@ -25,12 +25,14 @@ telegram_app = typer.Typer(help="Canal de Telegram.", no_args_is_help=True)
 surveys_app = typer.Typer(help="Encuestas de satisfacción.", no_args_is_help=True)
 indicators_app = typer.Typer(help="Indicadores de evaluación.", no_args_is_help=True)
 retention_app = typer.Typer(help="Conservación de datos personales.", no_args_is_help=True)
+test_app = typer.Typer(help="Pruebas del bot.", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicadores")
 app.add_typer(retention_app, name="retention")
 app.add_typer(telegram_app, name="telegram")
 app.add_typer(surveys_app, name="encuestas")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(test_app, name="test")
 
 DatabaseOption = Annotated[
     str | None,
@@ -406,6 +408,39 @@ def retention_run(database: DatabaseOption = None) -> None:
         f"{settings.transcript_retention_months} meses): {report.messages_deleted} y "
         f"{report.replies_deleted}."
     )
+
+
+@test_app.command(
+    "conversations",
+    help="Correr conversaciones de prueba (YAML con test_cases) contra el bot, cada caso en una "
+    "base de datos nueva, y revisar lo que se espera tras cada mensaje. Sale con 0 si todo pasa, "
+    "1 si algún caso falla y 2 si un archivo no es válido.",
+)
+def test_conversations(
+    files: Annotated[list[Path], typer.Argument(help="Archivos de conversaciones de prueba.")],
+    catalog: Annotated[
+        Path | None,
+        typer.Option("--catalog", help="Usar este catálogo en lugar del que indica cada archivo."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Imprimir el resultado como un objeto JSON.")
+    ] = False,
+) -> None:
+    from bot.rehearsal import report
+    from bot.rehearsal.runner import run
+    from bot.rehearsal.script import ScriptError
+    from casework import texts
+
+    try:
+        results = asyncio.run(run(files, get_settings(), catalog))
+    except ScriptError as exc:
+        typer.echo(texts.t("rehearsal.bad_file"), err=True)
+        for line in exc.problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(2) from None
+    typer.echo(report.as_json(results) if as_json else report.text(results))
+    if not all(result.passed for result in results):
+        raise typer.Exit(1)
 
 
 def _add_subcommands() -> None:

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from casework.db import utcnow
+
 CHANNELS = ("telegram", "whatsapp", "web", "terminal")
 
 
@@ -24,7 +26,7 @@ class Scope:
 
 
 def local_today(timezone: str, now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).date()
+    return (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
 
 
 def last_months(today: date, months: int = 12) -> tuple[date, date]:
