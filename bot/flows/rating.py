@@ -23,15 +23,22 @@ from casework.ratings.service import (
 MAX_COMMENT = 1000
 
 
+SCORES = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4}
+SCORES["cinco"] = 5
+MAX_SCORE_WORDS = 6  # "le doy un 4", "un 5 de calificacion": short, with one number
+
+
 def score_in(turn: Turn) -> int | None:
-    """The score the citizen gave: a `rate:N` choice or a bare digit 1-5."""
-    if turn.value and turn.value.startswith("rate:"):
-        raw = turn.value.removeprefix("rate:")
-    elif turn.value is None and turn.words in {"1", "2", "3", "4", "5"}:
-        raw = turn.words
-    else:
+    """The score the citizen gave: a `rate:N` choice, or one number 1-5 in a short message
+    ("5", "le doy un 4", "cinco estrellas")."""
+    if turn.value is not None:
+        raw = turn.value.removeprefix("rate:") if turn.value.startswith("rate:") else ""
+        return SCORES.get(raw) if raw.isascii() and raw.isdigit() else None
+    words = turn.words.split()
+    numbers = [w for w in words if w in SCORES or (w.isascii() and w.isdigit())]
+    if len(words) > MAX_SCORE_WORDS or len(numbers) != 1:
         return None
-    return int(raw) if raw in {"1", "2", "3", "4", "5"} else None
+    return SCORES.get(numbers[0])
 
 
 async def take_score(turn: Turn, score: int) -> bool:

@@ -79,9 +79,7 @@ async def ask_which(turn: Turn, draft: Draft, likely: Sequence[str] = ()) -> Non
 async def report(turn: Turn, understanding: Understanding) -> None:
     """The citizen wants to report something: the type they describe or name, or, when they
     only said "quiero hacer un reporte", the list of types."""
-    takes = {p.id for p in await request_procedures(turn.session)}
-    named = understanding.procedure_id in takes
-    if named or described(turn, None).get("description"):
+    if _content(turn):
         await picked_type(turn, understanding)
     else:
         await start(turn, None)
@@ -112,8 +110,7 @@ def described(turn: Turn, procedure: Procedure | None) -> Draft:
     named = set()
     if procedure is not None:
         named = set(normalize(" ".join([procedure.name, *procedure.synonyms])).split())
-    content = [w for w in turn.words.split() if w not in STOPWORDS and w not in named]
-    content = [w for w in content if not cues.has("report", w) and not cues.has("asking", w)]
+    content = [w for w in _content(turn) if w not in named]
     if content and MIN_DESCRIPTION <= len(turn.text) <= MAX_DESCRIPTION:
         said["description"] = turn.text
     if address := cues.find_address(turn.text):
@@ -280,6 +277,15 @@ async def take_curp(turn: Turn) -> bool:
         found = max(shaped, key=len)
     await curp(turn, found)
     return True
+
+
+def _content(turn: Turn) -> list[str]:
+    """The words of a message that say something beyond "quiero hacer un reporte"."""
+    return [
+        w
+        for w in turn.words.split()
+        if w not in STOPWORDS and not cues.has("report", w) and not cues.has("asking", w)
+    ]
 
 
 def _places(text: str) -> bool:
