@@ -5,6 +5,7 @@ import random
 
 from bot.turn import Turn, menu_choices
 from casework import texts
+from casework.db import MAX_ROW_ID
 from casework.messages import Choice
 from casework.ratings.service import ask_usefulness, record_usefulness
 from catalog import answers
@@ -47,7 +48,9 @@ async def _ask_usefulness(turn: Turn, procedure: Procedure, aspect: str | None) 
 async def useful(turn: Turn, value: str) -> None:
     """The citizen answered `useful:yes|no:<feedback id>`; only the first answer counts."""
     _, answer, raw_id = [*value.split(":", 2), "", ""][:3]
-    if answer not in ("yes", "no") or not raw_id.isdigit() or len(raw_id) > 18:
+    # ASCII digits only ("²".isdigit() is true and int("²") fails), and a row id PostgreSQL holds
+    is_id = raw_id.isascii() and raw_id.isdigit() and len(raw_id) <= 10
+    if answer not in ("yes", "no") or not is_id or int(raw_id) > MAX_ROW_ID:
         turn.say(texts.t("fallback"), menu_choices())
         return
     recorded = await record_usefulness(
