@@ -6,10 +6,10 @@ from bot.flows import privacy
 from bot.turn import Turn, menu_choices, yes_no
 from casework import texts
 from casework.calendar import format_local
-from casework.citizens.linking import LinkResult, linked_elsewhere, send_code
+from casework.citizens.linking import ask_code, looks_like_code
 from casework.citizens.linking import confirm as confirm_link
 from casework.citizens.models import Citizen
-from casework.citizens.service import attach_curp, check_curp, citizen_by_curp, mask_curp
+from casework.citizens.service import attach_curp, check_curp, mask_curp
 from casework.messages import Choice
 from casework.requests.service import NewRequest, open_request
 from catalog import answers
@@ -148,30 +148,26 @@ async def curp(turn: Turn) -> None:
         turn.say(texts.t(f"curp.{result.problem}", length=len(result.curp)))
         return
     draft["curp"] = result.curp
-    citizen = await citizen_by_curp(turn.session, result.curp)
-    other = await linked_elsewhere(turn.session, turn.identity, citizen) if citizen else None
-    if citizen is not None and other is not None:
-        await send_code(turn.session, turn.identity, citizen, other)
-        _save(turn, "request_link", draft)
-        channel = texts.label("channel", other.channel)
-        turn.say(texts.t("link.sent", channel=channel), (Choice(texts.t("request.skip"), "skip"),))
-        return
-    await _next(turn, draft)
+    # The same sentence and the same next step whether the CURP is new, known or linked to
+    # another chat (which may have been sent a code): nothing tells the two apart.
+    per_hour = turn.settings.link_codes_per_hour
+    turn.say(await ask_code(turn.session, turn.identity, result.curp, per_hour))
+    _save(turn, "request_link", draft)
+    await _confirm_prompt(turn, draft, await _procedure(turn, draft))
 
 
 async def link(turn: Turn) -> None:
-    """State `request_link`: the code sent to the citizen's other chat, or "Omitir"."""
+    """State `request_link`: the confirmation right after the CURP, which also takes the code
+    sent to another chat linked to that CURP, if one was."""
     draft = _draft(turn)
-    if turn.value == "skip" or turn.words == "omitir":
-        turn.say(texts.t("link.skipped"))
-        await _next(turn, draft)
+    code = turn.words.replace(" ", "")
+    if not looks_like_code(code):
+        await confirm(turn)
         return
-    result = await confirm_link(turn.session, turn.identity, turn.words.replace(" ", ""))
-    if result is LinkResult.wrong:
-        turn.say(texts.t("link.wrong"), (Choice(texts.t("request.skip"), "skip"),))
-        return
-    turn.say(texts.t("link.done" if result is LinkResult.linked else "link.expired"))
-    await _next(turn, draft)
+    linked = await confirm_link(turn.session, turn.identity, draft["curp"], code)
+    turn.say(texts.t("link.done" if linked else "link.wrong"))
+    _save(turn, "request_confirm" if linked else "request_link", draft)
+    await _confirm_prompt(turn, draft, await _procedure(turn, draft))
 
 
 async def _confirm_prompt(turn: Turn, draft: dict[str, Any], procedure: Procedure) -> None:
