@@ -183,7 +183,8 @@ class Door:
         try:
             if has_body and media_type not in rule.types:
                 raise _refusal(scope, 415, texts.t("door.content_type"), 0)
-            if length.isdigit() and int(length) > rule.limit:
+            # ASCII digits only: "²" (a Latin-1 header byte) passes isdigit() and fails int()
+            if length.isascii() and length.isdigit() and int(length) > rule.limit:
                 raise _refusal(scope, 413, too_large, 0)
             await self.app(scope, guarded_receive, guarded_send)
         except BodyRefused as exc:  # refused before the app ran, or raised past its handlers

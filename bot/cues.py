@@ -76,9 +76,7 @@ def has_stem(group: str, words: str) -> bool:
 @lru_cache
 def _street() -> re.Pattern[str]:
     words = "|".join(map(re.escape, sorted(_groups()["street"], key=len, reverse=True)))
-    return re.compile(
-        rf"(?i)(?<![\w])(?:{words})\.?\s+[^\d\n,.;]{{0,30}}?\d{{1,5}}[^.;\n]{{0,60}}"
-    )
+    return re.compile(rf"(?i)(?<![\w])(?:{words})\.?\s+[^\d\n,.;]{{0,30}}?\d{{1,5}}[^.;\n]{{0,60}}")
 
 
 def find_address(text: str) -> str | None:

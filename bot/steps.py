@@ -103,7 +103,7 @@ STEPS: dict[str, Step] = {
         _request_step("request_location", request.location, free_text=True),
         _request_step("request_photo", request.photo, skip=request.skip_photo),
         _request_step("request_curp", request.take_curp, refuse="request.no_curp"),
-        _request_step("request_link", request.take_link_code, skip=request.skip_link),
+        _request_step("request_link", request.take_confirm, yes_no=True),
         _request_step("request_confirm", request.take_confirm, yes_no=True),
         Step(
             "rate_comment",

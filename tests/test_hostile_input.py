@@ -428,6 +428,45 @@ async def test_unicode_digits_over_whatsapp_are_answered_once_never_retried(
     ] * 3
 
 
+FEEDBACK_IDS = {
+    "superscript two": "²",
+    "circled one": "①",
+    "Arabic-Indic twelve": "١٢",
+    "past a row id": str(LARGEST_ID + 1),
+    "long": "9" * 5000,
+}
+
+
+@pytest.mark.parametrize("raw_id", FEEDBACK_IDS.values(), ids=FEEDBACK_IDS.keys())
+async def test_a_usefulness_button_with_an_id_that_is_not_one_gets_a_polite_reply(
+    client: httpx.AsyncClient, raw_id: str
+) -> None:
+    """The button value is `useful:yes:<feedback id>`; a typed one reaches the same code."""
+    chat = await WebChat.open(client)
+    await chat.say("hola")
+    reply = joined(await chat.say(f"useful:yes:{raw_id}"))
+    assert texts.t("fallback") in reply and texts.t("input.failed") not in reply
+
+
+CONTENT_LENGTHS = {
+    "superscript two": "²".encode("latin-1"),  # a header is Latin-1: "²" is one byte
+    "circled one": "①".encode(),
+    "Arabic-Indic twelve": "١٢".encode(),
+}
+
+
+@pytest.mark.parametrize("length", CONTENT_LENGTHS.values(), ids=CONTENT_LENGTHS.keys())
+async def test_a_content_length_of_other_digits_is_not_a_server_error(
+    door: ChannelClient, length: bytes
+) -> None:
+    response = await door.client.post(
+        "/api/chat/messages",
+        content=b'{"text": "hola"}',
+        headers={"Content-Type": "application/json", "Content-Length": length},
+    )
+    assert 400 <= response.status_code < 500
+
+
 AFTER = {
     "2^63": str(TOO_BIG_ID),
     "past a row id": str(LARGEST_ID + 1),

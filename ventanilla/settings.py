@@ -158,6 +158,12 @@ class Settings(BaseSettings):
         description="Web chat polls for new messages from one client address per minute (the "
         "page polls every 3 s)",
     )
+    link_codes_per_hour: int = Field(
+        default=3,
+        ge=1,
+        description="Link codes sent to one citizen's chat per hour, whichever chats typed the "
+        "CURP (one live code per asking chat)",
+    )
 
     # --- Who is asking, staff sessions and response headers (issue 14) ---------------------
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(

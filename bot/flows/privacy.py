@@ -66,7 +66,7 @@ async def ask_again(turn: Turn) -> None:
 
 
 def asks_erasure(turn: Turn, understanding: Understanding) -> bool:
-    """"Bórrenlos todos", "eliminen mi curp": an erasure request, in any wording."""
+    """ "Bórrenlos todos", "eliminen mi curp": an erasure request, in any wording."""
     if not cues.has_stem("erase_stems", turn.words) or understanding.procedure_id:
         return False
     return understanding.intent == "my_data" or cues.has("personal", turn.words)

@@ -9,10 +9,10 @@ from bot.flows import privacy
 from bot.turn import Turn, menu_choices, yes_no
 from casework import texts
 from casework.calendar import format_local
-from casework.citizens.linking import LinkResult, linked_elsewhere, send_code
+from casework.citizens.linking import ask_code, looks_like_code
 from casework.citizens.linking import confirm as confirm_link
 from casework.citizens.models import Citizen
-from casework.citizens.service import attach_curp, check_curp, citizen_by_curp, mask_curp
+from casework.citizens.service import attach_curp, check_curp, mask_curp
 from casework.messages import Choice
 from casework.requests.service import NewRequest, open_request
 from catalog import answers
@@ -215,8 +215,6 @@ async def ask(turn: Turn) -> None:
         turn.say(texts.t("request.ask_photo"), skip)
     elif state == "request_curp":
         turn.say(texts.t("request.ask_curp"))
-    elif state == "request_link":
-        turn.say(texts.t("link.ask"), skip)
     else:
         await _confirm_prompt(turn, draft, await _procedure(turn, draft))
 
@@ -300,21 +298,13 @@ def _curp_shaped(word: str) -> bool:
     return 8 <= len(word) <= 24 and letters >= 4 and digits >= 2
 
 
-async def take_link_code(turn: Turn) -> bool:
-    if not LINK_CODE.search(turn.text):
-        return False
-    await link(turn)
-    return True
-
-
-async def skip_link(turn: Turn) -> None:
-    turn.say(texts.t("link.skipped"))
-    await _next(turn, _draft(turn))
-
-
 async def take_confirm(turn: Turn) -> bool:
-    answer = turn.yes_or_no()
-    if answer is None:
+    """States `request_confirm` and `request_link`: yes, no, or a link code."""
+    code = LINK_CODE.search(turn.text)
+    if code is not None and looks_like_code(code.group(0).replace(" ", "")):
+        await link(turn, code.group(0).replace(" ", ""))
+        return True
+    if turn.yes_or_no() is None:
         return False
     await confirm(turn)
     return True
@@ -327,32 +317,24 @@ async def curp(turn: Turn, text: str) -> None:
         turn.say(texts.t(f"curp.{result.problem}", length=len(result.curp)))
         return
     draft["curp"] = result.curp
-    citizen = await citizen_by_curp(turn.session, result.curp)
-    other = await linked_elsewhere(turn.session, turn.identity, citizen) if citizen else None
-    if citizen is not None and other is not None:
-        await send_code(turn.session, turn.identity, citizen, other)
-        _save(turn, "request_link", draft)
-        channel = texts.label("channel", other.channel)
-        turn.say(texts.t("link.sent", channel=channel), (Choice(texts.t("request.skip"), "skip"),))
-        return
-    await _next(turn, draft)
+    # The same sentence and the same next step whether the CURP is new, known or linked to
+    # another chat (which may have been sent a code): nothing tells the two apart.
+    per_hour = turn.settings.link_codes_per_hour
+    turn.say(await ask_code(turn.session, turn.identity, result.curp, per_hour))
+    # `request_link` names, for staff and tests, that a code may be on its way; it is the
+    # confirmation step all the same (bot/steps.py), so the citizen sees no difference.
+    known = await citizen_by_curp(turn.session, result.curp) is not None
+    _save(turn, "request_link" if known else "request_confirm", draft)
+    await _confirm_prompt(turn, draft, await _procedure(turn, draft))
 
 
-async def link(turn: Turn) -> None:
-    """State `request_link`: the code sent to the citizen's other chat, or "Omitir"."""
+async def link(turn: Turn, code: str) -> None:
+    """The code sent to another chat linked to the CURP typed, if one was."""
     draft = _draft(turn)
-    if turn.value == "skip" or turn.words == "omitir":
-        turn.say(texts.t("link.skipped"))
-        await _next(turn, draft)
-        return
-    code = LINK_CODE.search(turn.text)
-    typed = code.group(0).replace(" ", "") if code else turn.words.replace(" ", "")
-    result = await confirm_link(turn.session, turn.identity, typed)
-    if result is LinkResult.wrong:
-        turn.say(texts.t("link.wrong"), (Choice(texts.t("request.skip"), "skip"),))
-        return
-    turn.say(texts.t("link.done" if result is LinkResult.linked else "link.expired"))
-    await _next(turn, draft)
+    linked = await confirm_link(turn.session, turn.identity, draft.get("curp", ""), code)
+    turn.say(texts.t("link.done" if linked else "link.wrong"))
+    _save(turn, "request_confirm" if linked else turn.conversation.state, draft)
+    await _confirm_prompt(turn, draft, await _procedure(turn, draft))
 
 
 async def _confirm_prompt(turn: Turn, draft: dict[str, Any], procedure: Procedure) -> None:

@@ -267,7 +267,7 @@ def decode_cursor(cursor: str) -> int:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not re.fullmatch(r"r\d{1,18}", text):
+    if not re.fullmatch(r"r[0-9]{1,18}", text):
         raise ExportError("el cursor no es válido; use el next_cursor de la página anterior")
     return int(text[1:])
 
