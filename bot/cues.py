@@ -98,6 +98,8 @@ def cancels(text: str) -> bool:
     """Whether a message drops what is under way: "olvídalo", "ya no, mejor luego",
     "mejor no, no quiero dar mi curp"; not "ya no prende la lámpara"."""
     words = strip_fillers(normalize(text))
+    if (no := _pattern("deny").match(words)) is not None:
+        words = words[no.end() :].lstrip()  # "nel, ya no quiero"
     if _pattern("cancel").match(words) is not None:
         return True
     return is_only("cancel_alone", first_clause(text))

@@ -2,6 +2,7 @@
 the answer helped ("¿Te sirvió esta respuesta?", at `settings.usefulness_rate`)."""
 
 import random
+from collections.abc import Sequence
 
 from bot.turn import Turn, menu_choices
 from casework import texts
@@ -22,16 +23,21 @@ def aspect_choices(p: Procedure) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
-async def answer(turn: Turn, procedure_id: str, aspect: str | None) -> None:
+async def answer(turn: Turn, procedure_id: str, aspects: Sequence[str] = ()) -> None:
+    """The procedure's summary, or every aspect asked, in the order asked, in one reply."""
     procedure = await get_procedure(turn.session, procedure_id)
     if procedure is None:
         turn.say(texts.t("info.not_found"), menu_choices())
         return
     turn.conversation.last_procedure_id = procedure.id
-    text = answers.aspect(procedure, aspect) if aspect in ASPECTS else answers.summary(procedure)
+    asked = [a for a in dict.fromkeys(aspects) if a in ASPECTS]
+    if asked:
+        text = "\n\n".join(answers.aspect(procedure, a) for a in asked)
+    else:
+        text = answers.summary(procedure)
     turn.say(text, aspect_choices(procedure))  # the answer keeps its own buttons
     if random.random() < turn.settings.usefulness_rate:
-        await _ask_usefulness(turn, procedure, aspect if aspect in ASPECTS else None)
+        await _ask_usefulness(turn, procedure, asked[0] if len(asked) == 1 else None)
 
 
 async def _ask_usefulness(turn: Turn, procedure: Procedure, aspect: str | None) -> None:
@@ -66,6 +72,10 @@ async def useful(turn: Turn, value: str) -> None:
 
 async def ask(turn: Turn, understanding: Understanding) -> None:
     """A question about a procedure: answer it, ask which one, or say it is not there."""
+    aspects = understanding.aspects
+    if understanding.procedure_id and understanding.confirm:
+        await _confirm(turn, understanding.procedure_id, aspects)
+        return
     if understanding.procedure_id:
         close = [
             c
@@ -73,35 +83,50 @@ async def ask(turn: Turn, understanding: Understanding) -> None:
             if understanding.confidence - c.score <= turn.settings.nlu_ambiguity_margin
         ]
         if len(close) > 1:
-            await offer(turn, [c.procedure_id for c in close], understanding.aspect)
+            await offer(turn, [c.procedure_id for c in close], aspects)
             return
-        await answer(turn, understanding.procedure_id, understanding.aspect)
+        await answer(turn, understanding.procedure_id, aspects)
         return
     if understanding.candidates:
-        await offer(
-            turn, [c.procedure_id for c in understanding.candidates[:4]], understanding.aspect
-        )
+        await offer(turn, [c.procedure_id for c in understanding.candidates[:4]], aspects)
         return
     turn.not_understood(texts.t("info.not_found"))
 
 
-async def offer(turn: Turn, procedure_ids: list[str], aspect: str | None) -> None:
+async def _confirm(turn: Turn, procedure_id: str, aspects: Sequence[str]) -> None:
+    """Plausible but not certain: ask "¿Te refieres a …?" rather than answer wrongly."""
+    procedure = await get_procedure(turn.session, procedure_id)
+    if procedure is None:
+        turn.not_understood(texts.t("info.not_found"))
+        return
+    turn.understood = False
+    choices = (
+        Choice(texts.t("info.confirm_yes"), _pick_value(procedure.id, aspects)),
+        Choice(texts.t("info.confirm_no"), "menu:ask"),
+    )
+    turn.say(texts.t("info.confirm", name=procedure.name), choices)
+
+
+def _pick_value(procedure_id: str, aspects: Sequence[str]) -> str:
+    return ":".join(["proc", procedure_id, *aspects])
+
+
+async def offer(turn: Turn, procedure_ids: list[str], aspects: Sequence[str]) -> None:
     choices = []
     for pid in procedure_ids[:5]:
         procedure = await get_procedure(turn.session, pid)
         if procedure is not None:
-            suffix = f":{aspect}" if aspect else ""
-            choices.append(Choice(procedure.name, f"proc:{pid}{suffix}"))
+            choices.append(Choice(procedure.name, _pick_value(pid, aspects)))
     turn.say(texts.t("info.which"), tuple(choices))
 
 
 async def picked(turn: Turn, value: str) -> None:
-    """The citizen picked `proc:<id>[:<aspect>]` or `aspect:<aspect>`."""
+    """The citizen picked `proc:<id>[:<aspect>...]` or `aspect:<aspect>`."""
     kind, _, rest = value.partition(":")
     if kind == "proc":
-        pid, _, aspect = rest.partition(":")
-        await answer(turn, pid, aspect or None)
+        pid, *aspects = rest.split(":")
+        await answer(turn, pid, aspects)
     elif turn.conversation.last_procedure_id:
-        await answer(turn, turn.conversation.last_procedure_id, rest)
+        await answer(turn, turn.conversation.last_procedure_id, [rest])
     else:
         turn.say(texts.t("info.ask_which"))

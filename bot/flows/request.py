@@ -12,7 +12,7 @@ from casework.calendar import format_local
 from casework.citizens.linking import ask_code, looks_like_code
 from casework.citizens.linking import confirm as confirm_link
 from casework.citizens.models import Citizen
-from casework.citizens.service import attach_curp, check_curp, mask_curp
+from casework.citizens.service import attach_curp, check_curp, citizen_by_curp, mask_curp
 from casework.messages import Choice
 from casework.requests.service import NewRequest, open_request
 from catalog import answers
@@ -159,8 +159,7 @@ async def change_type(turn: Turn, understanding: Understanding) -> bool:
 def change_address(turn: Turn) -> bool:
     """A correction of the address already given ("perdón, la dirección es Morelos 45")."""
     draft = _draft(turn)
-    said_where = cues.find_address(turn.text) or cues.has("address", turn.words)
-    if "location" not in draft or not said_where or not any(c.isdigit() for c in turn.text):
+    if "location" not in draft or not any(c.isascii() and c.isdigit() for c in turn.text):
         return False
     draft["location"] = {"address": turn.text[:500]}
     _save(turn, turn.conversation.state, draft)
