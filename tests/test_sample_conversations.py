@@ -15,7 +15,26 @@ from bot.rehearsal.script import Case, Script, load
 from ventanilla.settings import SAMPLE_CATALOG, Settings
 
 FILES = sorted(SAMPLE_CATALOG.parent.glob("*.conversations.yml"))  # not the faq- ones
-CASES = [(script, case) for script in map(load, FILES) for case in script.cases]
+
+# Cases the bot still gets wrong, each for a reason in the understanding model, not in the
+# dialogue: they must keep failing until that is fixed (strict), then leave this list.
+KNOWN_FAILING = {
+    "cancela_en_ubicacion_olvidalo": "'el poste… no prende' is matched to the risk report",
+    "cancela_en_curp_mejor_no": "'se tapó la coladera' is unsure between leak and drainage",
+    "corrige_tipo_falta_de_agua_a_fuga": "'reporte de falta de agua' is flagged as unsure",
+    "divorcio_no_esta_en_el_catalogo": "divorce is answered with the certified copies' cost",
+}
+
+
+def _param(script: Script, case: Case) -> object:
+    marks = []
+    if case.test_case in KNOWN_FAILING:
+        marks.append(pytest.mark.xfail(reason=KNOWN_FAILING[case.test_case], strict=True))
+    name = f"{script.path.name.split('.')[0]}-{case.test_case}"
+    return pytest.param(script, case, marks=marks, id=name)
+
+
+CASES = [_param(script, case) for script in map(load, FILES) for case in script.cases]
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +44,10 @@ def rehearsal(tmp_path_factory: pytest.TempPathFactory) -> Rehearsal:
 
 def test_every_bundled_catalogue_ships_a_conversation_file() -> None:
     catalogues = {p for p in SAMPLE_CATALOG.parent.glob("*.yml") if p.name.count(".") == 1}
-    assert {script.catalog for script, _ in CASES} == catalogues
+    assert {load(path).catalog for path in FILES} == catalogues
 
 
-@pytest.mark.parametrize(
-    ("script", "case"),
-    CASES,
-    ids=[f"{script.path.name.split('.')[0]}-{case.test_case}" for script, case in CASES],
-)
+@pytest.mark.parametrize(("script", "case"), CASES)
 async def test_bundled_conversation_case_passes(
     rehearsal: Rehearsal, script: Script, case: Case
 ) -> None:
