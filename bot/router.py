@@ -34,7 +34,7 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
     if state in STEPS:
         await repair.pending(turn, STEPS[state], answer)
         return
-    if len(turn.text) > turn.settings.max_message_chars:
+    if turn.value is None and len(turn.text) > turn.settings.max_message_chars:
         turn.say(texts.t("input.too_long", length=len(turn.text)))
         return
     if turn.value is None and cues.cancels(turn.text):

@@ -267,8 +267,6 @@ test_cases:
         assertions:
           - state: request_link
           - slot_was_set: {{name: request.curp, value: {OTHER_CURP}}}
-      - user_choice: "omitir"
-        assertions: [{{state: request_confirm}}]
       - user: "sí"
         assertions: [{{requests_opened: 1}}, {{folio_given: true}}]
       - user: "hola"
