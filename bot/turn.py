@@ -32,12 +32,19 @@ class Turn:
     # False when the bot could not make out what the citizen wanted (the fallback answer, a
     # procedure not in the catalogue): the bot's not-understood rate counts these.
     understood: bool = True
+    _understanding: Understanding | None = field(default=None, repr=False)
 
     async def understand(self) -> Understanding:
-        context = Context(self.conversation.last_procedure_id, self.conversation.state)
-        if getattr(self.nlu, "blocking", False):  # a network backend must not stall the loop
-            return await asyncio.to_thread(self.nlu.understand, self.text, context)
-        return self.nlu.understand(self.text, context)
+        """What the message says, read once per turn (the repair layer and the step it
+        reaches both ask), in the context the conversation had when it arrived."""
+        if self._understanding is None:
+            context = Context(self.conversation.last_procedure_id, self.conversation.state)
+            if getattr(self.nlu, "blocking", False):  # a network backend must not stall the loop
+                found = await asyncio.to_thread(self.nlu.understand, self.text, context)
+            else:
+                found = self.nlu.understand(self.text, context)
+            self._understanding = found
+        return self._understanding
 
     @property
     def words(self) -> str:
