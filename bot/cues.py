@@ -15,7 +15,10 @@ CUES_FILE = Path(__file__).resolve().parent / "cues.es-MX.yml"
 @lru_cache
 def _groups() -> dict[str, tuple[str, ...]]:
     with CUES_FILE.open(encoding="utf-8") as fh:
-        raw: dict[str, list[str]] = yaml.safe_load(fh)
+        raw: dict[str, list[object]] = yaml.safe_load(fh)
+    for name, phrases in raw.items():
+        if not all(isinstance(p, str) for p in phrases):  # YAML reads a bare no as False
+            raise ValueError(f"{CUES_FILE.name}: {name}: quote every phrase that is not text")
     return {name: tuple(normalize(str(p)) for p in phrases) for name, phrases in raw.items()}
 
 
@@ -28,6 +31,12 @@ def _pattern(group: str) -> re.Pattern[str]:
 def has(group: str, words: str) -> bool:
     """Whether normalised `words` contain a phrase of `group` as whole words."""
     return _pattern(group).search(words) is not None
+
+
+def position(group: str, words: str) -> int | None:
+    """Where the first phrase of `group` starts in `words`, or None."""
+    found = _pattern(group).search(words)
+    return found.start() if found else None
 
 
 def is_only(group: str, words: str) -> bool:
@@ -76,7 +85,8 @@ def has_stem(group: str, words: str) -> bool:
 @lru_cache
 def _street() -> re.Pattern[str]:
     words = "|".join(map(re.escape, sorted(_groups()["street"], key=len, reverse=True)))
-    return re.compile(rf"(?i)(?<![\w])(?:{words})\.?\s+[^\d\n,.;]{{0,30}}?\d{{1,5}}[^.;\n]{{0,60}}")
+    number_and_colony = r"\d{1,5}(?:[ ,]+[^\s.;,]+){0,3}"  # "18 col san juan", no further
+    return re.compile(rf"(?i)(?<![\w])(?:{words})\.?\s+[^\d\n,.;]{{0,30}}?{number_and_colony}")
 
 
 def find_address(text: str) -> str | None:
@@ -98,8 +108,9 @@ def cancels(text: str) -> bool:
     """Whether a message drops what is under way: "olvídalo", "ya no, mejor luego",
     "mejor no, no quiero dar mi curp"; not "ya no prende la lámpara"."""
     words = strip_fillers(normalize(text))
-    if (no := _pattern("deny").match(words)) is not None:
-        words = words[no.end() :].lstrip()  # "nel, ya no quiero"
-    if _pattern("cancel").match(words) is not None:
+    if _pattern("cancel").match(words) is not None or is_only("cancel_alone", first_clause(text)):
         return True
-    return is_only("cancel_alone", first_clause(text))
+    if (no := _pattern("deny").match(words)) is not None:
+        rest = words[no.end() :].lstrip()  # "nel, ya no quiero", "no ya no"
+        return _pattern("cancel").match(rest) is not None or is_only("cancel_alone", rest)
+    return False

@@ -38,6 +38,9 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         return
     words = turn.words
     asked = cues.asks(turn.text)
+    correcting = cues.has("correction", cues.first_words(words, 5))
+    if correcting and step.correct and await step.correct(turn, await turn.understand()):
+        return
     if step.yes_no and not asked and await step.take(turn):
         return
     if step.skip and not asked and cues.has("skip", cues.first_words(words, 6)):
@@ -53,9 +56,7 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         return
     if not step.free_text and not step.yes_no and await step.take(turn):
         return
-    correcting = cues.has("correction", cues.first_words(words, 5))
-    if correcting and step.correct and await step.correct(turn, understanding):
-        return
+    asked = asked or _asks_about_another(turn, understanding)
     if cues.starts_with("help", words) or cues.is_only("help", words):
         _help(turn, step)
         await step.ask(turn)
@@ -77,6 +78,18 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
     if step.free_text and await step.take(turn):
         return
     await _refuse(turn, step)
+
+
+def _asks_about_another(turn: Turn, understanding: Understanding) -> bool:
+    """A question without a question mark or a question word first ("oiga y la carta de no
+    adeudo cuánto cuesta"): an aspect of a procedure other than the one under way, named
+    with certainty."""
+    return (
+        understanding.intent == "ask_procedure"
+        and bool(understanding.aspects)
+        and understanding.procedure_id not in (None, turn.conversation.last_procedure_id)
+        and not understanding.confirm
+    )
 
 
 async def _resuming(turn: Turn, step: Step) -> bool:

@@ -37,8 +37,8 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
     if turn.value is None and len(turn.text) > turn.settings.max_message_chars:
         turn.say(texts.t("input.too_long", length=len(turn.text)))
         return
-    if turn.value is None and cues.cancels(turn.text):
-        privacy.menu(turn)
+    if turn.value is None and cues.is_only("cancel_alone", turn.words):
+        privacy.menu(turn)  # "nada", "ya no": nothing to cancel, the menu
         return
     await idle(turn, first_contact)
 
@@ -65,7 +65,7 @@ async def answer(turn: Turn, understanding: Understanding, first_contact: bool =
     match understanding.intent:
         case _ if privacy.asks_erasure(turn, understanding):
             await privacy.ask_erase(turn)
-        case "ask_procedure" | "open_request" if _reporting(turn, understanding):
+        case "ask_procedure" | "open_request" | "rate_service" if _reporting(turn, understanding):
             await request.report(turn, understanding)
         case "ask_procedure":
             await info.ask(turn, understanding)

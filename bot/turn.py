@@ -85,11 +85,12 @@ class Turn:
         if self.value is not None:
             return None
         head = cues.first_words(cues.strip_fillers(self.words), 5)
-        if cues.has("deny", head) or cues.has("cancel", head):
+        no, yes = cues.position("deny", head), cues.position("affirm", head)
+        if cues.cancels(self.text):
             return False
-        if cues.has("affirm", head):
-            return True
-        return None
+        if no is None and yes is None:
+            return None
+        return yes is not None and (no is None or yes < no)  # the first one said counts
 
     def is_yes(self) -> bool:
         return self.yes_or_no() is True

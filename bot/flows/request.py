@@ -159,7 +159,8 @@ async def change_type(turn: Turn, understanding: Understanding) -> bool:
 def change_address(turn: Turn) -> bool:
     """A correction of the address already given ("perdón, la dirección es Morelos 45")."""
     draft = _draft(turn)
-    if "location" not in draft or not any(c.isascii() and c.isdigit() for c in turn.text):
+    numbered = any(c.isascii() and c.isdigit() for c in turn.text)
+    if "location" not in draft or not numbered or find_curp(turn.text):
         return False
     draft["location"] = {"address": turn.text[:500]}
     _save(turn, turn.conversation.state, draft)
