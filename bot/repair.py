@@ -15,6 +15,7 @@ from bot.steps import Step
 from bot.turn import Turn, yes_no
 from casework import texts
 from casework.conversations.service import set_slots
+from nlu.procedures import STOPWORDS
 from nlu.understanding import Understanding
 
 Elsewhere = Callable[[Turn, Understanding], Awaitable[None]]
@@ -61,6 +62,10 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         _help(turn, step)
         await step.ask(turn)
         return
+    if asked and understanding.intent == "out_of_scope" and not _says_anything(turn):
+        _help(turn, step)  # "¿qué más ocupan?": about this step, not another topic
+        await step.ask(turn)
+        return
     if asked and understanding.intent in DIGRESSIONS:
         await _digress(turn, step, understanding, elsewhere)
         return
@@ -78,6 +83,12 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
     if step.free_text and await step.take(turn):
         return
     await _refuse(turn, step)
+
+
+def _says_anything(turn: Turn) -> bool:
+    """Whether a question names something ("¿a qué hora pasa el camión?"), not only asks
+    ("¿qué más ocupan?")."""
+    return any(w not in STOPWORDS and not cues.has("question", w) for w in turn.words.split())
 
 
 def _asks_about_another(turn: Turn, understanding: Understanding) -> bool:

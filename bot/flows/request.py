@@ -162,7 +162,12 @@ def change_address(turn: Turn) -> bool:
     numbered = any(c.isascii() and c.isdigit() for c in turn.text)
     if "location" not in draft or not numbered or find_curp(turn.text):
         return False
-    draft["location"] = {"address": turn.text[:500]}
+    if cues.has("place", turn.words):  # a new address: "perdón, es Morelos 45"
+        address = turn.text
+    else:  # a number alone ("es el 1540"): the address given, with the correction beside it
+        before = draft["location"].get("address") or ""
+        address = texts.t("request.address_corrected", address=before, correction=turn.text)
+    draft["location"] = {**draft["location"], "address": address[:500]}
     _save(turn, turn.conversation.state, draft)
     turn.say(texts.t("request.address_changed"))
     return True
