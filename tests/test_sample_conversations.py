@@ -23,13 +23,10 @@ DEV2 = sorted((SAMPLE_CATALOG.parents[2] / "nlu" / "eval" / "conversations").glo
 KNOWN_FAILING = {
     "cancela_en_ubicacion_olvidalo": "'el poste… no prende' is matched to the risk report",
     "cancela_en_curp_mejor_no": "'se tapó la coladera' is unsure between leak and drainage",
-    "corrige_tipo_falta_de_agua_a_fuga": "'reporte de falta de agua' is flagged as unsure",
     "divorcio_no_esta_en_el_catalogo": "divorce is answered with the certified copies' cost",
     "cancela_en_foto_dejalo_asi": "'se tapó la alcantarilla' is matched to the paving permit",
-    "pide_persona_en_ubicacion_en_ingles": "'el semáforo… en rojo' is flagged as unsure",
-    "descripcion_con_direccion_no_se_pregunta_otra_vez": "'un hoyo enorme' is unsure",
     "antecedentes_penales_y_gas_no_son_tramites": "a gas leak is matched to the water leak",
-    "ayuda_y_saludo_en_direccion": "'se tapó el registro' is unsure",
+    "ayuda_y_saludo_en_direccion": "'se tapó el registro' is matched to the water leak",
 }
 
 

@@ -21,11 +21,12 @@ from catalog.service import get_procedure, request_procedures
 from nlu.entities import find_curp
 from nlu.normalize import normalize
 from nlu.procedures import STOPWORDS
-from nlu.understanding import Understanding
+from nlu.understanding import Candidate, Understanding
 
 FIELDS = ("description", "location", "photo")
 MIN_DESCRIPTION, MAX_DESCRIPTION = 10, 2000
 MIN_ADDRESS = 8
+CLEAR_SCORE, CLEAR_MARGIN = 0.4, 0.25  # a report type this likely, this far ahead, is taken
 LINK_CODE = re.compile(r"(?<![0-9])[0-9]{3} ?[0-9]{3}(?![0-9])")
 
 
@@ -90,17 +91,28 @@ async def picked_type(turn: Turn, understanding: Understanding) -> None:
     when it is clear, with what was said kept as the description (and the address); the
     likely types as choices when unsure."""
     takes = {p.id: p for p in await request_procedures(turn.session)}
-    likely = [c.procedure_id for c in understanding.candidates if c.procedure_id in takes]
+    ranked = [c for c in understanding.candidates if c.procedure_id in takes]
+    likely = [c.procedure_id for c in ranked]
     said = described(turn, takes.get(likely[0]) if likely else None)
     sure = (
         understanding.procedure_id in takes
-        and not understanding.confirm
         and understanding.intent in ("open_request", "ask_procedure")
+        and (not understanding.confirm or _stands_out(ranked))
     )
     if sure:
         await start(turn, understanding.procedure_id, said)
     else:
         await ask_which(turn, {**_draft(turn), **said}, likely[:4])
+
+
+def _stands_out(ranked: Sequence[Candidate]) -> bool:
+    """Whether the likeliest report type is far ahead of every other report type. The
+    understander may doubt a match against the whole catalogue ("¿te refieres a…?") that is
+    clear among the few report types; the type is shown again at the confirmation, where the
+    citizen can still correct it."""
+    if not ranked or ranked[0].score < CLEAR_SCORE:
+        return False
+    return len(ranked) == 1 or ranked[0].score - ranked[1].score >= CLEAR_MARGIN
 
 
 def described(turn: Turn, procedure: Procedure | None) -> Draft:
