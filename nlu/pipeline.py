@@ -63,7 +63,7 @@ class Thresholds:
     margin: float = 0.05  # the bot offers choices below this lead (nlu_ambiguity_margin)
     explain: float = 0.5  # below this, a match must explain ...
     explained: float = 0.25  # ... this share of what the message says, or be confirmed
-    distinctive: float = 0.5  # a match whose titles' weight the message says less of than
+    distinctive: float = 0.35  # a match whose titles' weight the message says less of than
     # this is confirmed when the message's rarest word is one the catalogue never uses
 
 
@@ -175,7 +175,10 @@ class DefaultUnderstander:
         several = aspects_asked(prepared)
         if len(several) > 1:
             return tuple(several)
-        aspect = self.aspects.find(words)
+        # the classifier may miss a cue its examples never put that way ("hay q pedir
+        # permiso? cuanto"): a strong cue of a clause still says what is asked
+        strong = aspects_asked(prepared, weak_cues=False)
+        aspect = self.aspects.find(words) or (strong[0] if strong else None)
         return (aspect,) if aspect else ()
 
     def _topics_left(self, best: Candidate, text: str) -> tuple[str | None, bool]:

@@ -86,6 +86,15 @@ def stem(word: str) -> str:
     return word
 
 
+def _infinitive(word: str) -> bool:
+    """Whether `word` is a verb's infinitive: it ends like one and its participle is a
+    word in use ("derrumbar", "derrumbado"; not "kinder", "kindido")."""
+    if not INFINITIVE.match(word):
+        return False
+    participle = word[:-2] + ("ado" if word.endswith("ar") else "ido")
+    return frequency.zipf(participle) > 0
+
+
 def _trigrams(word: str) -> set[str]:
     padded = f"#{word}#"
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
@@ -252,7 +261,7 @@ class ProcedureIndex:
             if word in self._title_words[procedure_id]:
                 continue  # "permiso pa tirar un cuartito" to a demolition permit: its own paper
             after = [w for w in tokens[at + 2 :] if w not in ARTICLES and w not in OWNERS]
-            if not after or not INFINITIVE.match(after[0]) or after[0] in self.ignore:
+            if not after or not _infinitive(after[0]) or after[0] in self.ignore:
                 continue
             activity = [w for w in after[:PURPOSE_WORDS] if self._content(w)]
             if not any(self._explains(procedure_id, w, w) for w in activity):
@@ -329,19 +338,20 @@ class ProcedureIndex:
         return best
 
     def focus_elsewhere(self, procedure_id: str, text: str) -> str | None:
-        """The rarest real word of `text`, when neither the procedure's entry nor any other
-        entry of the catalogue uses it (nor a near spelling): "kinder" in "inscripciones pa
-        el kinder", "insurance" in "where do i pay my car insurance". What the message is
-        most specifically about is then something the catalogue does not speak of. None
-        otherwise, or when the message says nothing real enough to weigh."""
+        """The rarest real word of `text` (not a verb's infinitive), when neither the
+        procedure's entry nor any other entry of the catalogue uses it (nor a near
+        spelling): "kinder" in "inscripciones pa el kinder", "insurance" in "where do i pay
+        my car insurance". What the message is most specifically about is then something
+        the catalogue does not speak of. None otherwise, or when the message says nothing
+        real enough to weigh."""
         rarest: tuple[float, str, bool] | None = None
         for word in dict.fromkeys(self.words(text)):
             options = self._expand(word)
             zipf = max([frequency.zipf(word), *(frequency.zipf(v) for v, _ in options[:1])])
             if options and zipf < REAL_WORD:
                 zipf = 3.5  # a catalogue word the lists barely know, as in `explained`
-            if zipf < REAL_WORD:
-                continue
+            if zipf < REAL_WORD or _infinitive(word):
+                continue  # what to do ("derrumbar un cuarto") is no topic of its own
             if rarest is None or zipf < rarest[0]:
                 rarest = (zipf, word, bool(options))
         return rarest[1] if rarest and not rarest[2] else None
