@@ -249,9 +249,11 @@ def _first(words: str, cues: dict[str, tuple[str, ...]]) -> str | None:
     return found[1] if found else None
 
 
-def _first_at(words: str, cues: dict[str, tuple[str, ...]]) -> tuple[int, str] | None:
+def _first_at(
+    words: str, cues: dict[str, tuple[str, ...]], gapped: bool = False
+) -> tuple[int, str] | None:
     """The first cue in `words`, longest first where two start together: (the character
-    where it starts, its aspect)."""
+    where it starts, its aspect); with `gapped`, the GAPPED cues too."""
     padded = f" {words} "
     best: tuple[int, int, str] | None = None
     for aspect, phrases in cues.items():
@@ -260,7 +262,7 @@ def _first_at(words: str, cues: dict[str, tuple[str, ...]]) -> tuple[int, str] |
             if at >= 0:
                 key = (at, -len(phrase), aspect)
                 best = key if best is None or key < best else best
-    if cues is STRONG:
+    if gapped:
         for aspect, pattern in GAPPED.items():
             found = pattern.search(padded)
             if found:
@@ -347,7 +349,7 @@ def _clause_aspect(words: str, weak_cues: bool = True) -> str | None:
     tiempo de ir", "no tengo pa pagar"), and "cuando"/"tiempo" alone ask nothing there.
     Without `weak_cues`, only a strong cue or "cuanto" alone counts."""
     weak = {a: tuple(c for c in cues if c not in VAGUE) for a, cues in WEAK.items()}
-    found = _first_at(words, STRONG) or (_first_at(words, weak) if weak_cues else None)
+    found = _first_at(words, STRONG, gapped=True) or (_first_at(words, weak) if weak_cues else None)
     if found is None:
         return ALONE.get(words)
     at, aspect = found
