@@ -177,8 +177,10 @@ class DefaultUnderstander:
             return tuple(several)
         # the classifier may miss a cue its examples never put that way ("hay q pedir
         # permiso? cuanto"): a strong cue of a clause still says what is asked
-        strong = aspects_asked(prepared, weak_cues=False)
-        aspect = self.aspects.find(words) or (strong[0] if strong else None)
+        aspect = self.aspects.find(words)
+        if aspect is None and several:
+            strong = aspects_asked(prepared, weak_cues=False)
+            aspect = strong[0] if strong else None
         return (aspect,) if aspect else ()
 
     def _topics_left(self, best: Candidate, text: str) -> tuple[str | None, bool]:

@@ -181,6 +181,11 @@ class ProcedureIndex:
             for p, body in zip(procedures, bodies, strict=True)
         }
         self._kinds = {p.id: self._kinds_of((p.name, *p.synonyms)) for p in procedures}
+        self._title_weights: dict[str, list[tuple[dict[str, float], float]]] = defaultdict(list)
+        for words, owner in zip(titles, self._title_owner, strict=True):
+            weights = {w: self._title_idf[w] for w in words}
+            if weights:
+                self._title_weights[self.ids[owner]].append((weights, sum(weights.values())))
         self._heads = {  # "permiso", "licencia", "constancia": what kind of paper a title is
             head
             for p in procedures
@@ -327,15 +332,13 @@ class ProcedureIndex:
         """How much of what sets the procedure apart `text` says: the largest share of one
         of its titles' weight (rare title words weigh most, near spellings count) said."""
         said = {v for w in self.words(text) for v, _ in self._expand(w)}
-        best = 0.0
-        for words, owner in zip(self._titles, self._title_owner, strict=True):
-            if self.ids[owner] != procedure_id or not words:
-                continue
-            weights = {w: self._title_idf[w] for w in words}
-            best = max(
-                best, sum(v for w, v in weights.items() if w in said) / sum(weights.values())
-            )
-        return best
+        return max(
+            (
+                sum(v for w, v in weights.items() if w in said) / total
+                for weights, total in self._title_weights[procedure_id]
+            ),
+            default=0.0,
+        )
 
     def focus_elsewhere(self, procedure_id: str, text: str) -> str | None:
         """The rarest real word of `text` (not a verb's infinitive), when neither the
