@@ -235,14 +235,25 @@ WEAK: dict[str, tuple[str, ...]] = {
 }
 
 
+# Cues with a gap: what is asked for between the question word and the verb ("que permiso
+# ocupo", "que papeles nos piden", "que le llevo" is not one: "que llevo 5 años aqui")
+GAPPED: dict[str, re.Pattern[str]] = {
+    "requirements": re.compile(
+        r"\bque (?:\w+ ){1,2}(?:ocup|necesit|requier)\w*|\bque (?:\w+ ){1,2}pid(?:e|en|ieron)\b"
+    ),
+}
+
+
 def _first(words: str, cues: dict[str, tuple[str, ...]]) -> str | None:
     found = _first_at(words, cues)
     return found[1] if found else None
 
 
-def _first_at(words: str, cues: dict[str, tuple[str, ...]]) -> tuple[int, str] | None:
+def _first_at(
+    words: str, cues: dict[str, tuple[str, ...]], gapped: bool = False
+) -> tuple[int, str] | None:
     """The first cue in `words`, longest first where two start together: (the character
-    where it starts, its aspect)."""
+    where it starts, its aspect); with `gapped`, the GAPPED cues too."""
     padded = f" {words} "
     best: tuple[int, int, str] | None = None
     for aspect, phrases in cues.items():
@@ -250,6 +261,12 @@ def _first_at(words: str, cues: dict[str, tuple[str, ...]]) -> tuple[int, str] |
             at = padded.find(f" {phrase} ")
             if at >= 0:
                 key = (at, -len(phrase), aspect)
+                best = key if best is None or key < best else best
+    if gapped:
+        for aspect, pattern in GAPPED.items():
+            found = pattern.search(padded)
+            if found:
+                key = (found.start() - 1, -len(found.group()), aspect)
                 best = key if best is None or key < best else best
     return (best[0], best[2]) if best else None
 
@@ -261,10 +278,12 @@ def find_aspect(words: str) -> str | None:
 
 # Where one question ends and the next may start: punctuation, or a conjunction between
 # words ("donde se saca y cuanto cuesta", "where and how much"). Not "o": "cuesta o es gratis?"
-# and "en el oxxo o por internet?" ask one thing two ways.
+# and "en el oxxo o por internet?" ask one thing two ways, unless a question word follows it.
 CLAUSE_BREAK = re.compile(
-    r"[,;:?!¿¡.()\n]+|\s(?:y|e|and|ademas|tambien|aparte|plus|tmb)(?=\s)", re.IGNORECASE
-)
+    r"[,;:?!¿¡.()\n]+|\s(?:y|e|and|ademas|tambien|aparte|plus|tmb)(?=\s)"
+    r"|\s(?:o|or)(?=\s+(?:donde|cuanto|cuando|a (?:que|q|k) hora|where|how much)\b)",
+    re.IGNORECASE,
+)  # "se paga en linea o donde": "o" before a question word starts another question
 # A question word starts a new question when the words before it already asked one:
 # "cuanto cuesta q papeles piden" asks the cost, then the requirements.
 QUESTION_WORDS = frozenset(
@@ -325,27 +344,28 @@ def _ends_with_cue(words: list[str]) -> bool:
     return any(joined.endswith(f" {p}") for phrases in STRONG.values() for p in phrases)
 
 
-def _clause_aspect(words: str) -> str | None:
+def _clause_aspect(words: str, weak_cues: bool = True) -> str | None:
     """The aspect one clause asks, if any: not what it says the citizen lacks ("no tengo
-    tiempo de ir", "no tengo pa pagar"), and "cuando"/"tiempo" alone ask nothing there."""
+    tiempo de ir", "no tengo pa pagar"), and "cuando"/"tiempo" alone ask nothing there.
+    Without `weak_cues`, only a strong cue or "cuanto" alone counts."""
     weak = {a: tuple(c for c in cues if c not in VAGUE) for a, cues in WEAK.items()}
-    found = _first_at(words, STRONG) or _first_at(words, weak)
+    found = _first_at(words, STRONG, gapped=True) or (_first_at(words, weak) if weak_cues else None)
     if found is None:
         return ALONE.get(words)
     at, aspect = found
     return None if NEGATED.search(words[:at]) else aspect
 
 
-def aspects_asked(prepared: list[str]) -> list[str]:
+def aspects_asked(prepared: list[str], weak_cues: bool = True) -> list[str]:
     """Every aspect the clauses ask (each already normalised), in the order asked, each
-    once: a question asks the aspect of its first strong cue, or of its first weak one, or
-    "cuanto" alone asks the cost; "como se hace" asks the requirements when another aspect
-    is asked too."""
+    once: a question asks the aspect of its first strong cue, or of its first weak one
+    (unless not `weak_cues`), or "cuanto" alone asks the cost; "como se hace" asks the
+    requirements when another aspect is asked too."""
     found: list[tuple[int, str]] = []
     how: list[int] = []
     questions = [q for words in prepared for q in _questions(words)]
     for at, words in enumerate(questions):
-        aspect = _clause_aspect(words)
+        aspect = _clause_aspect(words, weak_cues)
         if aspect:
             found.append((at, aspect))
         elif _first(words, {"requirements": HOW}):

@@ -63,6 +63,8 @@ class Thresholds:
     margin: float = 0.05  # the bot offers choices below this lead (nlu_ambiguity_margin)
     explain: float = 0.5  # below this, a match must explain ...
     explained: float = 0.25  # ... this share of what the message says, or be confirmed
+    distinctive: float = 0.35  # a match whose titles' weight the message says less of than
+    # this is confirmed when the message's rarest word is one the catalogue never uses
 
 
 class DefaultUnderstander:
@@ -120,8 +122,12 @@ class DefaultUnderstander:
         if external and self._other_agency(external, best, text, for_purpose):
             found["external"] = external
             return Understanding("out_of_scope", None, None, max(p, 0.8), found, candidates)
-        unlisted = best.procedure_id and self.index.other_kind(best.procedure_id, text)
-        if unlisted:  # "constancia de origen" where the catalogue only has "de residencia"
+        unlisted = best.procedure_id and (
+            self.index.other_kind(best.procedure_id, text)
+            or self.index.other_purpose(best.procedure_id, text)
+        )
+        if unlisted:  # "constancia de origen" where the catalogue only has "de residencia",
+            # "permiso pa quemar cuetes" where no entry speaks of fireworks
             found["unlisted"] = unlisted
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
@@ -132,12 +138,15 @@ class DefaultUnderstander:
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         if best.score >= t.procedure or self._clear_lead(candidates, intent, p):
             asked = self._asked(text, words)
-            # only a lead over weak matches, another entry covers what the message names, or
-            # a weak match leaves most of what the message says, and a rare word, unexplained
+            # only a lead over weak matches, another entry covers what the message names, a
+            # weak match leaves most of what the message says, and a rare word, unexplained,
+            # or the message is most specifically about something the catalogue never
+            # mentions and says little of what sets the procedure apart
             confirm = (
                 best.score < t.procedure
                 or elsewhere
                 or (best.score < t.explain and self._unexplained(best.procedure_id, text))
+                or self._off_focus(best.procedure_id, text)
             )
             return self._about_procedure(best, candidates, ranking, asked, found, confirm)
         cue = find_aspect(words)  # a follow-up names its aspect outright
@@ -166,7 +175,12 @@ class DefaultUnderstander:
         several = aspects_asked(prepared)
         if len(several) > 1:
             return tuple(several)
+        # the classifier may miss a cue its examples never put that way ("hay q pedir
+        # permiso? cuanto"): a strong cue of a clause still says what is asked
         aspect = self.aspects.find(words)
+        if aspect is None and several:
+            strong = aspects_asked(prepared, weak_cues=False)
+            aspect = strong[0] if strong else None
         return (aspect,) if aspect else ()
 
     def _topics_left(self, best: Candidate, text: str) -> tuple[str | None, bool]:
@@ -191,6 +205,11 @@ class DefaultUnderstander:
     def _unexplained(self, procedure_id: str, text: str) -> bool:
         share, missing = self.index.explained(procedure_id, text)
         return share < self.thresholds.explained and bool(missing)
+
+    def _off_focus(self, procedure_id: str, text: str) -> bool:
+        return self.index.distinctive(procedure_id, text) < self.thresholds.distinctive and bool(
+            self.index.focus_elsewhere(procedure_id, text)
+        )
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or

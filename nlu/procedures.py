@@ -61,6 +61,11 @@ ARTICLES = frozenset("la el los las lo un una".split())
 OWNERS = frozenset(
     "mi mis su sus tu tus nuestro nuestra municipio municipal gobierno ayuntamiento".split()
 )
+# "permiso pa quemar cuetes", "licencia pa cazar": a paper asked for an activity is that
+# activity's paper; an entry that never speaks of the activity is not it
+PURPOSE = frozenset("para pa pal".split())
+INFINITIVE = re.compile(r"^\w{2,}(?:ar|er|ir)$")
+PURPOSE_WORDS = 3  # the verb and the words after it that say what the activity is
 
 
 ENCLITIC = re.compile(r"^(\w{3,}(?:ar|er|ir))(?:los|las|les|lo|la|le|nos|se|me)$")
@@ -79,6 +84,15 @@ def stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
+
+
+def _infinitive(word: str) -> bool:
+    """Whether `word` is a verb's infinitive: it ends like one and its participle is a
+    word in use ("derrumbar", "derrumbado"; not "kinder", "kindido")."""
+    if not INFINITIVE.match(word):
+        return False
+    participle = word[:-2] + ("ado" if word.endswith("ar") else "ido")
+    return frequency.zipf(participle) > 0
 
 
 def _trigrams(word: str) -> set[str]:
@@ -167,6 +181,17 @@ class ProcedureIndex:
             for p, body in zip(procedures, bodies, strict=True)
         }
         self._kinds = {p.id: self._kinds_of((p.name, *p.synonyms)) for p in procedures}
+        self._title_weights: dict[str, list[tuple[dict[str, float], float]]] = defaultdict(list)
+        for words, owner in zip(titles, self._title_owner, strict=True):
+            weights = {w: self._title_idf[w] for w in words}
+            if weights:
+                self._title_weights[self.ids[owner]].append((weights, sum(weights.values())))
+        self._heads = {  # "permiso", "licencia", "constancia": what kind of paper a title is
+            head
+            for p in procedures
+            for t in (p.name, *p.synonyms)
+            if (head := next((w for w in self._tokens(t, False) if self._content(w)), None))
+        }
         self._name_words = {p.id: set(self.words(p.name)) for p in procedures}
         self._title_words = {
             p.id: {w for t in (p.name, *p.synonyms) for w in self.words(t)} for p in procedures
@@ -225,6 +250,29 @@ class ProcedureIndex:
                     return kind
         return None
 
+    def other_purpose(self, procedure_id: str, text: str) -> str | None:
+        """The activity a paper is asked for, when the procedure's entry never speaks of it:
+        "quemar" in "ocupo permiso pa quemar cuetes" matched to a civil wedding, "cazar" in
+        "permiso pa portar pistola" matched to a building licence. Only a paper (the first
+        word of some title of the catalogue) that the procedure's own titles do not use,
+        followed by "para" and a verb, counts: "la constancia pa la beca" says what the paper
+        is for, not which paper it is, and "permiso pa tirar un cuartito" asks a demolition
+        permit for its own business in everyday words. None when the entry explains the verb
+        or a word after it."""
+        tokens = self._tokens(text, canonical=False)
+        for at, word in enumerate(tokens[:-2]):
+            if word not in self._heads or tokens[at + 1] not in PURPOSE:
+                continue
+            if word in self._title_words[procedure_id]:
+                continue  # "permiso pa tirar un cuartito" to a demolition permit: its own paper
+            after = [w for w in tokens[at + 2 :] if w not in ARTICLES and w not in OWNERS]
+            if not after or not _infinitive(after[0]) or after[0] in self.ignore:
+                continue
+            activity = [w for w in after[:PURPOSE_WORDS] if self._content(w)]
+            if not any(self._explains(procedure_id, w, w) for w in activity):
+                return after[0]
+        return None
+
     def _explains(self, procedure_id: str, word: str, said: str) -> bool:
         """Whether the entry uses `word`, a near spelling of it, or its canonical form in
         the words `said` around it ("de no deber" is "de no adeudo")."""
@@ -279,6 +327,37 @@ class ProcedureIndex:
             elif REAL_WORD <= zipf <= RARE:
                 missing.append(word)
         return (share / total if total else 1.0), missing
+
+    def distinctive(self, procedure_id: str, text: str) -> float:
+        """How much of what sets the procedure apart `text` says: the largest share of one
+        of its titles' weight (rare title words weigh most, near spellings count) said."""
+        said = {v for w in self.words(text) for v, _ in self._expand(w)}
+        return max(
+            (
+                sum(v for w, v in weights.items() if w in said) / total
+                for weights, total in self._title_weights[procedure_id]
+            ),
+            default=0.0,
+        )
+
+    def focus_elsewhere(self, procedure_id: str, text: str) -> str | None:
+        """The rarest real word of `text` (not a verb's infinitive), when neither the
+        procedure's entry nor any other entry of the catalogue uses it (nor a near
+        spelling): "kinder" in "inscripciones pa el kinder", "insurance" in "where do i pay
+        my car insurance". What the message is most specifically about is then something
+        the catalogue does not speak of. None otherwise, or when the message says nothing
+        real enough to weigh."""
+        rarest: tuple[float, str, bool] | None = None
+        for word in dict.fromkeys(self.words(text)):
+            options = self._expand(word)
+            zipf = max([frequency.zipf(word), *(frequency.zipf(v) for v, _ in options[:1])])
+            if options and zipf < REAL_WORD:
+                zipf = 3.5  # a catalogue word the lists barely know, as in `explained`
+            if zipf < REAL_WORD or _infinitive(word):
+                continue  # what to do ("derrumbar un cuarto") is no topic of its own
+            if rarest is None or zipf < rarest[0]:
+                rarest = (zipf, word, bool(options))
+        return rarest[1] if rarest and not rarest[2] else None
 
     def words(self, text: str) -> list[str]:
         stemmed = " ".join(stem(w) for w in normalize(text).split())

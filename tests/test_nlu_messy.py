@@ -75,6 +75,9 @@ def asked(text: str) -> list[str]:
         ("cuanto cuesta q papeles y cuanto tardan", ["cost", "requirements", "duration"]),
         ("como se inscribe y cuanto cuesta", ["requirements", "cost"]),
         ("where and how much", ["location", "cost"]),
+        ("se paga en linea o donde", ["online", "location"]),  # "o" before a question word
+        ("que permiso ocupo y cuanto cuesta", ["requirements", "cost"]),  # a cue with a gap
+        ("que papeles nos piden y a que hora abren", ["requirements", "hours"]),
     ],
 )
 def test_several_aspects_are_found_in_the_order_asked(text: str, aspects: list[str]) -> None:
@@ -86,6 +89,7 @@ def test_several_aspects_are_found_in_the_order_asked(text: str, aspects: list[s
     [
         "q ley dice cuanto se cobra x la multa",  # one question inside another
         "cuesta o es gratis?",  # one question asked two ways
+        "se paga en el oxxo o por internet?",
         "no tengo tiempo de ir, se puede pagar por internet?",  # what the citizen lacks
         "la constancia de no adeudo cuanto cuesta",  # "no" names the paper, not a lack
     ],

@@ -189,6 +189,62 @@ def test_a_lead_over_weak_matches_is_answered_only_after_confirming() -> None:
     assert not sure.understand(text, Context()).confirm
 
 
+MATRIMONIO = ProcedureEntry(
+    "matrimonio",
+    "Celebración de matrimonio civil",
+    ("boda civil", "casarse por el civil"),
+    "Ceremonia de matrimonio civil en el Registro Civil.",
+    ("Actas de nacimiento",),
+)
+DEMOLICION = ProcedureEntry(
+    "permiso-demolicion",
+    "Permiso de demolición",
+    ("tumbar una construcción",),
+    "Permiso para demoler una construcción.",
+    ("Croquis",),
+)
+
+
+@pytest.fixture(scope="module")
+def papers() -> DefaultUnderstander:
+    """The catalogue without a cemetery, plus a wedding and a demolition permit."""
+    return DefaultUnderstander((*WITHOUT, MATRIMONIO, DEMOLICION), load())
+
+
+def test_a_permit_for_an_activity_the_entry_never_mentions_is_out_of_scope(
+    papers: DefaultUnderstander,
+) -> None:
+    fireworks = papers.understand("ocupo permiso pa quemar cuetes en la boda", Context())
+    assert fireworks.intent == "out_of_scope"
+    assert fireworks.entities["unlisted"] == "quemar"
+    # the entry's own kind of paper, in everyday words, is still that entry
+    shed = papers.understand("permiso pa tirar un cuartito", Context())
+    assert (shed.procedure_id, shed.confirm) == ("permiso-demolicion", False)
+    street = papers.understand("permiso pa vender en la calle", Context())
+    assert (street.procedure_id, street.confirm) == ("venta-ambulante", False)
+
+
+def test_a_match_is_confirmed_when_the_message_is_about_what_no_entry_mentions() -> None:
+    cartilla = ProcedureEntry(
+        "cartilla-militar",
+        "Cartilla del Servicio Militar Nacional",
+        ("inscripción al servicio militar", "precartilla"),
+        "Trámite de la cartilla del servicio militar para jóvenes de 18 años.",
+        ("Acta de nacimiento",),
+    )
+    model = DefaultUnderstander((*WITHOUT, cartilla), load())
+    text = "inscripciones pa el kinder cuando son"
+    assert model.index.focus_elsewhere("cartilla-militar", text) == "kinder"
+    assert model.index.distinctive("cartilla-militar", text) < 0.35
+    school = model.understand(text, Context())
+    assert school.procedure_id == "cartilla-militar"
+    assert school.confirm  # the bot asks "¿Te refieres a...?" instead of answering
+    # the procedure said outright is answered, and a verb is no topic of its own
+    military = model.understand("inscripciones pal servicio militar cuando son", Context())
+    assert (military.procedure_id, military.confirm) == ("cartilla-militar", False)
+    assert model.index.focus_elsewhere("constancia-residencia", "pa derrumbar") is None
+
+
 def test_understanding_stands_by_its_answer_unless_told_otherwise() -> None:
     assert Understanding("ask_procedure", "x").confirm is False
 
