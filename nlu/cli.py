@@ -8,6 +8,7 @@ import typer
 
 from catalog.validate import CatalogError
 from nlu.evaluate import EvaluationDataError, entries_from_catalog, evaluate, read_examples
+from nlu.risk import DEFAULT_PATH as DEFAULT_RISK
 from nlu.training import TrainingDataError, load
 from ventanilla.settings import get_settings
 
@@ -93,6 +94,30 @@ def evaluate_command(
         typer.echo(
             f"  ✗ {error['text']!r}: esperado {error['gold']}, obtenido {error['predicted']}{asks}"
         )
+
+
+@app.command("calibrate", help="Ajustar el modelo de riesgo de las respuestas con CSV etiquetados.")
+def calibrate_command(
+    pairs: Annotated[
+        list[str],
+        typer.Argument(help="CATALOGO.yml=PRUEBA.csv, uno o más (mejor de varios catálogos)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Dónde escribir los pesos.")] = DEFAULT_RISK,
+    data: DataOption = None,
+) -> None:
+    from nlu.calibration import CalibrationError, calibrate
+
+    parsed = [tuple(Path(part) for part in pair.split("=", 1)) for pair in pairs]
+    if any(len(pair) != 2 for pair in parsed):
+        _fail(["Cada argumento es CATALOGO.yml=PRUEBA.csv."])
+    try:
+        risk, answers, wrong = calibrate([(c, t) for c, t in parsed], load(list(data or [])))
+    except CatalogError as exc:
+        _fail(exc.problems)
+    except (CalibrationError, EvaluationDataError, TrainingDataError, OSError) as exc:
+        _fail([str(exc)])
+    risk.save(out)
+    typer.echo(f"Ajustado con {answers} respuestas directas ({wrong} equivocadas); pesos en {out}.")
 
 
 @app.command("train", help="Entrenar con datos en formato Rasa (nlu.yml) y un catálogo.")

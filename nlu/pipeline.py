@@ -28,6 +28,8 @@ from nlu.intents import IntentClassifier
 from nlu.lexicon import Lexicon
 from nlu.normalize import normalize
 from nlu.procedures import ProcedureIndex, stem
+from nlu.risk import AnswerRisk, Signs
+from nlu.risk import load as load_risk
 from nlu.topics import PERMITS, Topics
 from nlu.training import TrainingData
 from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
@@ -74,10 +76,14 @@ class DefaultUnderstander:
         data: TrainingData,
         thresholds: Thresholds | None = None,
         embeddings: bool = False,
+        calibrated: bool = True,
     ) -> None:
         """`embeddings` adds sentence-embedding similarity to procedure matching (the
-        optional extra "embeddings"; slower, see nlu/embeddings.py)."""
+        optional extra "embeddings"; slower, see nlu/embeddings.py). Without `calibrated`,
+        answers are not weighed by the answer-risk model (nlu/risk.py): what fitting it
+        needs."""
         self.thresholds = thresholds or Thresholds()
+        self.risk: AnswerRisk | None = load_risk() if calibrated else None
         frequency.load()  # now, so that no message waits for the word lists
         self.lexicon = Lexicon(data)
         self.procedures = {p.id: p for p in procedures}
@@ -141,12 +147,14 @@ class DefaultUnderstander:
             # only a lead over weak matches, another entry covers what the message names, a
             # weak match leaves most of what the message says, and a rare word, unexplained,
             # or the message is most specifically about something the catalogue never
-            # mentions and says little of what sets the procedure apart
+            # mentions and says little of what sets the procedure apart, or all the signs
+            # of the match together make a wrong answer likely
             confirm = (
                 best.score < t.procedure
                 or elsewhere
                 or (best.score < t.explain and self._unexplained(best.procedure_id, text))
                 or self._off_focus(best.procedure_id, text)
+                or self._risky(candidates, ranking, text)
             )
             return self._about_procedure(best, candidates, ranking, asked, found, confirm)
         cue = find_aspect(words)  # a follow-up names its aspect outright
@@ -210,6 +218,31 @@ class DefaultUnderstander:
         return self.index.distinctive(procedure_id, text) < self.thresholds.distinctive and bool(
             self.index.focus_elsewhere(procedure_id, text)
         )
+
+    def signs(self, text: str, result: Understanding) -> Signs:
+        """What the answer-risk model reads of `result`, the understanding of `text`."""
+        return self._signs(
+            result.candidates, self.intents.ranking(self.intents.prepare(text)), text
+        )
+
+    def _signs(
+        self, candidates: tuple[Candidate, ...], ranking: list[tuple[str, float]], text: str
+    ) -> Signs:
+        best = candidates[0]
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        return Signs(
+            score=best.score,
+            margin=best.score - runner_up,
+            explained=self.index.explained(best.procedure_id, text)[0],
+            distinctive=self.index.distinctive(best.procedure_id, text),
+            focus_elsewhere=float(bool(self.index.focus_elsewhere(best.procedure_id, text))),
+            out_of_scope=dict(ranking).get("out_of_scope", 0.0),
+        )
+
+    def _risky(
+        self, candidates: tuple[Candidate, ...], ranking: list[tuple[str, float]], text: str
+    ) -> bool:
+        return self.risk is not None and self.risk.too_risky(self._signs(candidates, ranking, text))
 
     def _clear_lead(self, candidates: tuple[Candidate, ...], intent: str, p: float) -> bool:
         """A weaker match still names the procedure when the message surely asks about or
