@@ -23,8 +23,10 @@ from casework.ratings.service import (
 MAX_COMMENT = 1000
 
 
-SCORES = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4}
-SCORES["cinco"] = 5
+SCORES = {
+    **{str(n): n for n in range(1, 6)},
+    **{word: n for n, word in enumerate(("uno", "dos", "tres", "cuatro", "cinco"), start=1)},
+}
 MAX_SCORE_WORDS = 6  # "le doy un 4", "un 5 de calificacion": short, with one number
 
 
@@ -80,10 +82,15 @@ def _ask_dimension(turn: Turn, code: str) -> None:
 def _ask_comment(turn: Turn, rating: Rating) -> None:
     set_slots(turn.conversation, dimensions=None)
     turn.go("rate_comment", rating=rating.id)
-    turn.say(texts.t("rating.comment"), (Choice(texts.t("request.skip"), "skip"),))
+    _say_comment_prompt(turn)
 
 
 async def ask_comment(turn: Turn) -> None:
+    """Ask for the comment again (the step's re-ask after a repair move)."""
+    _say_comment_prompt(turn)
+
+
+def _say_comment_prompt(turn: Turn) -> None:
     turn.say(texts.t("rating.comment"), (Choice(texts.t("request.skip"), "skip"),))
 
 
