@@ -65,9 +65,15 @@ async def start(turn: Turn, procedure_id: str | None, said: Draft | None = None)
     await _next(turn, draft)
 
 
-async def ask_which(turn: Turn, draft: Draft, likely: Sequence[str] = ()) -> None:
-    """Which report or request: the catalogue's, the `likely` ones first."""
-    procedures = await request_procedures(turn.session)
+async def ask_which(
+    turn: Turn,
+    draft: Draft,
+    likely: Sequence[str] = (),
+    types: dict[str, Procedure] | None = None,
+) -> None:
+    """Which report or request: the catalogue's (`types`, when already read this turn), the
+    `likely` ones first."""
+    procedures = list((types or await _report_types(turn)).values())
     rank = {pid: i for i, pid in enumerate(likely)}
     procedures.sort(key=lambda p: rank.get(p.id, len(rank)))
     choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures)
@@ -86,11 +92,18 @@ async def report(turn: Turn, understanding: Understanding) -> None:
         await start(turn, None)
 
 
-async def picked_type(turn: Turn, understanding: Understanding) -> None:
+async def _report_types(turn: Turn) -> dict[str, Procedure]:
+    """The procedures that take requests, by id, in the catalogue's order."""
+    return {p.id: p for p in await request_procedures(turn.session)}
+
+
+async def picked_type(
+    turn: Turn, understanding: Understanding, types: dict[str, Procedure] | None = None
+) -> None:
     """A message that may name the report type ("se fundió la lámpara de mi calle"): the type
     when it is clear, with what was said kept as the description (and the address); the
-    likely types as choices when unsure."""
-    takes = {p.id: p for p in await request_procedures(turn.session)}
+    likely types as choices when unsure. `types`: the report types, when already read."""
+    takes = types or await _report_types(turn)
     ranked = [c for c in understanding.candidates if c.procedure_id in takes]
     likely = [c.procedure_id for c in ranked]
     said = described(turn, takes.get(likely[0]) if likely else None)
@@ -102,7 +115,7 @@ async def picked_type(turn: Turn, understanding: Understanding) -> None:
     if sure:
         await start(turn, understanding.procedure_id, said)
     else:
-        await ask_which(turn, {**_draft(turn), **said}, likely[:4])
+        await ask_which(turn, {**_draft(turn), **said}, likely[:4], takes)
 
 
 def _stands_out(ranked: Sequence[Candidate]) -> bool:
@@ -136,10 +149,10 @@ async def which(turn: Turn) -> bool:
         await start(turn, turn.value.removeprefix("open:"))
         return True
     understanding = await turn.understand()
-    takes = {p.id for p in await request_procedures(turn.session)}
+    takes = await _report_types(turn)
     if not any(c.procedure_id in takes for c in understanding.candidates):
         return False
-    await picked_type(turn, understanding)
+    await picked_type(turn, understanding, takes)
     return True
 
 
@@ -147,7 +160,7 @@ async def change_type(turn: Turn, understanding: Understanding) -> bool:
     """A correction of the type ("perdón, no es bache, es fuga de agua"): the new type,
     keeping what applies to it. False when the message names no other type."""
     draft = _draft(turn)
-    takes = {p.id: p for p in await request_procedures(turn.session)}
+    takes = await _report_types(turn)
     other = next(
         (
             c.procedure_id
