@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from casework import texts
 from casework.db import Database
 from catalog.models import Department, Municipality, Procedure
 from catalog.schema import CatalogFile, DepartmentEntry, ProcedureEntry
@@ -17,24 +18,6 @@ from catalog.validate import CatalogError, problems_from_validation_error, valid
 
 Status = Literal["created", "updated", "unchanged"]
 _STATUSES: tuple[Status, ...] = ("created", "updated", "unchanged")
-
-MESSAGES = {
-    "municipality": "Municipio: {status}.",
-    "municipality_status": {
-        "created": "creado",
-        "updated": "actualizado",
-        "unchanged": "sin cambios",
-    },
-    "entity": "{label}: {created}, {updated}, {unchanged}.",
-    "departments": "Departamentos",
-    "procedures": "Procedimientos",
-    "created": ("{n} creado", "{n} creados"),
-    "updated": ("{n} actualizado", "{n} actualizados"),
-    "unchanged": ("{n} sin cambios", "{n} sin cambios"),
-    "no_municipality": "la base de datos no tiene datos del municipio; importe primero un catálogo",
-    "unknown_department": "procedures ({id}): departamento desconocido '{department}'",
-    "database": "base de datos",
-}
 
 
 @dataclass
@@ -50,7 +33,7 @@ class Changes:
 
     def summary(self, label: str) -> str:
         counts = {status: _count(status, len(getattr(self, status))) for status in _STATUSES}
-        return MESSAGES["entity"].format(label=label, **counts)
+        return texts.t("catalog_import.entity", label=label, **counts)
 
 
 @dataclass
@@ -69,19 +52,18 @@ class ImportReport:
     def summary(self) -> str:
         """E.g. "Municipio: sin cambios. Departamentos: 2 creados, 0 actualizados, 8 sin
         cambios. Procedimientos: ..."."""
-        status = MESSAGES["municipality_status"][self.municipality]
+        status = texts.t(f"catalog_import.municipality_status.{self.municipality}")
         return " ".join(
             [
-                MESSAGES["municipality"].format(status=status),
-                self.departments.summary(MESSAGES["departments"]),
-                self.procedures.summary(MESSAGES["procedures"]),
+                texts.t("catalog_import.municipality", status=status),
+                self.departments.summary(texts.t("catalog_import.departments")),
+                self.procedures.summary(texts.t("catalog_import.procedures")),
             ]
         )
 
 
 def _count(status: Status, n: int) -> str:
-    singular, plural = MESSAGES[status]
-    return (singular if n == 1 else plural).format(n=n)
+    return texts.t(f"catalog_import.count.{status}.{'one' if n == 1 else 'many'}", n=n)
 
 
 # --- Import ---------------------------------------------------------------------------------
@@ -178,7 +160,9 @@ def procedure_values(entry: ProcedureEntry, departments: dict[str, Department]) 
     """ORM attribute values for a procedure entry (the ORM names some fields differently)."""
     department = departments.get(entry.department)
     if department is None:
-        message = MESSAGES["unknown_department"].format(id=entry.id, department=entry.department)
+        message = texts.t(
+            "catalog_import.unknown_department", id=entry.id, department=entry.department
+        )
         raise CatalogError([message])
     values = entry.model_dump(exclude={"id", "department", "request"})
     values["department"] = department  # the relationship, so the loaded object stays in step
@@ -205,7 +189,7 @@ async def export_catalog(session: AsyncSession) -> str:
     or the stored data would not make a valid file."""
     municipality = await session.get(Municipality, 1)
     if municipality is None:
-        raise CatalogError([MESSAGES["no_municipality"]])
+        raise CatalogError([texts.t("catalog_import.no_municipality")])
     departments = await session.scalars(select(Department).order_by(Department.id))
     procedures = await session.scalars(
         select(Procedure).order_by(Procedure.department_id, Procedure.id)
@@ -218,7 +202,9 @@ async def export_catalog(session: AsyncSession) -> str:
     try:
         catalog = CatalogFile.model_validate(data)
     except ValidationError as exc:
-        raise CatalogError(problems_from_validation_error(exc, data, MESSAGES["database"])) from exc
+        raise CatalogError(
+            problems_from_validation_error(exc, data, texts.t("catalog_import.database"))
+        ) from exc
     return dump_catalog(catalog)
 
 

@@ -28,6 +28,7 @@ from catalog.forms import MODELS, Kind
 from catalog.models import CatalogVersion, Department, Municipality, Procedure
 from catalog.schema import CatalogFile, DepartmentEntry, ProcedureEntry
 from catalog.transfer import (
+    Changes,
     ImportReport,
     apply_department,
     apply_procedure,
@@ -56,10 +57,6 @@ MESSAGES = {
     "invalid_version": "La versión {number} ya no cumple las reglas del catálogo: {problems}",
 }
 STATES = ("draft", "published", "superseded", "discarded")
-TABLES: dict[Kind, type[Department] | type[Procedure]] = {
-    "department": Department,
-    "procedure": Procedure,
-}
 
 
 class EditError(ValueError):
@@ -109,8 +106,16 @@ def row_entry(row: Department | Procedure) -> Entry:
 
 async def live_entry(session: AsyncSession, kind: Kind, entry_id: str) -> Entry | None:
     """The published entry, read from the table the bot reads."""
-    row = await session.get(TABLES[kind], entry_id, populate_existing=True)
+    row = await _published_row(session, kind, entry_id)
     return row_entry(row) if row is not None else None
+
+
+async def _published_row(
+    session: AsyncSession, kind: Kind, entry_id: str
+) -> Department | Procedure | None:
+    if kind == "procedure":
+        return await session.get(Procedure, entry_id, populate_existing=True)
+    return await session.get(Department, entry_id, populate_existing=True)
 
 
 async def live_data(session: AsyncSession, kind: Kind, entry_id: str) -> Data | None:
@@ -231,7 +236,7 @@ async def save_draft(
 
     With ``new``, the id must not be taken. A procedure's department must be published."""
     if new and (
-        await session.get(TABLES[kind], entry.id) is not None
+        await _published_row(session, kind, entry.id) is not None
         or await in_state(session, kind, entry.id, "draft") is not None
     ):
         raise EditError(MESSAGES["duplicate_id"].format(id=entry.id), "id")
@@ -367,15 +372,20 @@ async def import_file(
     published version and an audit entry. Open drafts are kept, and shown as based on an older
     version."""
     before: dict[tuple[Kind, str], Data] = {}
-    for kind in TABLES:
-        for row in await session.scalars(select(TABLES[kind])):
-            before[(kind, row.id)] = to_data(row_entry(row))
+    for department in await session.scalars(select(Department)):
+        before[("department", department.id)] = to_data(row_entry(department))
+    for procedure in await session.scalars(select(Procedure)):
+        before[("procedure", procedure.id)] = to_data(row_entry(procedure))
     municipality = await session.get(Municipality, 1)
     old_municipality = municipality_entry(municipality) if municipality else None
 
     report = await import_catalog(session, catalog)
     note = MESSAGES["imported"].format(filename=filename)
-    for kind, changes in (("department", report.departments), ("procedure", report.procedures)):
+    changed: tuple[tuple[Kind, Changes], ...] = (
+        ("department", report.departments),
+        ("procedure", report.procedures),
+    )
+    for kind, changes in changed:
         for entry_id in changes.created + changes.updated:
             old = before.get((kind, entry_id))
             current = await _record_live(session, kind, entry_id, old)

@@ -33,8 +33,8 @@ class TextClassifier:
         )
         model.fit([t for t, _ in pairs], [label for _, label in pairs])
         self.labels: list[str] = [str(label) for label in model.classes_]
-        chars, words = (FastTfidf(v) for _, v in features.transformer_list)
-        self._blocks = ((chars, 0), (words, chars.size))
+        by_chars, by_words = (FastTfidf(v) for _, v in features.transformer_list)
+        self._blocks = ((by_chars, 0), (by_words, by_chars.size))
         classifier: LogisticRegression = model[-1]
         self._weights = np.ascontiguousarray(classifier.coef_.T)  # features x classes
         self._bias = classifier.intercept_

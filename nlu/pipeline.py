@@ -116,7 +116,7 @@ class DefaultUnderstander:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
-        for_purpose = bool(external) and self._for_purpose(external, text)
+        for_purpose = external is not None and self._for_purpose(external, text)
         if for_purpose:
             # "la carta de no infracciones pa renovar la licencia de manejo": the procedure
             # is named by the rest of the message, not by the other agency's words

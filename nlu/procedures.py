@@ -158,11 +158,11 @@ class ProcedureIndex:
         self._title_total = [sum(self._title_idf[w] for w in set(ws)) for ws in titles]
         self._body_postings: dict[str, list[int]] = defaultdict(list)
         self._body_weight: dict[tuple[str, int], float] = {}
-        for p, words in enumerate(bodies):
-            for w, weight in words.items():
-                self._body_postings[w].append(p)
+        for at, body_words in enumerate(bodies):
+            for w, weight in body_words.items():
+                self._body_postings[w].append(at)
                 if weight != 1.0:
-                    self._body_weight[w, p] = weight
+                    self._body_weight[w, at] = weight
         self._body_idf = {w: log(1 + n / len(ps)) for w, ps in self._body_postings.items()}
         self._by_trigram: dict[str, set[str]] = defaultdict(set)
         for w in self._body_postings:
@@ -456,4 +456,5 @@ def _similarity(by_feature: csr_matrix, query: SparseVector) -> NDArray[np.float
     first = np.cumsum(lengths) - lengths
     positions = np.repeat(starts - first, lengths) + np.arange(total)
     weights = by_feature.data[positions] * np.repeat(query.values, lengths)
-    return np.bincount(by_feature.indices[positions], weights=weights, minlength=documents)
+    scores = np.bincount(by_feature.indices[positions], weights=weights, minlength=documents)
+    return np.asarray(scores, dtype=np.float64)  # already float64 with weights: no copy

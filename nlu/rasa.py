@@ -37,7 +37,8 @@ class RasaUnderstander:
 
     def from_rasa(self, body: dict[str, Any], text: str) -> Understanding:
         intent = body.get("intent") or {}
-        name = intent.get("name") if intent.get("name") in INTENTS else "out_of_scope"
+        said = intent.get("name")
+        name: str = said if isinstance(said, str) and said in INTENTS else "out_of_scope"
         found = entity_patterns.extract(text)
         procedure = aspect = None
         candidates = []

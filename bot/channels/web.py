@@ -50,7 +50,8 @@ class MessageOut(BaseModel):
 
     @classmethod
     def of(cls, item: OutboxMessage) -> "MessageOut":
-        return cls(id=item.id, text=item.text, sender=item.sender, choices=item.choices)
+        choices = [ChoiceOut.model_validate(choice) for choice in item.choices]
+        return cls(id=item.id, text=item.text, sender=item.sender, choices=choices)
 
 
 class SessionOut(BaseModel):

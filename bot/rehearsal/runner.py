@@ -216,12 +216,14 @@ async def _run_case(
                     picked = _pick(step.user_choice, choices)
                     if picked is None:
                         labels = ", ".join(c["label"] for c in choices) or "—"
-                        problem = texts.t(
+                        unpicked = texts.t(
                             "rehearsal.checks.no_choice_to_pick",
                             text=step.user_choice,
                             labels=labels,
                         )
-                        result.failures.append(Failure(f"user_choice: {step.user_choice}", problem))
+                        result.failures.append(
+                            Failure(f"user_choice: {step.user_choice}", unpicked)
+                        )
                         break
                 inbound = _inbound(step, case.channel, prepared, picked)
                 replies = tuple(
@@ -268,16 +270,15 @@ def _pick(wanted: str, choices: tuple[dict[str, str], ...]) -> str | None:
 
 def _inbound(step: Step, channel: str, prepared: setup.Prepared, picked: str | None) -> Inbound:
     """The message the step sends; a picked choice goes as its value, like a button press."""
-    base = {"channel": channel, "address": setup.CHAT}
     if step.user_photo is not None:
-        return Inbound(kind="photo", media=step.user_photo, **base)
+        return Inbound(channel, setup.CHAT, kind="photo", media=step.user_photo)
     if step.user_location is not None:
         where = step.user_location
         place = Location(where.latitude, where.longitude, where.address)
-        return Inbound(kind="location", location=place, **base)
+        return Inbound(channel, setup.CHAT, kind="location", location=place)
     if picked is not None:
-        return Inbound(text=picked, **base)
-    return Inbound(text=_filled(step.user or "", prepared), **base)
+        return Inbound(channel, setup.CHAT, text=picked)
+    return Inbound(channel, setup.CHAT, text=_filled(step.user or "", prepared))
 
 
 def _filled(text: str, prepared: setup.Prepared) -> str:

@@ -256,9 +256,9 @@ async def _demo_staff(
     if missing:
         hashed = PasswordHasher().hash(secrets.token_urlsafe(32))
         for name in missing:
-            department = wanted[name]
-            full_name = f"Agente de demostración ({department or 'mesa de atención'})"
-            staff_id = await conn.scalar(
+            home = wanted[name]
+            full_name = f"Agente de demostración ({home or 'mesa de atención'})"
+            inserted = await conn.execute(
                 insert(StaffUser)
                 .values(
                     username=name, full_name=full_name, role="agent", password_hash=hashed,
@@ -266,16 +266,15 @@ async def _demo_staff(
                 )
                 .returning(StaffUser.id)
             )  # fmt: skip
+            staff_id: int = inserted.scalar_one()
             existing[name] = staff_id
-            if department:
+            if home:
                 await conn.execute(
-                    insert(staff_departments).values(
-                        staff_user_id=staff_id, department_id=department
-                    )
+                    insert(staff_departments).values(staff_user_id=staff_id, department_id=home)
                 )
     agents: dict[str | None, list[int]] = {}
-    for name, department in wanted.items():
-        agents.setdefault(department, []).append(existing[name])
+    for name, home in wanted.items():
+        agents.setdefault(home, []).append(existing[name])
     return agents, missing
 
 

@@ -218,6 +218,7 @@ async def _request_rows(
 ) -> list[int | None]:
     """The request rows; returns who each was assigned to."""
     catalogue, pick, prefix = world.catalogue, world.pick, world.settings.folio_prefix
+    locations: list[str | None]
     folios, descriptions, locations, statuses, updated, resolved, assigned = (
         [],
         [],
@@ -456,7 +457,7 @@ async def _open_handoffs(world: World, count: int) -> None:
                         "staff_user_id", "created_at", "kind")
     }  # fmt: skip
     for i in range(n):
-        lines = [
+        lines: list[tuple[str, str, str, int | None, int]] = [
             ("in", "citizen", "Hola", None, int(started[i])),
             ("in", "citizen", reasons[i], None, int(created[i])),
             ("out", "bot", "Le comunico con una persona del equipo; en un momento le atienden.",
