@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
-from casework.conversations.models import BotSession, Conversation
+from casework.conversations.models import Conversation
 from casework.handoffs.models import Handoff
 from casework.indicators.rollups import (
     HANDOFF_WAITS,
@@ -37,9 +37,8 @@ from casework.indicators.sql import (
     log_bucket_range,
     percentile_ranks,
 )
-from casework.ratings.models import AnswerFeedback, Rating
+from casework.ratings.models import AnswerFeedback
 from casework.requests.models import CLOSED_STATUSES, Request
-from catalog.models import Procedure
 
 
 @dataclass(frozen=True)
@@ -192,15 +191,6 @@ def _where(
     return found
 
 
-def rating_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
-    low, high = scope.bounds(timezone)
-    return [
-        Rating.asked_at >= low,
-        Rating.asked_at < high,
-        *_where(scope, Rating.procedure_id, Rating.department_id, Rating.channel),
-    ]
-
-
 def request_filters(scope: Scope) -> list[ColumnElement[bool]]:
     return _where(scope, Request.procedure_id, Request.department_id, Request.channel)
 
@@ -299,22 +289,6 @@ async def _backlog(session: AsyncSession, scope: Scope, timezone: str) -> dict[s
         )
     )
     return {"backlog": _count(pending)}
-
-
-def bot_session_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
-    low, high = scope.bounds(timezone)
-    found = [
-        BotSession.started_at >= low,
-        BotSession.started_at < high,
-        *_where(scope, procedure=BotSession.procedure_id, channel=BotSession.channel),
-    ]
-    if scope.department_id is not None:
-        found.append(
-            BotSession.procedure_id.in_(
-                select(Procedure.id).where(Procedure.department_id == scope.department_id)
-            )
-        )
-    return found
 
 
 async def _bot(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
