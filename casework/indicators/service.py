@@ -29,7 +29,7 @@ from casework.indicators.rollups import (
     rating_tallies,
     split,
 )
-from casework.indicators.scope import Scope
+from casework.indicators.scope import Scope, scope_filters
 from casework.indicators.sql import (
     Instant,
     Percentile,
@@ -174,25 +174,13 @@ def _count(n: int | None) -> Measure:
     return Measure(float(n), n)
 
 
-def _where(
-    scope: Scope,
-    procedure: Any = None,
-    department: Any = None,
-    channel: Any = None,
-) -> list[ColumnElement[bool]]:
-    """The scope's filters on the given columns (a filter without a column is ignored)."""
-    found: list[ColumnElement[bool]] = []
-    if scope.procedure_id is not None and procedure is not None:
-        found.append(procedure == scope.procedure_id)
-    if scope.department_id is not None and department is not None:
-        found.append(department == scope.department_id)
-    if scope.channel is not None and channel is not None:
-        found.append(channel == scope.channel)
-    return found
-
-
 def request_filters(scope: Scope) -> list[ColumnElement[bool]]:
-    return _where(scope, Request.procedure_id, Request.department_id, Request.channel)
+    return scope_filters(
+        scope,
+        procedure=Request.procedure_id,
+        department=Request.department_id,
+        channel=Request.channel,
+    )
 
 
 def resolved_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
@@ -234,11 +222,11 @@ async def _usefulness(session: AsyncSession, scope: Scope, timezone: str) -> dic
             ).where(
                 AnswerFeedback.asked_at >= low,
                 AnswerFeedback.asked_at < high,
-                *_where(
+                *scope_filters(
                     scope,
-                    AnswerFeedback.procedure_id,
-                    AnswerFeedback.department_id,
-                    AnswerFeedback.channel,
+                    procedure=AnswerFeedback.procedure_id,
+                    department=AnswerFeedback.department_id,
+                    channel=AnswerFeedback.channel,
                 ),
             )
         )
@@ -313,7 +301,7 @@ def handoff_filters(
         Handoff.created_at >= (Instant(low) if literal else low),
         Handoff.created_at < (Instant(high) if literal else high),
         Handoff.claimed_at.is_not(None),
-        *_where(scope, department=Handoff.department_id),
+        *scope_filters(scope, department=Handoff.department_id),
     ]
     if scope.channel is not None:
         filters.append(
