@@ -325,6 +325,12 @@ async def delete_card(session: AsyncSession, actor: StaffUser, card: IndicatorCa
     await session.delete(card)
 
 
+async def get_card(session: AsyncSession, card_id: int) -> IndicatorCard | None:
+    """The card, locked for this transaction (it is about to be shown for editing or
+    changed)."""
+    return await session.get(IndicatorCard, card_id, with_for_update=True)
+
+
 async def list_cards(session: AsyncSession, public_only: bool = False) -> list[IndicatorCard]:
     query = select(IndicatorCard).order_by(IndicatorCard.code)
     if public_only:

@@ -99,8 +99,28 @@ async def list_users(session: AsyncSession) -> list[StaffUser]:
     return list(await session.scalars(select(StaffUser).order_by(StaffUser.username)))
 
 
-async def list_departments(session: AsyncSession) -> list[Department]:
-    return list(await session.scalars(select(Department).order_by(Department.name)))
+async def get_user(
+    session: AsyncSession, user_id: int, *, for_update: bool = False
+) -> StaffUser | None:
+    return await session.get(StaffUser, user_id, with_for_update=for_update)
+
+
+async def active_staff(session: AsyncSession, roles: Collection[str]) -> list[StaffUser]:
+    """Active accounts with one of `roles`, by full name and then username."""
+    rows = await session.scalars(
+        select(StaffUser)
+        .where(StaffUser.active.is_(True), StaffUser.role.in_(roles))
+        .order_by(StaffUser.full_name, StaffUser.username)
+    )
+    return list(rows)
+
+
+async def staff_names(session: AsyncSession, user_ids: Collection[int]) -> dict[int, str]:
+    """The shown name (full name, else username) of each of these accounts."""
+    if not user_ids:
+        return {}
+    users = await session.scalars(select(StaffUser).where(StaffUser.id.in_(set(user_ids))))
+    return {user.id: user.full_name or user.username for user in users}
 
 
 async def _other_active_admins(session: AsyncSession, user: StaffUser) -> int:
