@@ -27,8 +27,8 @@ from casework.indicators.export import (
 from casework.indicators.pseudonym import pseudonym_secret
 from casework.indicators.scope import CHANNELS, Scope, local_today
 from casework.indicators.service import METRICS, metric_value
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 from casework.staff.tokens import verify_token
 from catalog.service import get_department, get_procedure
 from ventanilla.settings import Settings

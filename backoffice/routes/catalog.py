@@ -19,8 +19,8 @@ from backoffice.params import QueryId, RowId
 from backoffice.templating import templates
 from casework.calendar import format_local
 from casework.db import utcnow
+from casework.staff.accounts import staff_names
 from casework.staff.models import StaffUser
-from casework.staff.service import staff_names
 from catalog import forms, overview, preview, versions
 from catalog.forms import Kind
 from catalog.models import CatalogVersion

@@ -33,8 +33,8 @@ from casework.handoffs.service import (
     reply,
     reply_window_closed,
 )
+from casework.staff.accounts import department_scope
 from casework.staff.models import StaffUser
-from casework.staff.service import department_scope
 
 router = APIRouter(prefix="/backoffice/canalizaciones", dependencies=[Depends(verify_csrf)])
 INBOX_POLL_SECONDS = 2.0

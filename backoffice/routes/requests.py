@@ -22,8 +22,8 @@ from casework.requests.service import (
     get_by_folio,
     list_requests,
 )
+from casework.staff.accounts import active_staff, department_scope, get_user
 from casework.staff.models import StaffUser
-from casework.staff.service import active_staff, department_scope, get_user
 from catalog.service import department_options, request_procedure_options
 
 router = APIRouter(prefix="/backoffice/solicitudes", dependencies=[Depends(verify_csrf)])

@@ -10,9 +10,7 @@ from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.params import RowId
 from backoffice.templating import templates
-from casework.staff.models import ROLES as ALL_ROLES
-from casework.staff.models import StaffUser
-from casework.staff.service import (
+from casework.staff.accounts import (
     StaffError,
     create_user,
     get_user,
@@ -21,6 +19,8 @@ from casework.staff.service import (
     set_active,
     update_user,
 )
+from casework.staff.models import ROLES as ALL_ROLES
+from casework.staff.models import StaffUser
 from catalog.service import department_options
 
 router = APIRouter(prefix="/backoffice/usuarios", dependencies=[Depends(verify_csrf)])

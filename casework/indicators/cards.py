@@ -23,8 +23,8 @@ from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import CHANNELS, Scope
 from casework.indicators.service import METRICS, metric_value
 from casework.indicators.sql import next_period, periods
+from casework.staff.audit import audit
 from casework.staff.models import InstanceSetting, StaffUser
-from casework.staff.service import audit
 from catalog.models import Department, Procedure
 
 SAMPLE_CARDS = Path(__file__).resolve().parent / "cards.es-MX.yml"
