@@ -1,6 +1,6 @@
 """The channel-neutral shape of what a citizen sends and what they are sent back."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +35,6 @@ class Inbound:
     location: Location | None = None
     media: str | None = None  # provider reference of a photo
     display_name: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready copy (what the inbox stores)."""
@@ -43,8 +42,11 @@ class Inbound:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Inbound":
-        where = data.get("location")
-        return cls(**{**data, "location": Location(**where) if where else None})
+        """Back from `as_dict`; payloads stored by older versions may carry a "raw" field,
+        which is no longer kept and is dropped here."""
+        fields = {k: v for k, v in data.items() if k != "raw"}
+        where = fields.get("location")
+        return cls(**{**fields, "location": Location(**where) if where else None})
 
 
 @dataclass(frozen=True)

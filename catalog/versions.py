@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import utcnow
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 from catalog.forms import MODELS, Kind
 from catalog.models import CatalogVersion, Department, Municipality, Procedure
 from catalog.schema import CatalogFile, DepartmentEntry, ProcedureEntry

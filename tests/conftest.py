@@ -26,7 +26,7 @@ from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.outbox.delivery import Deliverer
 from casework.schema import table_names, upgrade
-from casework.staff.service import create_user
+from casework.staff.accounts import create_user
 from catalog.models import Department
 from catalog.transfer import load_catalog_file
 from tests.fakes.telegram import FakeTelegram

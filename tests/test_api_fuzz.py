@@ -21,8 +21,8 @@ from schemathesis import GenerationMode
 pytest.register_assert_rewrite("tests.browser_fixtures")
 from backoffice.app import create_app  # noqa: E402
 from casework.db import Database  # noqa: E402
+from casework.staff.accounts import create_user  # noqa: E402
 from casework.staff.models import StaffUser  # noqa: E402
-from casework.staff.service import create_user  # noqa: E402
 from casework.staff.tokens import create_token  # noqa: E402
 from tests.browser_fixtures import ServerProcess  # noqa: E402
 from tests.conftest import STAFF_PASSWORD  # noqa: E402

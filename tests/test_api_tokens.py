@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from backoffice.app import create_app
 from casework.db import Database, utcnow
+from casework.staff.accounts import set_active, update_user
 from casework.staff.models import ApiToken, AuditEntry, StaffUser
-from casework.staff.service import set_active, update_user
 from casework.staff.tokens import TokenError, create_token, token_digest, verify_token
 from tests.conftest import login
 from ventanilla.settings import Settings

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from casework.db import Database
-from casework.staff.service import authenticate
+from casework.staff.accounts import authenticate
 
 DATA = Path(__file__).parent / "data"
 

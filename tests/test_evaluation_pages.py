@@ -16,7 +16,7 @@ from casework.conversations.models import Conversation
 from casework.db import Database
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import last_months, local_today
-from casework.staff.service import create_user
+from casework.staff.accounts import create_user
 from tests.conftest import STAFF_PASSWORD, login
 from tests.indicator_seed import SECRET_COMMENT, closed_month, rating, seed_history
 from ventanilla.settings import Settings

@@ -49,7 +49,7 @@ def keyboard(*data: str) -> dict[str, Any]:
 
 
 def test_telegram_refuses_a_wrong_token_and_an_unknown_method(tg: FakeTelegram) -> None:
-    wrong = http.post(f"{tg.base_url}/bot123:nope/getMe")
+    wrong = http.post(f"{tg.base_url}/bot123:nope/sendMessage")
     unknown = call(tg, "sendTelepathy", chat_id=1)
 
     assert wrong.status_code == 401
@@ -57,14 +57,6 @@ def test_telegram_refuses_a_wrong_token_and_an_unknown_method(tg: FakeTelegram) 
     assert unknown.status_code == 404
     assert unknown.json()["description"] == "Not Found: method not found"
     assert [c.status for c in tg.calls] == [401, 404]
-
-
-def test_telegram_get_me_describes_the_bot(tg: FakeTelegram) -> None:
-    me = http.get(f"{tg.api_url}/getMe").json()
-
-    assert me["ok"] is True
-    assert me["result"]["is_bot"] is True
-    assert me["result"]["id"] == int(tg.token.split(":")[0])
 
 
 def test_send_message_round_trip_is_recorded_in_order(tg: FakeTelegram) -> None:
@@ -193,43 +185,35 @@ def test_webhook_settings_are_stored_and_block_get_updates(tg: FakeTelegram) -> 
         drop_pending_updates=True,
     )
     stored = tg.webhook
-    info = call(tg, "getWebhookInfo").json()["result"]
+    pending = tg.pending_updates()
     conflict = call(tg, "getUpdates")
     deleted = call(tg, "deleteWebhook")
 
     assert set_.json() == {"ok": True, "result": True, "description": "Webhook was set"}
     assert stored.secret_token == "s3cr3t_token-1"
     assert stored.allowed_updates == ["message", "callback_query"]
-    assert info["url"] == "https://ventanilla.example.mx/telegram/webhook"
-    assert info["pending_update_count"] == 0  # dropped
+    assert stored.url == "https://ventanilla.example.mx/telegram/webhook"
+    assert pending == []  # dropped
     assert conflict.status_code == 409
     assert deleted.json()["description"] == "Webhook was deleted"
     assert call(tg, "setWebhook", url="http://insecure.example").status_code == 400
 
 
-def test_buttons_callbacks_files_and_chat_actions(tg: FakeTelegram) -> None:
+def test_buttons_and_callback_answers(tg: FakeTelegram) -> None:
     sent = call(tg, "sendMessage", chat_id=9, text="Elige", reply_markup=keyboard("a")).json()
-    message_id = sent["result"]["message_id"]
-
-    edited = call(tg, "editMessageReplyMarkup", chat_id=9, message_id=message_id)
-    unchanged = call(tg, "editMessageReplyMarkup", chat_id=9, message_id=message_id)
-    missing = call(tg, "editMessageReplyMarkup", chat_id=9, message_id=999)
     answered = call(tg, "answerCallbackQuery", callback_query_id="4382000000000000001")
     no_id = call(tg, "answerCallbackQuery")
-    tg.add_file("photo-1", b"\xff\xd8jpeg", "photos/file_1.jpg")
-    file_ = call(tg, "getFile", file_id="photo-1").json()["result"]
-    download = http.get(f"{tg.base_url}/file/bot{tg.token}/{file_['file_path']}")
-    typing = call(tg, "sendChatAction", chat_id=9, action="typing")
 
-    assert "reply_markup" not in edited.json()["result"]
-    assert tg.message(9, message_id) == edited.json()["result"]
-    assert "message is not modified" in unchanged.json()["description"]
-    assert missing.json()["description"] == "Bad Request: message to edit not found"
+    assert sent["result"]["reply_markup"] == keyboard("a")
     assert answered.json() == {"ok": True, "result": True}
     assert no_id.status_code == 400
-    assert file_["file_path"] == "photos/file_1.jpg"
-    assert download.content == b"\xff\xd8jpeg"
-    assert typing.json()["result"] is True
+
+
+def test_telegram_methods_the_product_never_calls_are_unknown(tg: FakeTelegram) -> None:
+    """The fake speaks only what Ventanilla uses: a new call in the product fails its tests
+    until the fake learns it, instead of passing against a guess."""
+    for method in ("getMe", "editMessageText", "getFile", "sendChatAction"):
+        assert call(tg, method, chat_id=9).status_code == 404
 
 
 # ---- WhatsApp --------------------------------------------------------------------------------
@@ -429,10 +413,6 @@ def test_telegram_builders_produce_documented_updates() -> None:
         "photo": p.tg_photo(caption="bache"),
         "voice": p.tg_voice(),
         "sticker": p.tg_sticker(),
-        "document": p.tg_document(),
-        "edited": p.tg_edited_message(5, 42, "hola (editado)", 4),
-        "contact": p.tg_contact(),
-        "blocked": p.tg_blocked(),
     }
 
     for update in updates.values():
@@ -452,20 +432,14 @@ def test_telegram_builders_produce_documented_updates() -> None:
     assert {"file_id", "file_unique_id", "width", "height", "file_size"} <= set(photo[0])
     assert photo[-1]["width"] > photo[0]["width"]
     assert updates["voice"]["message"]["voice"]["mime_type"] == "audio/ogg"
-    assert updates["edited"]["edited_message"]["edit_date"] >= 0
-    assert updates["blocked"]["my_chat_member"]["new_chat_member"]["status"] == "kicked"
 
 
 def test_whatsapp_builders_produce_documented_webhooks() -> None:
     bodies = {
         "text": p.wa_text(p.WA_ID, "Hola", "wamid.ABC", 1700000000, name="Juan"),
         "button": p.wa_button_reply("rate_5", "Excelente"),
-        "list": p.wa_list_reply("tramite_12", "Licencia", "Giro comercial"),
         "location": p.wa_location(19.43, -99.13),
-        "image": p.wa_image(caption="Bache en la calle"),
-        "audio": p.wa_voice(),
         "sticker": p.wa_sticker(),
-        "document": p.wa_document(),
         "unknown": p.wa_unknown(),
     }
 
@@ -497,11 +471,11 @@ def test_whatsapp_builders_produce_documented_webhooks() -> None:
     assert set(button["context"]) == {"from", "id"}
     unknown = bodies["unknown"]["entry"][0]["changes"][0]["value"]["messages"][0]
     assert unknown["errors"][0]["code"] == 131051
-    assert set(bodies["image"]["entry"][0]["changes"][0]["value"]["messages"][0]["image"]) == {
-        "caption",
+    assert set(bodies["sticker"]["entry"][0]["changes"][0]["value"]["messages"][0]["sticker"]) == {
         "mime_type",
         "sha256",
         "id",
+        "animated",
     }
 
 

@@ -15,8 +15,8 @@ from casework.handoffs.canned import canned_answers, expand
 from casework.handoffs.models import Handoff
 from casework.handoffs.service import HandoffError, claim
 from casework.hours import parse_hours
+from casework.staff.accounts import create_user
 from casework.staff.models import AuditEntry, StaffUser
-from casework.staff.service import create_user
 from tests.conftest import STAFF_PASSWORD, WebChat, joined, login
 from ventanilla.settings import Settings
 

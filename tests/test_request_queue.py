@@ -9,8 +9,8 @@ from casework.citizens.service import identity_for
 from casework.db import Database
 from casework.requests.models import Request
 from casework.requests.service import NewRequest, QueueFilter, list_requests, open_request
+from casework.staff.accounts import create_user
 from casework.staff.models import AuditEntry, StaffUser
-from casework.staff.service import create_user
 from catalog.models import Procedure
 from tests.conftest import STAFF_PASSWORD, login
 

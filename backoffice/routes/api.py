@@ -27,10 +27,10 @@ from casework.indicators.export import (
 from casework.indicators.pseudonym import pseudonym_secret
 from casework.indicators.scope import CHANNELS, Scope, local_today
 from casework.indicators.service import METRICS, metric_value
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 from casework.staff.tokens import verify_token
-from catalog.models import Department, Procedure
+from catalog.service import get_department, get_procedure
 from ventanilla.settings import Settings
 
 PREFIX = "/api/v1/evaluacion"
@@ -106,9 +106,9 @@ async def _scope(
         raise _bad(f"«canal» debe ser uno de: {', '.join(CHANNELS)}.")
     if tramite or area:
         async with db.transaction() as session:
-            if tramite and await session.get(Procedure, tramite) is None:
+            if tramite and await get_procedure(session, tramite) is None:
                 raise _bad(f"No existe el trámite «{tramite[:80]}».")
-            if area and await session.get(Department, area) is None:
+            if area and await get_department(session, area) is None:
                 raise _bad(f"No existe el área «{area[:80]}».")
     return Scope(start, end, tramite or None, area or None, canal or None)
 

@@ -13,8 +13,9 @@ from backoffice.deps import RoleRequired, Session
 from backoffice.params import Page, id_in
 from backoffice.templating import templates
 from casework.calendar import LOCAL_TZ
+from casework.staff.accounts import list_users
+from casework.staff.audit import AuditFilter, audit_choices, search_audit
 from casework.staff.models import StaffUser
-from casework.staff.service import AuditFilter, audit_choices, list_users, search_audit
 
 router = APIRouter(prefix="/backoffice/auditoria", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.AUDIT

@@ -13,8 +13,9 @@ from backoffice.routes.docs import DOCS
 from backoffice.templating import templates
 from bot.channels.peer import client_address
 from casework.staff import throttle
+from casework.staff.accounts import authenticate
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit, authenticate
 from casework.staff.sessions import end_session, start_session
 
 router = APIRouter(prefix="/backoffice", dependencies=[Depends(verify_csrf)])

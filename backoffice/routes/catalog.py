@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
@@ -20,11 +19,13 @@ from backoffice.params import QueryId, RowId
 from backoffice.templating import templates
 from casework.calendar import format_local
 from casework.db import utcnow
+from casework.staff.accounts import staff_names
 from casework.staff.models import StaffUser
 from catalog import forms, overview, preview, versions
 from catalog.forms import Kind
-from catalog.models import CatalogVersion, Department, Procedure
+from catalog.models import CatalogVersion
 from catalog.schema import DepartmentEntry, ProcedureEntry
+from catalog.service import department_options, first_procedure_of, get_department
 from catalog.transfer import export_catalog
 from catalog.validate import MESSAGES as VALIDATE_MESSAGES
 from catalog.validate import CatalogError, validate_text
@@ -168,21 +169,14 @@ async def import_upload(
 # --- one entry ------------------------------------------------------------------------------
 
 
-async def _department_options(session: Session) -> list[tuple[str, str]]:
-    rows = await session.scalars(select(Department).order_by(Department.name))
-    return [(row.id, row.name) for row in rows]
-
-
 async def _preview(
     session: Session, entry: DepartmentEntry | ProcedureEntry | None
 ) -> list[preview.PreviewAnswer]:
     if isinstance(entry, ProcedureEntry):
-        department = await session.get(Department, entry.department)
+        department = await get_department(session, entry.department)
         return preview.procedure_answers(entry, department) if department else []
     if isinstance(entry, DepartmentEntry):
-        example = await session.scalar(
-            select(Procedure).where(Procedure.department_id == entry.id).order_by(Procedure.id)
-        )
+        example = await first_procedure_of(session, entry.id)
         return preview.department_answers(entry, example) if example else []
     return []
 
@@ -230,7 +224,7 @@ async def _edit_page(
         answers=await _preview(session, shown if shown is not None else current),
         preview_unsaved=shown is not None,
         notice=notice,
-        departments=await _department_options(session) if kind == "procedure" else [],
+        departments=await department_options(session) if kind == "procedure" else [],
     )
     template = f"catalog_{kind}.html"
     return templates.TemplateResponse(request, template, context, status_code=status_code)
@@ -321,11 +315,9 @@ async def discard(session: Session, staff: Editor, section: str, entry_id: str) 
 
 
 async def _staff_names(session: Session, rows: list[CatalogVersion]) -> dict[int, str]:
-    ids = {row.staff_user_id for row in rows if row.staff_user_id is not None}
-    if not ids:
-        return {}
-    users = await session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))
-    return {user.id: user.full_name or user.username for user in users}
+    return await staff_names(
+        session, {r.staff_user_id for r in rows if r.staff_user_id is not None}
+    )
 
 
 async def _history(session: Session, kind: Kind, entry_id: str) -> list[CatalogVersion]:

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
@@ -23,7 +22,7 @@ from casework.indicators.dashboard import (
 from casework.indicators.scope import CHANNELS, Scope, last_months, local_today
 from casework.indicators.service import METRICS, Measure, MetricInfo, measures
 from casework.staff.models import StaffUser
-from catalog.models import Department, Procedure
+from catalog.service import department_options, procedure_options
 from ventanilla.settings import Settings
 
 router = APIRouter(prefix="/backoffice/evaluacion", dependencies=[Depends(verify_csrf)])
@@ -100,17 +99,13 @@ async def dashboard(
     start, end = _day(desde) or default_start, _day(hasta) or default_end
     if start > end:
         start, end = end, start
-    procedures = list(
-        await session.execute(select(Procedure.id, Procedure.name).order_by(Procedure.name))
-    )
-    departments = list(
-        await session.execute(select(Department.id, Department.name).order_by(Department.name))
-    )
+    procedures = await procedure_options(session)
+    departments = await department_options(session)
     scope = Scope(
         start,
         end,
-        procedure_id=tramite if tramite in {p.id for p in procedures} else None,
-        department_id=dependencia if dependencia in {d.id for d in departments} else None,
+        procedure_id=tramite if tramite in {p.value for p in procedures} else None,
+        department_id=dependencia if dependencia in {d.value for d in departments} else None,
         channel=canal if canal in CHANNELS else None,
     )
     grain_name = agrupar if agrupar in GRAINS else "mes"

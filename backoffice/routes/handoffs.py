@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
@@ -34,8 +33,8 @@ from casework.handoffs.service import (
     reply,
     reply_window_closed,
 )
+from casework.staff.accounts import department_scope
 from casework.staff.models import StaffUser
-from casework.staff.service import department_scope
 
 router = APIRouter(prefix="/backoffice/canalizaciones", dependencies=[Depends(verify_csrf)])
 INBOX_POLL_SECONDS = 2.0
@@ -43,7 +42,7 @@ ROLES = permissions.HANDOFFS
 Staff = Annotated[StaffUser, Depends(RoleRequired(*ROLES))]
 
 
-async def _get(session: AsyncSession, staff: StaffUser, handoff_id: int) -> Handoff:
+async def _get(session: Session, staff: StaffUser, handoff_id: int) -> Handoff:
     """Another department's conversation answers like an unknown one (404)."""
     handoff = await get_for_staff(session, handoff_id, department_scope(staff))
     if handoff is None:

@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
@@ -23,13 +22,14 @@ from casework.indicators.cards import (
     create_card,
     delete_card,
     form_values,
+    get_card,
     update_card,
 )
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import CHANNELS, local_today
 from casework.indicators.service import METRICS
 from casework.staff.models import StaffUser
-from catalog.models import Department, Procedure
+from catalog.service import department_options, procedure_options
 from ventanilla.settings import Settings
 
 router = APIRouter(prefix="/backoffice/indicadores", dependencies=[Depends(verify_csrf)])
@@ -68,7 +68,7 @@ def _settings(request: Request) -> Settings:
 
 
 async def _card(session: Session, card_id: int) -> IndicatorCard:
-    card = await session.get(IndicatorCard, card_id, with_for_update=True)
+    card = await get_card(session, card_id)
     if card is None:
         raise HTTPException(404, "No existe esa ficha.")
     return card
@@ -104,12 +104,6 @@ async def _form(
     status: CardStatus | None = None
     if card is not None:
         status = await card_status(session, card, local_today(settings.timezone), settings.timezone)
-    procedures = await session.execute(
-        select(Procedure.id, Procedure.name).order_by(Procedure.name)
-    )
-    departments = await session.execute(
-        select(Department.id, Department.name).order_by(Department.name)
-    )
     context = {
         "staff": staff,
         "card": card,
@@ -121,8 +115,8 @@ async def _form(
         "metrics": METRICS,
         "frequencies": FREQUENCIES,
         "channels": CHANNELS,
-        "procedures": procedures.all(),
-        "departments": departments.all(),
+        "procedures": await procedure_options(session),
+        "departments": await department_options(session),
         "min_count": settings.min_reliable_count,
         "notice": NOTICES.get(request.query_params.get("aviso", ""), ""),
     }

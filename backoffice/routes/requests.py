@@ -5,8 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
@@ -24,9 +22,9 @@ from casework.requests.service import (
     get_by_folio,
     list_requests,
 )
+from casework.staff.accounts import active_staff, department_scope, get_user
 from casework.staff.models import StaffUser
-from casework.staff.service import department_scope
-from catalog.models import Department, Procedure
+from catalog.service import department_options, request_procedure_options
 
 router = APIRouter(prefix="/backoffice/solicitudes", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.REQUESTS
@@ -55,13 +53,9 @@ def _can_work(person: StaffUser, department_id: str) -> bool:
     return person.active and person.role in ROLES and (scope is None or department_id in scope)
 
 
-async def _colleagues(session: AsyncSession, department_id: str) -> list[StaffUser]:
-    rows = await session.scalars(
-        select(StaffUser)
-        .where(StaffUser.active.is_(True), StaffUser.role.in_(ROLES))
-        .order_by(StaffUser.full_name, StaffUser.username)
-    )
-    return [person for person in rows if _can_work(person, department_id)]
+async def _colleagues(session: Session, department_id: str) -> list[StaffUser]:
+    found = await active_staff(session, ROLES)
+    return [person for person in found if _can_work(person, department_id)]
 
 
 @router.get("", response_class=HTMLResponse)
@@ -86,10 +80,6 @@ async def request_list(
         opened_from=_day(desde),
         opened_to=_day(hasta),
     )
-    procedures = await session.scalars(
-        select(Procedure).where(Procedure.request_enabled.is_(True)).order_by(Procedure.name)
-    )
-    departments = await session.scalars(select(Department).order_by(Department.name))
     return templates.TemplateResponse(
         request,
         "requests.html",
@@ -99,8 +89,8 @@ async def request_list(
             "filters": filters,
             "form": {"desde": desde, "hasta": hasta, "area": area, "mias": mias},
             "statuses": STATUSES,
-            "procedures": list(procedures),
-            "departments": list(departments),
+            "procedures": await request_procedure_options(session),
+            "departments": await department_options(session),
             "now": utcnow(),
         },
     )
@@ -130,7 +120,7 @@ async def request_assign(
     person = None
     if assignee:
         chosen = id_in(assignee)
-        person = await session.get(StaffUser, chosen) if chosen is not None else None
+        person = await get_user(session, chosen) if chosen is not None else None
         if person is None or not _can_work(person, item.department_id):
             raise HTTPException(422, "Esa persona no puede atender solicitudes de esta área.")
     await assign(session, item, staff, person)

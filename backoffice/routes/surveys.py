@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
@@ -18,7 +17,7 @@ from casework.ratings.dimensions import (
     set_dimensions,
 )
 from casework.staff.models import StaffUser
-from catalog.models import Department, Procedure
+from catalog.service import department_options, get_procedure, procedures_of
 
 router = APIRouter(prefix="/backoffice/encuestas", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.RATINGS
@@ -34,17 +33,13 @@ async def _page(
     error: str = "",
     status: int = 200,
 ) -> Response:
-    query = select(Procedure).join(Department).order_by(Department.name, Procedure.name)
-    if area:
-        query = query.where(Procedure.department_id == area)
-    departments = await session.scalars(select(Department).order_by(Department.name))
     return templates.TemplateResponse(
         request,
         "surveys.html",
         {
             "staff": staff,
-            "procedures": list(await session.scalars(query)),
-            "departments": list(departments),
+            "procedures": await procedures_of(session, area or None),
+            "departments": await department_options(session),
             "area": area,
             "dimensions": list(DIMENSIONS.values()),
             "switched_on": await dimensions_by_procedure(session),
@@ -71,7 +66,7 @@ async def save_dimensions(
     dimensiones: Annotated[list[str] | None, Form()] = None,
     area: Annotated[str, Form()] = "",
 ) -> Response:
-    if await session.get(Procedure, procedure_id) is None:
+    if await get_procedure(session, procedure_id) is None:
         raise HTTPException(404, "No existe ese trámite.")
     try:
         changed = await set_dimensions(session, staff, procedure_id, dimensiones or [])

@@ -10,17 +10,18 @@ from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.params import RowId
 from backoffice.templating import templates
-from casework.staff.models import ROLES as ALL_ROLES
-from casework.staff.models import StaffUser
-from casework.staff.service import (
+from casework.staff.accounts import (
     StaffError,
     create_user,
-    list_departments,
+    get_user,
     list_users,
     reset_password,
     set_active,
     update_user,
 )
+from casework.staff.models import ROLES as ALL_ROLES
+from casework.staff.models import StaffUser
+from catalog.service import department_options
 
 router = APIRouter(prefix="/backoffice/usuarios", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.USERS
@@ -36,7 +37,7 @@ NOTICES = {
 
 
 async def _get(session: Session, user_id: int) -> StaffUser:
-    user = await session.get(StaffUser, user_id, with_for_update=True)
+    user = await get_user(session, user_id, for_update=True)
     if user is None:
         raise HTTPException(404, "No existe esa cuenta.")
     return user
@@ -56,7 +57,7 @@ async def _form(
         "user": user,
         "values": values,
         "roles": ALL_ROLES,
-        "departments": await list_departments(session),
+        "departments": await department_options(session),
         "error": error,
         "notice": NOTICES.get(request.query_params.get("aviso", ""), ""),
     }

@@ -34,8 +34,8 @@ from casework.outbox.delivery import UNDELIVERED
 from casework.outbox.models import OutboxMessage
 from casework.ratings.models import AnswerFeedback, Rating
 from casework.requests.models import Request, RequestEvent
+from casework.staff.audit import audit
 from casework.staff.models import AuditEntry
-from casework.staff.service import audit
 
 ERASED = "[eliminado]"
 log = logging.getLogger(__name__)

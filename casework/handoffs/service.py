@@ -16,8 +16,8 @@ from casework.handoffs.models import OPEN_STATUSES, Handoff
 from casework.messages import Outbound, reply_window_open
 from casework.outbox.service import enqueue
 from casework.ratings.service import ask_about_handoff
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 from catalog.models import Department
 
 

@@ -23,8 +23,8 @@ from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import CHANNELS, Scope
 from casework.indicators.service import METRICS, metric_value
 from casework.indicators.sql import next_period, periods
+from casework.staff.audit import audit
 from casework.staff.models import InstanceSetting, StaffUser
-from casework.staff.service import audit
 from catalog.models import Department, Procedure
 
 SAMPLE_CARDS = Path(__file__).resolve().parent / "cards.es-MX.yml"
@@ -323,6 +323,12 @@ async def delete_card(session: AsyncSession, actor: StaffUser, card: IndicatorCa
         session, actor, "indicator_card.delete", "indicator_card", card.id, _snapshot(card), None
     )
     await session.delete(card)
+
+
+async def get_card(session: AsyncSession, card_id: int) -> IndicatorCard | None:
+    """The card, locked for this transaction (it is about to be shown for editing or
+    changed)."""
+    return await session.get(IndicatorCard, card_id, with_for_update=True)
 
 
 async def list_cards(session: AsyncSession, public_only: bool = False) -> list[IndicatorCard]:

@@ -17,11 +17,8 @@ from casework.indicators.rollups import RatingTally, midnight, rating_tallies
 from casework.indicators.scope import Scope
 from casework.indicators.service import request_filters, resolved_filters, share
 from casework.indicators.sql import PeriodIndex, local_periods, period_start, periods
-from casework.ratings.models import Rating
 from casework.requests.models import Request
 from catalog.models import Procedure
-
-GOOD = Rating.score >= 4  # what CSAT counts as satisfied
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
 from casework.db import Database
 from casework.indicators.pseudonym import KEY_HEX_CHARS, citizen_key
-from casework.indicators.scope import Scope
+from casework.indicators.scope import Scope, scope_filters
 from casework.privacy.masking import mask_personal_data
 from casework.ratings.models import Rating, RatingDimensionScore
 from catalog.models import Department, Procedure
@@ -118,13 +118,16 @@ def _names() -> tuple[Any, Any]:
 def _in_scope(query: Select[Any], scope: Scope, timezone: str) -> Select[Any]:
     ratings = Rating.__table__
     start, end = scope.bounds(timezone)
-    query = query.where(ratings.c.asked_at >= start, ratings.c.asked_at < end)
-    if scope.procedure_id:
-        query = query.where(ratings.c.procedure_id == scope.procedure_id)
-    if scope.department_id:
-        query = query.where(ratings.c.department_id == scope.department_id)
-    if scope.channel:
-        query = query.where(ratings.c.channel == scope.channel)
+    query = query.where(
+        ratings.c.asked_at >= start,
+        ratings.c.asked_at < end,
+        *scope_filters(
+            scope,
+            procedure=ratings.c.procedure_id,
+            department=ratings.c.department_id,
+            channel=ratings.c.channel,
+        ),
+    )
     return query.order_by(ratings.c.id)
 
 

@@ -12,7 +12,7 @@ import hmac
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.staff.service import instance_secret
+from casework.staff.instance_secrets import instance_secret
 from ventanilla.settings import Settings
 
 SECRET_NAME = "pseudonym_key"  # the instance_settings key of the generated secret

@@ -84,10 +84,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from casework.conversations.models import BotSession
 from casework.db import Base, UTCDateTime, insert_ignore, utcnow
 from casework.handoffs.models import Handoff
-from casework.indicators.scope import Scope
+from casework.indicators.scope import Scope, scope_filters
 from casework.indicators.sql import Instant, LocalDay, LogBucket, PeriodIndex, SecondsBetween
 from casework.ratings.models import Rating
-from catalog.models import Procedure
 
 MARGIN = timedelta(hours=1)
 
@@ -416,24 +415,6 @@ async def split(session: AsyncSession, source: Source, scope: Scope, timezone: s
     return Split((scope.start, last), raw)
 
 
-def _scope_filters(scope: Scope, columns: Any, department_via_procedure: bool) -> list[Any]:
-    found = []
-    if scope.procedure_id is not None:
-        found.append(columns.procedure_id == scope.procedure_id)
-    if scope.department_id is not None:
-        if department_via_procedure:
-            found.append(
-                columns.procedure_id.in_(
-                    select(Procedure.id).where(Procedure.department_id == scope.department_id)
-                )
-            )
-        else:
-            found.append(columns.department_id == scope.department_id)
-    if scope.channel is not None:
-        found.append(columns.channel == scope.channel)
-    return found
-
-
 @dataclass
 class RatingTally:
     sent: int = 0
@@ -493,7 +474,12 @@ async def rating_tallies(
             .where(
                 table.day >= parts.rolled[0],
                 table.day <= parts.rolled[1],
-                *_scope_filters(scope, table, department_via_procedure=False),
+                *scope_filters(
+                    scope,
+                    procedure=table.procedure_id,
+                    department=table.department_id,
+                    channel=table.channel,
+                ),
             )
             .group_by(*keys)
         )
@@ -513,7 +499,12 @@ async def rating_tallies(
             .where(
                 Rating.asked_at >= low,
                 Rating.asked_at < high,
-                *_scope_filters(raw, Rating, department_via_procedure=False),
+                *scope_filters(
+                    raw,
+                    procedure=Rating.procedure_id,
+                    department=Rating.department_id,
+                    channel=Rating.channel,
+                ),
             )
             .group_by(*keys)
         )
@@ -554,7 +545,12 @@ async def bot_tally(session: AsyncSession, scope: Scope, timezone: str) -> BotTa
             ).where(
                 table.day >= parts.rolled[0],
                 table.day <= parts.rolled[1],
-                *_scope_filters(scope, table, department_via_procedure=True),
+                *scope_filters(
+                    scope,
+                    procedure=table.procedure_id,
+                    channel=table.channel,
+                    department_via_procedure=True,
+                ),
             )
         )
     if parts.raw is not None:
@@ -563,7 +559,12 @@ async def bot_tally(session: AsyncSession, scope: Scope, timezone: str) -> BotTa
             select(*BOT_SESSIONS.sums.values()).where(
                 BotSession.started_at >= low,
                 BotSession.started_at < high,
-                *_scope_filters(parts.raw, BotSession, department_via_procedure=True),
+                *scope_filters(
+                    parts.raw,
+                    procedure=BotSession.procedure_id,
+                    channel=BotSession.channel,
+                    department_via_procedure=True,
+                ),
             )
         )
     for query in queries:

@@ -2,9 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, select
+
 from casework.db import utcnow
+from catalog.models import Procedure
 
 CHANNELS = ("telegram", "whatsapp", "web", "terminal")
 
@@ -23,6 +27,36 @@ class Scope:
         low = datetime.combine(self.start, time(), tzinfo=zone)
         high = datetime.combine(self.end + timedelta(days=1), time(), tzinfo=zone)
         return low.astimezone(UTC), high.astimezone(UTC)
+
+
+def scope_filters(
+    scope: Scope,
+    *,
+    procedure: Any = None,
+    department: Any = None,
+    channel: Any = None,
+    department_via_procedure: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The scope's procedure, department and channel filters on the given columns; a filter
+    whose column is not given is ignored (the period is each caller's own). With
+    `department_via_procedure`, rows without a department column of their own belong to the
+    department of their procedure (`procedure` is then required)."""
+    found: list[ColumnElement[bool]] = []
+    if scope.procedure_id is not None and procedure is not None:
+        found.append(procedure == scope.procedure_id)
+    if scope.department_id is not None:
+        if department_via_procedure:
+            if procedure is None:
+                raise ValueError("department_via_procedure needs the procedure column")
+            in_department = select(Procedure.id).where(
+                Procedure.department_id == scope.department_id
+            )
+            found.append(procedure.in_(in_department))
+        elif department is not None:
+            found.append(department == scope.department_id)
+    if scope.channel is not None and channel is not None:
+        found.append(channel == scope.channel)
+    return found
 
 
 def local_today(timezone: str, now: datetime | None = None) -> date:

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
-from casework.conversations.models import BotSession, Conversation
+from casework.conversations.models import Conversation
 from casework.handoffs.models import Handoff
 from casework.indicators.rollups import (
     HANDOFF_WAITS,
@@ -29,7 +29,7 @@ from casework.indicators.rollups import (
     rating_tallies,
     split,
 )
-from casework.indicators.scope import Scope
+from casework.indicators.scope import Scope, scope_filters
 from casework.indicators.sql import (
     Instant,
     Percentile,
@@ -37,9 +37,8 @@ from casework.indicators.sql import (
     log_bucket_range,
     percentile_ranks,
 )
-from casework.ratings.models import AnswerFeedback, Rating
+from casework.ratings.models import AnswerFeedback
 from casework.requests.models import CLOSED_STATUSES, Request
-from catalog.models import Procedure
 
 
 @dataclass(frozen=True)
@@ -175,34 +174,13 @@ def _count(n: int | None) -> Measure:
     return Measure(float(n), n)
 
 
-def _where(
-    scope: Scope,
-    procedure: Any = None,
-    department: Any = None,
-    channel: Any = None,
-) -> list[ColumnElement[bool]]:
-    """The scope's filters on the given columns (a filter without a column is ignored)."""
-    found: list[ColumnElement[bool]] = []
-    if scope.procedure_id is not None and procedure is not None:
-        found.append(procedure == scope.procedure_id)
-    if scope.department_id is not None and department is not None:
-        found.append(department == scope.department_id)
-    if scope.channel is not None and channel is not None:
-        found.append(channel == scope.channel)
-    return found
-
-
-def rating_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
-    low, high = scope.bounds(timezone)
-    return [
-        Rating.asked_at >= low,
-        Rating.asked_at < high,
-        *_where(scope, Rating.procedure_id, Rating.department_id, Rating.channel),
-    ]
-
-
 def request_filters(scope: Scope) -> list[ColumnElement[bool]]:
-    return _where(scope, Request.procedure_id, Request.department_id, Request.channel)
+    return scope_filters(
+        scope,
+        procedure=Request.procedure_id,
+        department=Request.department_id,
+        channel=Request.channel,
+    )
 
 
 def resolved_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
@@ -244,11 +222,11 @@ async def _usefulness(session: AsyncSession, scope: Scope, timezone: str) -> dic
             ).where(
                 AnswerFeedback.asked_at >= low,
                 AnswerFeedback.asked_at < high,
-                *_where(
+                *scope_filters(
                     scope,
-                    AnswerFeedback.procedure_id,
-                    AnswerFeedback.department_id,
-                    AnswerFeedback.channel,
+                    procedure=AnswerFeedback.procedure_id,
+                    department=AnswerFeedback.department_id,
+                    channel=AnswerFeedback.channel,
                 ),
             )
         )
@@ -301,22 +279,6 @@ async def _backlog(session: AsyncSession, scope: Scope, timezone: str) -> dict[s
     return {"backlog": _count(pending)}
 
 
-def bot_session_filters(scope: Scope, timezone: str) -> list[ColumnElement[bool]]:
-    low, high = scope.bounds(timezone)
-    found = [
-        BotSession.started_at >= low,
-        BotSession.started_at < high,
-        *_where(scope, procedure=BotSession.procedure_id, channel=BotSession.channel),
-    ]
-    if scope.department_id is not None:
-        found.append(
-            BotSession.procedure_id.in_(
-                select(Procedure.id).where(Procedure.department_id == scope.department_id)
-            )
-        )
-    return found
-
-
 async def _bot(session: AsyncSession, scope: Scope, timezone: str) -> dict[str, Measure]:
     """Settled days from the `bot_session_days` rollup, the recent ones from `bot_sessions`."""
     tally = await bot_tally(session, scope, timezone)
@@ -339,7 +301,7 @@ def handoff_filters(
         Handoff.created_at >= (Instant(low) if literal else low),
         Handoff.created_at < (Instant(high) if literal else high),
         Handoff.claimed_at.is_not(None),
-        *_where(scope, department=Handoff.department_id),
+        *scope_filters(scope, department=Handoff.department_id),
     ]
     if scope.channel is not None:
         filters.append(

@@ -13,8 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.ratings.models import SurveyDimension
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 from catalog.models import Procedure
 
 DIMENSIONS_FILE = Path(__file__).resolve().parent / "dimensions.es-MX.yml"

@@ -17,8 +17,8 @@ from casework.messages import Outbound
 from casework.outbox.service import enqueue
 from casework.ratings.service import ask_about_request
 from casework.requests.models import CLOSED_STATUSES, STATUSES, FolioCounter, Request, RequestEvent
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 from catalog.models import Procedure
 
 

@@ -20,8 +20,8 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import insert_ignore, utcnow
+from casework.staff.audit import audit
 from casework.staff.models import LoginThrottle
-from casework.staff.service import audit
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import utcnow
+from casework.staff.audit import audit
 from casework.staff.models import ApiToken, StaffUser
-from casework.staff.service import audit
 
 TOKEN_PREFIX = "vnt_"
 PREFIX_CHARS = 12  # what is kept in clear: "vnt_" and the first 8 random characters

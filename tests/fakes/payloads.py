@@ -2,12 +2,12 @@
 
 Telegram: ``Update`` objects as POSTed to a webhook or returned by getUpdates
 (https://core.telegram.org/bots/api#update, #message, #callbackquery, #photosize, #voice,
-#sticker, #document, #location, #contact, #chatmemberupdated). In a private chat the chat id and the
-user id are the same number, as on Telegram.
+#sticker, #location). In a private chat the chat id and the user id are the same number, as on
+Telegram.
 
 WhatsApp: bodies of the ``messages`` webhook of a WhatsApp Business Account
 (https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples and the
-"messages webhook reference" pages: text, interactive, location, image, audio, sticker,
+"messages webhook reference" pages: text, interactive, location, sticker, reaction,
 unsupported, status), wrapped in ``{"object": "whatsapp_business_account", "entry": [...]}``.
 Every ``wa_*`` message builder takes these keyword options:
 
@@ -229,19 +229,6 @@ def tg_location(
     return _tg_update(update_id, chat_id, message_id, location=location)
 
 
-def tg_contact(
-    phone_number: str = "+525512345678",
-    *,
-    update_id: int = 1,
-    chat_id: int = TG_CHAT_ID,
-    message_id: int | None = None,
-    first_name: str = "María",
-) -> dict[str, Any]:
-    """An Update with the user's own contact (request_contact keyboard button)."""
-    contact = {"phone_number": phone_number, "first_name": first_name, "user_id": chat_id}
-    return _tg_update(update_id, chat_id, message_id, first_name=first_name, contact=contact)
-
-
 def tg_photo(
     *,
     update_id: int = 1,
@@ -320,59 +307,6 @@ def tg_sticker(
         "file_size": 26474,
     }
     return _tg_update(update_id, chat_id, message_id, sticker=sticker)
-
-
-def tg_document(
-    *,
-    update_id: int = 1,
-    chat_id: int = TG_CHAT_ID,
-    message_id: int | None = None,
-    file_name: str = "comprobante_domicilio.pdf",
-    mime_type: str = "application/pdf",
-    caption: str | None = None,
-) -> dict[str, Any]:
-    """An Update with a file (https://core.telegram.org/bots/api#document)."""
-    file_id, unique = _tg_file_ids("document")
-    document = {
-        "file_name": file_name,
-        "mime_type": mime_type,
-        "file_id": file_id,
-        "file_unique_id": unique,
-        "file_size": 182312,
-    }
-    content: dict[str, Any] = {"document": document}
-    if caption is not None:
-        content["caption"] = caption
-    return _tg_update(update_id, chat_id, message_id, **content)
-
-
-def tg_edited_message(
-    update_id: int,
-    chat_id: int,
-    text: str,
-    message_id: int,
-    *,
-    edit_date: int | None = None,
-) -> dict[str, Any]:
-    """An Update with ``edited_message``: the new version of an earlier text message."""
-    edited = _now() if edit_date is None else edit_date
-    message = tg_message(chat_id, message_id, date=edited - 30, text=text, edit_date=edited)
-    return {"update_id": update_id, "edited_message": message}
-
-
-def tg_blocked(update_id: int = 1, chat_id: int = TG_CHAT_ID) -> dict[str, Any]:
-    """An Update with ``my_chat_member``: the user blocked the bot (status ``kicked``)
-    (https://core.telegram.org/bots/api#chatmemberupdated)."""
-    return {
-        "update_id": update_id,
-        "my_chat_member": {
-            "chat": tg_private_chat(chat_id),
-            "from": tg_user(chat_id),
-            "date": _now(),
-            "old_chat_member": {"user": tg_bot_user(), "status": "member"},
-            "new_chat_member": {"user": tg_bot_user(), "status": "kicked", "until_date": 0},
-        },
-    }
 
 
 def tg_webhook_headers(secret_token: str) -> dict[str, str]:
@@ -526,24 +460,6 @@ def wa_button_reply(
     )
 
 
-def wa_list_reply(
-    reply_id: str,
-    title: str,
-    description: str | None = None,
-    *,
-    context_id: str | None = None,
-    **options: Any,
-) -> dict[str, Any]:
-    """A choice from a list message: ``interactive.type: "list_reply"``."""
-    reply: dict[str, Any] = {"id": reply_id, "title": title}
-    if description is not None:
-        reply["description"] = description
-    interactive = {"type": "list_reply", "list_reply": reply}
-    return _wa_inbound(
-        "interactive", interactive, context_id=context_id or wa_message_id(), **options
-    )
-
-
 def wa_location(
     latitude: float,
     longitude: float,
@@ -567,36 +483,6 @@ def _media(mime_type: str, media_id: str | None, **fields: Any) -> dict[str, Any
     return {**fields, "mime_type": mime_type, "sha256": digest, "id": media_id}
 
 
-def wa_image(
-    *,
-    media_id: str | None = None,
-    caption: str | None = None,
-    mime_type: str = "image/jpeg",
-    **options: Any,
-) -> dict[str, Any]:
-    """An image (``image: {caption?, mime_type, sha256, id}``); fetch it via the media id."""
-    extra = {"caption": caption} if caption is not None else {}
-    return _wa_inbound("image", _media(mime_type, media_id, **extra), **options)
-
-
-def wa_audio(
-    *,
-    media_id: str | None = None,
-    voice: bool = True,
-    **options: Any,
-) -> dict[str, Any]:
-    """An audio message; ``voice=True`` is a voice note recorded in WhatsApp (OGG/Opus)."""
-    mime = "audio/ogg; codecs=opus" if voice else "audio/mpeg"
-    audio = _media(mime, media_id)
-    audio["voice"] = voice
-    return _wa_inbound("audio", audio, **options)
-
-
-def wa_voice(**options: Any) -> dict[str, Any]:
-    """A voice note: ``wa_audio(voice=True)``."""
-    return wa_audio(voice=True, **options)
-
-
 def wa_sticker(
     *, media_id: str | None = None, animated: bool = False, **options: Any
 ) -> dict[str, Any]:
@@ -604,21 +490,6 @@ def wa_sticker(
     sticker = _media("image/webp", media_id)
     sticker["animated"] = animated
     return _wa_inbound("sticker", sticker, **options)
-
-
-def wa_document(
-    *,
-    media_id: str | None = None,
-    filename: str = "comprobante_domicilio.pdf",
-    mime_type: str = "application/pdf",
-    caption: str | None = None,
-    **options: Any,
-) -> dict[str, Any]:
-    """A document (``document: {caption?, filename, mime_type, sha256, id}``)."""
-    extra: dict[str, Any] = {"filename": filename}
-    if caption is not None:
-        extra = {"caption": caption, **extra}
-    return _wa_inbound("document", _media(mime_type, media_id, **extra), **options)
 
 
 def wa_reaction(reacted_message_id: str, emoji: str = "👍", **options: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -44,21 +44,6 @@ LONG_POLL_CAP = 2.0  # seconds; getUpdates never waits longer than this in the f
 MAX_TEXT = 4096  # https://core.telegram.org/bots/api#sendmessage: 1-4096 characters
 MAX_CALLBACK_DATA = 64  # InlineKeyboardButton.callback_data: 1-64 bytes
 
-CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
 HTML_TAGS = frozenset(
     {
         "b",
@@ -177,13 +162,6 @@ class _Webhook:
     ip_address: str | None = None
 
 
-@dataclass
-class _File:
-    file_path: str
-    content: bytes
-    file_unique_id: str = field(default="")
-
-
 class FakeTelegram(LocalServer):
     """The Bot API at ``base_url`` for one bot ``token``; records calls; scripts failures.
 
@@ -216,8 +194,6 @@ class FakeTelegram(LocalServer):
         self._next_update_id = 100000001
         self._message_ids = itertools.count(1)
         self._messages: dict[tuple[int | str, int], dict[str, Any]] = {}
-        self._files: dict[str, _File] = {}
-        self._file_numbers = itertools.count(1)
         self._allowed_updates: list[str] | None = None
         super().__init__()
 
@@ -287,13 +263,6 @@ class FakeTelegram(LocalServer):
         """The next ``times`` calls of ``method`` answer 429 "Too Many Requests: retry after N"."""
         self.fail_next(method, 429, _rate_limit_body(retry_after), times=times)
 
-    def add_file(
-        self, file_id: str, content: bytes, file_path: str | None = None
-    ) -> dict[str, Any]:
-        """Register a file getFile will describe and ``/file/bot<token>/<path>`` will serve."""
-        with self._lock:
-            return self._file_entry(file_id, content, file_path)
-
     def calls_to(self, method: str) -> list[Call]:
         """The calls made to one method (case-insensitive), in arrival order."""
         with self._lock:
@@ -310,21 +279,11 @@ class FakeTelegram(LocalServer):
                 and (chat_id is None or _same_chat(c.params.get("chat_id"), chat_id))
             ]
 
-    def message(self, chat_id: int | str, message_id: int) -> dict[str, Any] | None:
-        """The current state of a message the bot sent (after edits), or None."""
-        with self._lock:
-            found = self._messages.get((_chat_key(chat_id), message_id))
-            return json.loads(json.dumps(found)) if found else None
-
     # ---- HTTP plumbing ---------------------------------------------------------------------
 
     def _serve(self, request: BaseHTTPRequestHandler, http_method: str) -> None:
         raw = read_body(request)
         url = urlsplit(request.path)
-        file_match = re.fullmatch(r"/file/bot([^/]+)/(.+)", url.path)
-        if file_match:
-            self._serve_file(request, file_match.group(1), file_match.group(2))
-            return
         match = re.fullmatch(r"/bot([^/]*)/([A-Za-z0-9_]*)", url.path)
         if not match:
             _respond(request, 404, NOT_FOUND)
@@ -377,39 +336,7 @@ class FakeTelegram(LocalServer):
             return exc.code, exc.body()
         return 200, {"ok": True, "result": result, **extra}
 
-    def _serve_file(self, request: BaseHTTPRequestHandler, token: str, path: str) -> None:
-        if token != self.token:
-            _respond(request, 401, UNAUTHORIZED)
-            return
-        with self._lock:
-            found = next((f for f in self._files.values() if f.file_path == path), None)
-        if found is None:
-            _respond(request, 404, NOT_FOUND)
-            return
-        request.send_response(200)
-        request.send_header("Content-Type", "application/octet-stream")
-        request.send_header("Content-Length", str(len(found.content)))
-        request.end_headers()
-        request.wfile.write(found.content)
-
     # ---- state helpers (lock held) ---------------------------------------------------------
-
-    def _file_entry(self, file_id: str, content: bytes, file_path: str | None) -> dict[str, Any]:
-        entry = self._files.get(file_id)
-        if entry is None or file_path is not None or content:
-            number = next(self._file_numbers)
-            entry = _File(
-                file_path=file_path or f"documents/file_{number}",
-                content=content,
-                file_unique_id=f"AgAD{number:06d}",
-            )
-            self._files[file_id] = entry
-        return {
-            "file_id": file_id,
-            "file_unique_id": entry.file_unique_id,
-            "file_size": len(entry.content),
-            "file_path": entry.file_path,
-        }
 
     def _new_message(self, chat_id: int | str, **content: Any) -> dict[str, Any]:
         message: dict[str, Any] = {
@@ -422,33 +349,13 @@ class FakeTelegram(LocalServer):
         self._messages[(_chat_key(chat_id), message["message_id"])] = message
         return message
 
-    def _find_message(self, params: dict[str, Any], verb: str) -> dict[str, Any]:
-        chat_id = _require_chat(params)
-        message_id = _int_param(params, "message_id")
-        if message_id is None:
-            raise bad_request(f"message to {verb} not found")
-        found = self._messages.get((_chat_key(chat_id), message_id))
-        if found is None:
-            raise bad_request(f"message to {verb} not found")
-        return found
-
 
 # ---- method implementations ------------------------------------------------------------------
+# Only the methods Ventanilla calls; any other answers 404 "method not found", so a new call in
+# the product fails its tests until the fake learns it.
 # Each takes (fake, params) and returns (result, extra top-level fields of the envelope).
 
 Result = tuple[Any, dict[str, Any]]
-
-
-def _get_me(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#getme -> User."""
-    return {
-        **fake.bot_user,
-        "can_join_groups": True,
-        "can_read_all_group_messages": False,
-        "supports_inline_queries": False,
-        "can_connect_to_business": False,
-        "has_main_web_app": False,
-    }, {}
 
 
 def _send_message(fake: FakeTelegram, params: dict[str, Any]) -> Result:
@@ -479,79 +386,6 @@ def _send_message(fake: FakeTelegram, params: dict[str, Any]) -> Result:
             content["reply_markup"] = markup
         message = fake._new_message(chat_id, **content)
     return message, {}
-
-
-def _send_location(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#sendlocation -> Message."""
-    chat_id = _require_chat(params)
-    try:
-        latitude = float(params["latitude"])
-        longitude = float(params["longitude"])
-    except (KeyError, TypeError, ValueError):
-        raise bad_request("wrong latitude or longitude specified") from None
-    markup = _check_reply_markup(params.get("reply_markup"))
-    with fake._lock:
-        content: dict[str, Any] = {"location": {"latitude": latitude, "longitude": longitude}}
-        if markup and "inline_keyboard" in markup:
-            content["reply_markup"] = markup
-        return fake._new_message(chat_id, **content), {}
-
-
-def _edit_message_reply_markup(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#editmessagereplymarkup -> Message (or True inline)."""
-    markup = _check_reply_markup(params.get("reply_markup"))
-    if markup and "inline_keyboard" not in markup:
-        raise bad_request("inline keyboard expected")
-    if params.get("inline_message_id"):
-        return True, {}
-    with fake._lock:
-        message = fake._find_message(params, "edit")
-        if message.get("reply_markup") == markup:
-            raise bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message"
-            )
-        if markup:
-            message["reply_markup"] = markup
-        else:
-            message.pop("reply_markup", None)
-        message["edit_date"] = int(time.time())
-        return json.loads(json.dumps(message)), {}
-
-
-def _edit_message_text(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#editmessagetext -> Message (or True inline)."""
-    text = params.get("text")
-    if text is None or str(text) == "":
-        raise bad_request("message text is empty")
-    plain = _check_parse_mode(str(text), params.get("parse_mode"))
-    if len(plain) > MAX_TEXT:
-        raise bad_request("MESSAGE_TOO_LONG")
-    markup = _check_reply_markup(params.get("reply_markup"))
-    if params.get("inline_message_id"):
-        return True, {}
-    with fake._lock:
-        message = fake._find_message(params, "edit")
-        if message.get("text") == plain and message.get("reply_markup") == markup:
-            raise bad_request(
-                "message is not modified: specified new message content and reply markup are "
-                "exactly the same as a current content and reply markup of the message"
-            )
-        message["text"] = plain
-        if markup:
-            message["reply_markup"] = markup
-        else:
-            message.pop("reply_markup", None)
-        message["edit_date"] = int(time.time())
-        return json.loads(json.dumps(message)), {}
-
-
-def _delete_message(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#deletemessage -> True."""
-    with fake._lock:
-        message = fake._find_message(params, "delete")
-        del fake._messages[(_chat_key(message["chat"]["id"]), message["message_id"])]
-    return True, {}
 
 
 def _answer_callback_query(fake: FakeTelegram, params: dict[str, Any]) -> Result:
@@ -602,22 +436,6 @@ def _delete_webhook(fake: FakeTelegram, params: dict[str, Any]) -> Result:
     return True, {"description": "Webhook was deleted" if had else "Webhook is already deleted"}
 
 
-def _get_webhook_info(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#getwebhookinfo -> WebhookInfo."""
-    with fake._lock:
-        info: dict[str, Any] = {
-            "url": fake.webhook.url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(fake._updates),
-        }
-        if fake.webhook.url:
-            info["max_connections"] = fake.webhook.max_connections
-            info["ip_address"] = fake.webhook.ip_address or "127.0.0.1"
-            if fake.webhook.allowed_updates is not None:
-                info["allowed_updates"] = fake.webhook.allowed_updates
-    return info, {}
-
-
 def _get_updates(fake: FakeTelegram, params: dict[str, Any]) -> Result:
     """https://core.telegram.org/bots/api#getupdates -> Array of Update (long polling)."""
     offset = _int_param(params, "offset")
@@ -647,51 +465,14 @@ def _get_updates(fake: FakeTelegram, params: dict[str, Any]) -> Result:
             fake._updates_changed.wait(remaining)
 
 
-def _get_file(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#getfile -> File with file_path.
-
-    Any non-empty file_id is accepted (payload builders invent them); unregistered ones get an
-    invented path and empty content. Register real bytes with ``fake.add_file``.
-    """
-    file_id = params.get("file_id")
-    if not file_id:
-        raise bad_request("invalid file_id")
-    with fake._lock:
-        entry = fake._files.get(str(file_id))
-        if entry is None:
-            return fake._file_entry(str(file_id), b"", None), {}
-        return {
-            "file_id": str(file_id),
-            "file_unique_id": entry.file_unique_id,
-            "file_size": len(entry.content),
-            "file_path": entry.file_path,
-        }, {}
-
-
-def _send_chat_action(fake: FakeTelegram, params: dict[str, Any]) -> Result:
-    """https://core.telegram.org/bots/api#sendchataction -> True."""
-    _require_chat(params)
-    if params.get("action") not in CHAT_ACTIONS:
-        raise bad_request("wrong parameter action in request")
-    return True, {}
-
-
 METHODS: dict[str, tuple[str, Any]] = {
     name.lower(): (name, impl)
     for name, impl in [
-        ("getMe", _get_me),
         ("sendMessage", _send_message),
-        ("sendLocation", _send_location),
-        ("editMessageReplyMarkup", _edit_message_reply_markup),
-        ("editMessageText", _edit_message_text),
-        ("deleteMessage", _delete_message),
         ("answerCallbackQuery", _answer_callback_query),
         ("setWebhook", _set_webhook),
         ("deleteWebhook", _delete_webhook),
-        ("getWebhookInfo", _get_webhook_info),
         ("getUpdates", _get_updates),
-        ("getFile", _get_file),
-        ("sendChatAction", _send_chat_action),
     ]
 }
 
