@@ -49,7 +49,8 @@ async def verify_csrf(request: Request) -> None:
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
-        sent = (await request.form()).get(FIELD)
+        field = (await request.form()).get(FIELD)
+        sent = field if isinstance(field, str) else None  # a file is no token
     expected = _token_for(request, cookie) if cookie else None
     if (
         not expected

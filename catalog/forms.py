@@ -53,9 +53,9 @@ FormValues = dict[str, Any]  # field name -> str, or list[str] for checkboxes
 class SubmittedForm(Protocol):
     """What a submitted HTML form offers (Starlette's ``FormData``)."""
 
-    def get(self, key: str, default: Any = None) -> Any: ...
+    def get(self, key: str, /) -> Any: ...
 
-    def getlist(self, key: str) -> list[Any]: ...
+    def getlist(self, key: str, /) -> list[Any]: ...
 
 
 def from_submission(kind: Kind, form: SubmittedForm) -> FormValues:
@@ -67,8 +67,8 @@ def from_submission(kind: Kind, form: SubmittedForm) -> FormValues:
         elif name == "request_enabled":
             values[name] = form.get(name) is not None
         else:
-            value = form.get(name, "")
-            values[name] = value if isinstance(value, str) else ""
+            value = form.get(name)
+            values[name] = value if isinstance(value, str) else ""  # absent, or a file
     return values
 
 

@@ -88,7 +88,12 @@ async def user_list(request: Request, session: Session, staff: Staff) -> Respons
 
 @router.get("/nuevo", response_class=HTMLResponse)
 async def new_user_form(request: Request, session: Session, staff: Staff) -> Response:
-    values = {"username": "", "full_name": "", "role": "agent", "departments": []}
+    values: dict[str, object] = {
+        "username": "",
+        "full_name": "",
+        "role": "agent",
+        "departments": [],
+    }
     return await _form(request, session, staff, None, values)
 
 
@@ -107,7 +112,12 @@ async def new_user(
     try:
         user = await create_user(session, username, password, role, full_name, chosen, actor=staff)
     except StaffError as exc:
-        values = {"username": username, "full_name": full_name, "role": role, "departments": chosen}
+        values: dict[str, object] = {
+            "username": username,
+            "full_name": full_name,
+            "role": role,
+            "departments": chosen,
+        }
         return await _form(request, session, staff, None, values, _sentence(exc), 422)
     return RedirectResponse(f"/backoffice/usuarios/{user.id}?aviso=creado", status_code=303)
 
