@@ -455,3 +455,43 @@ async def test_an_update_aiogram_would_reject_is_refused_at_the_door(
     assert (await post(tg, update)).status_code == 400
     assert await count(loaded_db, InboxItem) == 0
     assert await count(loaded_db, OutboxMessage) == 0
+
+
+async def test_a_worker_told_to_stop_ends_the_turn_under_way_and_hands_its_chats_back(
+    db: Database,
+) -> None:
+    started, handled = asyncio.Event(), []
+    stop = asyncio.Event()
+
+    async def handler(payload: dict) -> None:
+        started.set()
+        await stop.wait()  # the turn under way when the worker is told to stop
+        handled.append(payload["k"])
+
+    await Inbox(db).accept(entries("a", 3))
+    worker = Drainer(db, {"web": handler}, "uno")
+    working = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(started.wait(), 30)
+    async with db.transaction() as session:
+        held = await session.scalar(
+            select(InboxItem.claimed_by).where(InboxItem.claimed_by.is_not(None))
+        )
+    assert held == "uno"
+    stop.set()
+    await asyncio.wait_for(working, 30)
+    assert handled == [0]  # the rest of the chat was not started
+    async with db.transaction() as session:
+        rows = list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
+    assert [(r.processed_at is not None, r.handled_by) for r in rows] == [
+        (True, "uno"),
+        (False, None),
+        (False, None),
+    ]
+    assert all(r.claimed_by is None for r in rows)  # another worker may take the chat at once
+    other: list[int] = []
+
+    async def record(payload: dict) -> None:
+        other.append(payload["k"])
+
+    await Drainer(db, {"web": record}, "dos").drain()
+    assert other == [1, 2]
