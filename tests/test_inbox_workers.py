@@ -61,6 +61,8 @@ async def start(url: str, name: str, stuck_after: int | None = None) -> asyncio.
 
 @pytest.fixture
 async def tables(db: Database) -> object:
+    if not db.url.startswith("postgresql"):
+        pytest.skip("worker processes share an inbox on PostgreSQL; SQLite runs one process")
     async with db.transaction() as session:
         for name, columns in TABLES.items():
             await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
@@ -74,8 +76,6 @@ async def tables(db: Database) -> object:
 async def test_three_workers_drain_one_backlog_and_a_dead_ones_chats_come_back_after_its_lease(
     db: Database, tables: object
 ) -> None:
-    if not db.url.startswith("postgresql"):
-        pytest.skip("worker processes share an inbox on PostgreSQL; SQLite runs one process")
     for k in range(PER_CHAT):  # interleaved arrivals, as from live webhooks
         await Inbox(db).accept(
             [
