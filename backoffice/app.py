@@ -3,13 +3,12 @@
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from aiogram import Bot, Dispatcher
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
@@ -43,15 +42,12 @@ from backoffice.routes import (
 from backoffice.routes import telegram as telegram_routes
 from backoffice.routes import whatsapp as whatsapp_routes
 from backoffice.templating import templates
-from bot.channels import telegram, web, whatsapp
+from bot.channels import web
 from bot.engine import Engine
 from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
-from casework.outbox.delivery import Deliverer, Sender
-from casework.privacy import retention
 from casework.ratelimits.service import RateLimiter
-from casework.ratings import reminders
 from ventanilla.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,10 +55,13 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 
 @dataclass
-class TelegramChannel:
-    bot: Bot
-    dispatcher: Dispatcher
-    secret: str | None = None  # the webhook's secret token, once known
+class TelegramWebhook:
+    """Telegram is switched on: its webhook's secret, once known."""
+
+    secret: str | None = None
+
+
+Background = Callable[[asyncio.Event], Awaitable[None]]
 
 
 def create_app(
@@ -70,39 +69,22 @@ def create_app(
     db: Database,
     secret_key: str,
     *,
-    deliver: bool = True,
-    process_inbox: bool = True,
-    telegram_polling: bool = False,
-    remind_surveys: bool = True,
+    engine: Engine | None = None,
+    inbox: Inbox | None = None,
+    background: Background | None = None,
 ) -> FastAPI:
-    """The whole web application. With `deliver`, an outbox worker runs beside it for the push
-    channels configured (Telegram); with `process_inbox`, the updates that the messaging apps'
-    webhooks stored are handled beside it (casework/inbox); with `telegram_polling`, updates
-    are fetched by long polling instead of arriving on the webhook; with `remind_surveys`,
-    unanswered surveys get their one reminder (checked every
-    `reminders.REMINDER_INTERVAL_SECONDS`)."""
+    """The web application, HTTP only: pages, the web chat, the APIs and the webhooks, which
+    store what they receive in the inbox. The bot's turns for the messaging apps, the
+    deliveries and the periodic jobs run apart (ventanilla/workers.py). `engine` and `inbox`
+    are given when workers in the same process share them; `background(stop)` runs for the
+    app's lifetime once the engine is warm (`ventanilla serve` gives it the workers)."""
     # One thread for numpy's BLAS: the model's small products gain nothing from more, and
     # OpenBLAS's idle threads spin, taking the CPU that requests and the database need
     # (measured: 11.6 ms of CPU per message on PostgreSQL with them, 3.4 ms without).
     threadpool_limits(1)
-    engine = Engine(db, settings)
+    engine = engine or Engine(db, settings)
     # When the indicator rollups may take a day as settled depends on these two settings.
     rollups.configure(settings.survey_days, settings.session_gap_minutes)
-    senders: list[Sender] = []
-    telegram_channel = None
-    if settings.telegram_token:
-        bot = telegram.make_bot(settings)
-        telegram_channel = TelegramChannel(bot, telegram.build_dispatcher(engine))
-        senders.append(telegram.TelegramSender(bot))
-    if settings.whatsapp_token and settings.whatsapp_phone_number_id:
-        senders.append(whatsapp.WhatsAppSender(settings, db))
-    deliverer = Deliverer(db, senders, in_flight=settings.outbox_in_flight) if senders else None
-    handlers = {whatsapp.CHANNEL: whatsapp.inbox_handler(engine)}
-    if telegram_channel is not None:
-        handlers[telegram.CHANNEL] = telegram.inbox_handler(
-            telegram_channel.dispatcher, telegram_channel.bot
-        )
-    box = Inbox(db, handlers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -112,25 +94,13 @@ def create_app(
         # otherwise pause every request for tens of milliseconds.
         gc.freeze()
         stop = asyncio.Event()
-        tasks = []
-        if deliver and deliverer is not None:
-            tasks.append(asyncio.create_task(deliverer.run(stop)))
-        if process_inbox:
-            tasks.append(asyncio.create_task(box.run(stop)))
-        if remind_surveys:
-            tasks.append(asyncio.create_task(reminders.run(db, settings, stop)))
-            tasks.append(asyncio.create_task(retention.run(db, settings, stop)))
-        if telegram_polling and telegram_channel is not None:
-            tasks.append(asyncio.create_task(telegram.poll(box, telegram_channel.bot, stop)))
+        running = asyncio.create_task(background(stop)) if background is not None else None
         try:
             yield
         finally:
             stop.set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if telegram_channel is not None:
-                await telegram_channel.bot.session.close()
+            if running is not None:
+                await running
 
     # The API's schema and docs are routes of their own, for administrators (routes/docs.py).
     app = FastAPI(
@@ -139,9 +109,8 @@ def create_app(
     app.state.db = db
     app.state.settings = settings
     app.state.engine = engine
-    app.state.telegram = telegram_channel
-    app.state.deliverer = deliverer
-    app.state.inbox = box
+    app.state.telegram = TelegramWebhook() if settings.telegram_token else None
+    app.state.inbox = inbox or Inbox(db)
     app.state.rate_limiter = RateLimiter(db)  # the web chat's flood limits
     app.state.secret_key = secret_key  # CSRF tokens are derived with it (backoffice/csrf.py)
     app.add_middleware(Door, settings=settings)  # body size, type and depth as it streams

@@ -102,9 +102,12 @@ def serve(kind: str, url: str, port: int) -> None:
         return
 
     from backoffice.app import create_app
+    from bot.engine import Engine
     from casework.db import Database
+    from casework.inbox.service import Inbox
     from ventanilla.settings import Settings
     from ventanilla.setup import prepare
+    from ventanilla.workers import Workers
 
     settings = Settings(
         database_url=url,
@@ -119,18 +122,23 @@ def serve(kind: str, url: str, port: int) -> None:
         ready = await prepare(db, settings)
         # web: `serve --web-only`; worker: `ventanilla worker`; together: plain `serve`.
         # Outbox delivery stays off in all three: "reply queued" is what is measured.
-        handles = kind in ("worker", "together")
+        if kind == "worker":
+            await Workers(settings, db, deliver=False, periodic=False).run(asyncio.Event())
+            return
+        engine, inbox = Engine(db, settings), Inbox(db)
+        workers = None
+        if kind == "together":
+            workers = Workers(
+                settings, db, engine=engine, inbox=inbox, deliver=False, periodic=False
+            )
         app = create_app(
             settings,
             db,
             ready.secret_key,
-            deliver=False,
-            process_inbox=handles,
-            remind_surveys=False,
+            engine=engine,
+            inbox=inbox,
+            background=workers.run if workers is not None else None,
         )
-        if kind == "worker":
-            async with app.router.lifespan_context(app):
-                await asyncio.Event().wait()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         await uvicorn.Server(config).serve()
 

@@ -10,6 +10,7 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -23,7 +24,7 @@ from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.db import Database
-from casework.inbox.service import Inbox
+from casework.inbox.drain import Drainer
 from casework.outbox.delivery import Deliverer
 from casework.schema import table_names, upgrade
 from casework.staff.accounts import create_user
@@ -32,6 +33,7 @@ from catalog.transfer import load_catalog_file
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.whatsapp import FakeWhatsApp
 from ventanilla.settings import SAMPLE_CATALOG, Settings
+from ventanilla.workers import Workers
 
 PG_ADMIN_DSN = os.environ.get("VENTANILLA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = os.environ.get("VENTANILLA_TEST_BACKENDS", "sqlite,postgresql").split(",")
@@ -242,16 +244,27 @@ def valid_curp(first17: str) -> str:
 
 
 class ChannelClient:
-    """A messaging app posting to our webhook, and the workers that answer it: the inbox's
-    (which hands what the webhook stored to the bot) and the outbox's."""
+    """A messaging app posting to our webhook, and the workers that answer it, as in one
+    `ventanilla serve` process (sharing the app's engine and inbox): the inbox's drainer
+    (which hands what the webhook stored to the bot) and the outbox's deliverer."""
 
     def __init__(self, client: httpx.AsyncClient, app: FastAPI) -> None:
         self.client = client
-        self.inbox: Inbox = app.state.inbox
-        self.deliverer: Deliverer = app.state.deliverer
+        self.workers = Workers(
+            app.state.settings,
+            app.state.db,
+            name="trabajador-de-prueba",
+            engine=app.state.engine,
+            inbox=app.state.inbox,
+        )
+        self.inbox: Drainer = self.workers.drainer
+        self.deliverer: Deliverer = self.workers.deliverer  # type: ignore[assignment]
+
+    async def close(self) -> None:
+        await self.workers.close()
 
     async def handle(self) -> None:
-        """What the inbox worker does in the app: handle every stored update."""
+        """What the inbox worker does: handle every stored update."""
         while await self.inbox.drain():
             pass
 
@@ -259,6 +272,19 @@ class ChannelClient:
         await self.handle()
         while await self.deliverer.run_once():
             pass
+
+
+@asynccontextmanager
+async def running(workers: Workers) -> AsyncIterator[Workers]:
+    """`workers` running in the background for the block (as `ventanilla worker` runs them),
+    then stopped as by Ctrl+C."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(workers.run(stop))
+    try:
+        yield workers
+    finally:
+        stop.set()
+        await task
 
 
 @pytest.fixture

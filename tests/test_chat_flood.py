@@ -21,7 +21,7 @@ RANDOM_SESSION = "Zx9" * 15
 
 
 async def app_client(db: Database, settings: Settings, **limits: int) -> httpx.AsyncClient:
-    app = create_app(settings.model_copy(update=limits), db, "k", deliver=False)
+    app = create_app(settings.model_copy(update=limits), db, "k")
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 

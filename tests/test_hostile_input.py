@@ -67,11 +67,12 @@ async def door(
             "telegram_webhook_secret": TG_SECRET,
         }
     )
-    app = create_app(configured, loaded_db, "k", deliver=False)
+    app = create_app(configured, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        yield ChannelClient(client, app)
-    await app.state.telegram.bot.session.close()
+        door = ChannelClient(client, app)
+        yield door
+    await door.close()
 
 
 async def post_whatsapp(door: ChannelClient, body: bytes) -> httpx.Response:

@@ -15,14 +15,16 @@ from backoffice.app import create_app
 from casework import texts
 from casework.db import Database
 from casework.failures import Transient
+from casework.inbox.drain import CHAT_BATCH, MAX_ATTEMPTS, Drainer
 from casework.inbox.models import InboxItem
-from casework.inbox.service import BATCH, MAX_ATTEMPTS, Inbox, Update
+from casework.inbox.service import Handler, Inbox, Update
 from casework.outbox.models import OutboxMessage
 from casework.staff.models import AuditEntry
-from tests.conftest import ChannelClient, login
+from tests.conftest import ChannelClient, login, running
 from tests.fakes.payloads import TG_CHAT_ID, tg_text, tg_webhook_headers
 from tests.fakes.telegram import FakeTelegram
 from ventanilla.settings import Settings
+from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"
 
@@ -41,10 +43,11 @@ def tg_settings(settings: Settings, fake: FakeTelegram) -> Settings:
 async def tg(
     fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
 ) -> AsyncIterator[ChannelClient]:
-    app = create_app(tg_settings(settings, fake_telegram), loaded_db, "k", deliver=False)
+    app = create_app(tg_settings(settings, fake_telegram), loaded_db, "k")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        yield ChannelClient(c, app)
-    await app.state.telegram.bot.session.close()
+        channel = ChannelClient(c, app)
+        yield channel
+    await channel.close()
 
 
 async def post(tg: ChannelClient, update: dict) -> httpx.Response:
@@ -77,19 +80,18 @@ async def test_an_update_acknowledged_by_a_worker_that_died_is_answered_after_a_
     fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
 ) -> None:
     configured = tg_settings(settings, fake_telegram)
-    first = create_app(configured, loaded_db, "k", deliver=False)
+    first = create_app(configured, loaded_db, "k")
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=first), base_url="http://t"
     ) as c:
         response = await post(ChannelClient(c, first), tg_text(2, TG_CHAT_ID, "hola"))
     assert response.status_code == 200
-    await first.state.telegram.bot.session.close()  # the worker is gone before handling it
+    # the process is gone before handling it
 
     def answered() -> bool:
         return texts.t("menu.prompt") in [m["text"] for m in fake_telegram.sent_messages()]
 
-    second = create_app(configured, loaded_db, "k")  # a new worker, with its background tasks
-    async with second.router.lifespan_context(second):
+    async with running(Workers(configured, loaded_db)):  # a new worker
         for _ in range(100):
             if answered():
                 break
@@ -143,7 +145,7 @@ async def make_due(db: Database) -> None:
         await session.execute(update(InboxItem).values(retry_at=None))
 
 
-async def drain_every_try(inbox: Inbox, db: Database) -> None:
+async def drain_every_try(inbox: Drainer, db: Database) -> None:
     """Drain as often as an update may be tried, without waiting for the backoff."""
     for _ in range(MAX_ATTEMPTS):
         await make_due(db)
@@ -161,8 +163,8 @@ async def test_a_transient_failure_is_retried_and_holds_back_only_its_own_chat(
             raise Transient("base de datos ocupada")
         handled.append((payload["chat"], payload["k"]))
 
-    inbox = Inbox(db, {"web": handler})
-    await inbox.accept(entries("a", 3) + entries("b", 3))
+    inbox = Drainer(db, {"web": handler}, "uno")
+    await Inbox(db).accept(entries("a", 3) + entries("b", 3))
     await inbox.drain()
     assert sorted(handled) == [("a", 0), ("b", 0), ("b", 1), ("b", 2)]
     async with db.transaction() as session:
@@ -188,11 +190,11 @@ async def test_a_chat_waiting_for_a_retry_does_not_hold_back_chats_queued_behind
             raise Transient("red caída")
         handled.append(payload["chat"])
 
-    inbox = Inbox(db, {"web": handler})
-    await inbox.accept(entries("a", BATCH + 20))  # more than one batch behind the failure
-    await inbox.accept(entries("b", 1))
-    assert await inbox.drain() == 1  # a-0 failed; its chat now waits for the retry
-    await inbox.drain()
+    inbox = Drainer(db, {"web": handler}, "uno")
+    await Inbox(db).accept(entries("a", CHAT_BATCH + 20))  # more than one claim behind it
+    await Inbox(db).accept(entries("b", 1))
+    assert await inbox.drain() == 2  # a-0 failed; its chat now waits for the retry
+    assert await inbox.drain() == 0
     assert handled == ["b"]
 
 
@@ -202,8 +204,8 @@ async def test_an_update_that_always_fails_transiently_is_given_up_and_kept(
     async def handler(payload: dict) -> None:
         raise ConnectionRefusedError("sin red")
 
-    inbox = Inbox(db, {"web": handler})
-    await inbox.accept(entries("c", 1))
+    inbox = Drainer(db, {"web": handler}, "uno")
+    await Inbox(db).accept(entries("c", 1))
     await drain_every_try(inbox, db)
     async with db.transaction() as session:
         item = await session.scalar(select(InboxItem))
@@ -224,8 +226,8 @@ async def test_a_failure_that_would_repeat_is_given_up_at_once_and_the_chat_goes
             raise ValueError("sin arreglo")
         handled.append(payload["k"])
 
-    inbox = Inbox(db, {"web": handler})
-    await inbox.accept(entries("c", 3))
+    inbox = Drainer(db, {"web": handler}, "uno")
+    await Inbox(db).accept(entries("c", 3))
     await inbox.drain()
     await inbox.drain()
     assert handled == [1, 2]
@@ -235,35 +237,53 @@ async def test_a_failure_that_would_repeat_is_given_up_at_once_and_the_chat_goes
     assert item.attempts == 1 and "sin arreglo" in (item.last_error or "")
 
 
-async def test_two_workers_handle_one_backlog_once_each_and_in_order(db: Database) -> None:
+async def test_three_workers_share_one_backlog_each_update_once_and_in_order(
+    db: Database,
+) -> None:
     if not db.url.startswith("postgresql"):
         pytest.skip("several workers share an inbox on PostgreSQL; SQLite runs one worker")
     handled: list[tuple[str, int]] = []
+    under_way: dict[str, str] = {}  # chat -> the worker handling one of its updates now
 
-    async def handler(payload: dict) -> None:
-        await asyncio.sleep(0.001)  # let the other worker try to run meanwhile
-        handled.append((payload["chat"], payload["k"]))
+    def handler_of(name: str) -> Handler:
+        async def handler(payload: dict) -> None:
+            chat = payload["chat"]
+            assert under_way.setdefault(chat, name) == name, f"{chat} handled by two at once"
+            await asyncio.sleep(0.001)  # let the other workers try to run meanwhile
+            handled.append((chat, payload["k"]))
+            del under_way[chat]
 
-    chats = [f"chat{n}" for n in range(6)]
-    first = Inbox(db, {"web": handler})
+        return handler
+
+    chats = [f"chat{n}" for n in range(12)]
     for k in range(0, 40, 10):  # interleaved arrivals, as from a live webhook
         for chat in chats:
-            await first.accept(entries(chat, k + 10, k))
-    other_db = Database(db.url)  # a second worker with its own connections
-    second = Inbox(other_db, {"web": handler})
+            await Inbox(db).accept(entries(chat, k + 10, k))
+    names = ["uno", "dos", "tres"]
+    engines = [Database(db.url) for _ in names]  # each worker with its own connections
 
-    async def drain(inbox: Inbox) -> None:
+    async def drain(inbox: Drainer) -> None:
         while await count(db, InboxItem, InboxItem.processed_at.is_(None)):
             await inbox.drain()
             await asyncio.sleep(0)
 
+    workers = [
+        Drainer(engine, {"web": handler_of(name)}, name, parallel=3)
+        for engine, name in zip(engines, names, strict=True)
+    ]
     try:
-        await asyncio.wait_for(asyncio.gather(drain(first), drain(second)), timeout=60)
+        await asyncio.wait_for(asyncio.gather(*(drain(w) for w in workers)), timeout=60)
     finally:
-        await other_db.dispose()
+        for engine in engines:
+            await engine.dispose()
     assert sorted(handled) == sorted((chat, k) for chat in chats for k in range(40))
     for chat in chats:
         assert [k for c, k in handled if c == chat] == list(range(40))
+    async with db.transaction() as session:
+        by = set(await session.scalars(select(InboxItem.handled_by)))
+        held = await session.scalar(select(func.count()).where(InboxItem.claimed_by.is_not(None)))
+    assert by == set(names)  # every one took a share, and none is left held
+    assert held == 0
 
 
 @pytest.mark.parametrize("connection_cut", [False, True], ids=["listening", "after-a-cut"])
@@ -272,15 +292,15 @@ async def test_a_worker_in_another_process_is_woken_at_once_on_postgresql(
 ) -> None:
     if not db.url.startswith("postgresql"):
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's; a SQLite worker polls")
-    monkeypatch.setattr("casework.inbox.service.POLL_SECONDS", 60.0)  # polling would be late
-    monkeypatch.setattr("casework.inbox.service.LISTEN_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr("casework.inbox.drain.POLL_SECONDS", 60.0)  # polling would be late
+    monkeypatch.setattr("casework.inbox.drain.LISTEN_RETRY_SECONDS", 0.2)
     handled = asyncio.Event()
 
     async def handler(payload: dict) -> None:
         handled.set()
 
     worker_db = Database(db.url)  # the worker's own connections, as in another process
-    worker, stop = Inbox(worker_db, {"web": handler}), asyncio.Event()
+    worker, stop = Drainer(worker_db, {"web": handler}), asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
         await asyncio.sleep(0.5)  # the worker has found the inbox empty and waits
@@ -294,7 +314,7 @@ async def test_a_worker_in_another_process_is_woken_at_once_on_postgresql(
                 )
             assert cut == 1
             await asyncio.sleep(1.0)
-        await Inbox(db, {}).accept(entries("despierta", 1))  # the web process stores one
+        await Inbox(db).accept(entries("despierta", 1))  # the web process stores one
         await asyncio.wait_for(handled.wait(), timeout=5)
     finally:
         stop.set()
@@ -336,8 +356,8 @@ async def test_a_slow_chat_does_not_hold_up_the_others(db: Database) -> None:
         else:
             other_chat_handled.set()
 
-    inbox = Inbox(db, {"web": handler})
-    await inbox.accept(entries("lento", 1) + entries("rapido", 1))
+    inbox = Drainer(db, {"web": handler}, "uno")
+    await Inbox(db).accept(entries("lento", 1) + entries("rapido", 1))
     assert await inbox.drain() == 2
     assert await count(db, InboxItem, InboxItem.processed_at.is_(None)) == 0
     assert await count(db, InboxItem, InboxItem.failed) == 0
@@ -352,14 +372,7 @@ async def test_serve_web_only_stores_and_ventanilla_worker_answers(
 ) -> None:
     """The split deployment: web processes that only store (`serve --web-only`) and a
     `ventanilla worker` process that answers."""
-    web = create_app(
-        tg_settings(settings, fake_telegram),
-        loaded_db,
-        "k",
-        deliver=False,
-        process_inbox=False,
-        remind_surveys=False,
-    )
+    web = create_app(tg_settings(settings, fake_telegram), loaded_db, "k")
     async with web.router.lifespan_context(web):
         transport = httpx.ASGITransport(app=web)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
@@ -378,6 +391,7 @@ async def test_serve_web_only_stores_and_ventanilla_worker_answers(
     with log.open("wb") as output:
         worker = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "ventanilla", "worker", "--database", database_url),
+            *("--name", "trabajador-7"),
             env=env,
             stdout=output,
             stderr=output,
@@ -393,6 +407,7 @@ async def test_serve_web_only_stores_and_ventanilla_worker_answers(
         await worker.wait()
     assert any(m["text"] == texts.t("menu.prompt") for m in fake_telegram.sent_messages())
     assert await count(loaded_db, InboxItem, InboxItem.processed_at.is_(None)) == 0
+    assert await count(loaded_db, InboxItem, InboxItem.handled_by == "trabajador-7") == 1
 
 
 async def test_updates_given_up_are_shown_to_staff_and_can_be_handed_back(
@@ -405,14 +420,14 @@ async def test_updates_given_up_are_shown_to_staff_and_can_be_handed_back(
         if len(attempts) <= MAX_ATTEMPTS:
             raise Transient("catálogo ilegible")
 
-    inbox = Inbox(loaded_db, {"web": handler})
-    await inbox.accept(entries("d", 1))
+    inbox = Drainer(loaded_db, {"web": handler}, "uno")
+    await Inbox(loaded_db).accept(entries("d", 1))
     await drain_every_try(inbox, loaded_db)
     async with loaded_db.transaction() as session:
         item_id = await session.scalar(select(InboxItem.id).where(InboxItem.failed))
     assert item_id is not None
 
-    app = create_app(settings, loaded_db, "k", deliver=False)
+    app = create_app(settings, loaded_db, "k")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         await login(c)
         page = await c.get("/backoffice/envios")
@@ -440,3 +455,43 @@ async def test_an_update_aiogram_would_reject_is_refused_at_the_door(
     assert (await post(tg, update)).status_code == 400
     assert await count(loaded_db, InboxItem) == 0
     assert await count(loaded_db, OutboxMessage) == 0
+
+
+async def test_a_worker_told_to_stop_ends_the_turn_under_way_and_hands_its_chats_back(
+    db: Database,
+) -> None:
+    started, handled = asyncio.Event(), []
+    stop = asyncio.Event()
+
+    async def handler(payload: dict) -> None:
+        started.set()
+        await stop.wait()  # the turn under way when the worker is told to stop
+        handled.append(payload["k"])
+
+    await Inbox(db).accept(entries("a", 3))
+    worker = Drainer(db, {"web": handler}, "uno")
+    working = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(started.wait(), 30)
+    async with db.transaction() as session:
+        held = await session.scalar(
+            select(InboxItem.claimed_by).where(InboxItem.claimed_by.is_not(None))
+        )
+    assert held == "uno"
+    stop.set()
+    await asyncio.wait_for(working, 30)
+    assert handled == [0]  # the rest of the chat was not started
+    async with db.transaction() as session:
+        rows = list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
+    assert [(r.processed_at is not None, r.handled_by) for r in rows] == [
+        (True, "uno"),
+        (False, None),
+        (False, None),
+    ]
+    assert all(r.claimed_by is None for r in rows)  # another worker may take the chat at once
+    other: list[int] = []
+
+    async def record(payload: dict) -> None:
+        other.append(payload["k"])
+
+    await Drainer(db, {"web": record}, "dos").drain()
+    assert other == [1, 2]

@@ -191,7 +191,7 @@ async def test_failed_messages_are_listed_for_staff_and_can_be_sent_again(
     fake_telegram.fail_next("sendMessage", 403)
     deliverer = Deliverer(loaded_db, [TelegramSender(bot)])
     await deliverer.run_once()
-    app = create_app(settings, loaded_db, "k", deliver=False)
+    app = create_app(settings, loaded_db, "k")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         await login(c)
         page = await c.get("/backoffice/envios")

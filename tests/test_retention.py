@@ -21,7 +21,9 @@ from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue
 from casework.privacy.retention import months_before, run_retention
 from casework.schema import upgrade
+from tests.conftest import running
 from ventanilla.settings import Settings
+from ventanilla.workers import Workers
 
 NOW = datetime.now().astimezone()
 DAY = timedelta(days=1)
@@ -114,8 +116,7 @@ async def test_the_app_worker_applies_retention_as_it_starts(
     loaded_db: Database, settings: Settings
 ) -> None:
     await add_update(loaded_db, "old", 40, 31)
-    app = create_app(settings, loaded_db, settings.secret_key, deliver=False, process_inbox=False)
-    async with app.router.lifespan_context(app):
+    async with running(Workers(settings, loaded_db, handle_inbox=False)):
         for _ in range(600):  # the model is built first, then the worker starts
             if "old" not in await inbox_keys(loaded_db):
                 break

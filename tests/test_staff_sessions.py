@@ -228,7 +228,7 @@ async def live_server(
     while it streams); streams last long, and the inbox is checked every 0.2 s."""
     monkeypatch.setattr(handoffs, "INBOX_POLL_SECONDS", 0.2)
     streaming = settings.model_copy(update={"inbox_stream_seconds": 600})
-    app = create_app(streaming, loaded_db, "test-secret", deliver=False, remind_surveys=False)
+    app = create_app(streaming, loaded_db, "test-secret")
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)

@@ -24,11 +24,12 @@ from casework.ratings.reminders import send_reminders
 from casework.requests.service import NewRequest, change_status, open_request
 from casework.staff.models import AuditEntry, StaffUser
 from catalog.models import Procedure
-from tests.conftest import ChannelClient, login, with_whatsapp
+from tests.conftest import ChannelClient, login, running, with_whatsapp
 from tests.fakes.payloads import WA_ID, _wa_inbound, wa_text
 from tests.fakes.payloads import wa_signed as signed
 from tests.fakes.whatsapp import FakeWhatsApp
 from ventanilla.settings import Settings
+from ventanilla.workers import Workers
 
 _ids = itertools.count(1)
 
@@ -308,8 +309,7 @@ async def test_the_app_sends_due_reminders_in_the_background(
 ) -> None:
     rating_id = await resolved_request(loaded_db, "ana")
     await asked_ago(loaded_db, rating_id, timedelta(hours=settings.survey_reminder_hours + 1))
-    app = create_app(settings, loaded_db, "k", deliver=False)
-    async with app.router.lifespan_context(app):
+    async with running(Workers(settings, loaded_db)):
         for _ in range(600):  # the first round runs at start; wait for its commit
             if await reminders_queued(loaded_db):
                 break
@@ -371,7 +371,7 @@ async def wa(
     loaded_db: Database, settings: Settings, fake_whatsapp: FakeWhatsApp
 ) -> AsyncIterator[ChannelClient]:
     wa_settings = with_whatsapp(settings, fake_whatsapp, APP_SECRET)
-    app = create_app(wa_settings, loaded_db, "k", deliver=False)
+    app = create_app(wa_settings, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         yield ChannelClient(client, app)

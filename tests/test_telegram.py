@@ -17,7 +17,7 @@ from casework.conversations.models import Message
 from casework.db import Database
 from casework.requests.models import Request
 from catalog.models import Procedure
-from tests.conftest import ChannelClient, valid_curp
+from tests.conftest import ChannelClient, running, valid_curp
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     tg_callback,
@@ -31,6 +31,7 @@ from tests.fakes.payloads import (
 )
 from tests.fakes.telegram import FakeTelegram
 from ventanilla.settings import Settings
+from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"
 updates = itertools.count(1000)
@@ -58,11 +59,12 @@ async def tg(
             "telegram_webhook_secret": SECRET,
         }
     )
-    app = create_app(configured, loaded_db, "k", deliver=False)
+    app = create_app(configured, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        yield TelegramClient(client, app)
-    await app.state.telegram.bot.session.close()
+        channel = TelegramClient(client, app)
+        yield channel
+    await channel.close()
 
 
 def texts_sent(fake: FakeTelegram) -> list[str]:
@@ -198,12 +200,11 @@ async def test_set_webhook_registers_the_secret_the_route_accepts(
         telegram_api_base=fake_telegram.base_url,
         _env_file=None,
     )
-    app = create_app(settings, loaded_db, "k", deliver=False)
+    app = create_app(settings, loaded_db, "k")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         update = tg_text(5, TG_CHAT_ID, "hola")
         ok = await c.post("/telegram/webhook", json=update, headers=tg_webhook_headers(secret))
         wrong = await c.post("/telegram/webhook", json=update, headers=tg_webhook_headers("x" * 32))
-    await app.state.telegram.bot.session.close()
     assert (ok.status_code, wrong.status_code) == (200, 403)
 
 
@@ -213,9 +214,9 @@ async def test_long_polling_receives_updates_without_a_webhook(
     configured = settings.model_copy(
         update={"telegram_token": fake_telegram.token, "telegram_api_base": fake_telegram.base_url}
     )
-    app = create_app(configured, loaded_db, "k", telegram_polling=True)
+    workers = Workers(configured, loaded_db, telegram_polling=True)
     fake_telegram.queue_update(tg_text(900, TG_CHAT_ID, "quiero hablar con un asesor"))
-    async with app.router.lifespan_context(app):
+    async with running(workers):
         for _ in range(100):
             if any(texts.t("handoff.requested") in sent for sent in texts_sent(fake_telegram)):
                 break

@@ -54,7 +54,7 @@ def wa_settings(settings: Settings, fake_whatsapp: FakeWhatsApp) -> Settings:
 
 @pytest.fixture
 async def wa(loaded_db: Database, wa_settings: Settings) -> AsyncIterator[WhatsAppClient]:
-    app = create_app(wa_settings, loaded_db, "k", deliver=False)
+    app = create_app(wa_settings, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         yield WhatsAppClient(client, app)

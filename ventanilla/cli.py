@@ -76,6 +76,16 @@ def _run(
         typer.echo("")
 
 
+NameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--name",
+        help="Nombre de este proceso de trabajo, guardado en cada mensaje que atiende "
+        "(por omisión, equipo:pid).",
+    ),
+]
+
+
 @app.command(help="Chat web, back office y API en http://HOST:PUERTO (migra y carga la muestra).")
 def serve(
     host: Annotated[str | None, typer.Option(help="Dirección donde escuchar.")] = None,
@@ -94,11 +104,15 @@ def serve(
             help="Solo HTTP: los mensajes recibidos se guardan y `ventanilla worker` los atiende.",
         ),
     ] = False,
+    name: NameOption = None,
 ) -> None:
     import uvicorn
 
     from backoffice.app import create_app
+    from bot.engine import Engine
+    from casework.inbox.service import Inbox
     from ventanilla.setup import prepare
+    from ventanilla.workers import Workers
 
     settings = _settings(database)
     host, port = host or settings.host, port or settings.port
@@ -116,15 +130,29 @@ def serve(
                 "Guárdela ahora: no se volverá a mostrar.\n"
             )
         typer.echo(f"Chat web: {url}/   Back office: {url}/backoffice")
-        background = not web_only
+        # The web app and, unless --web-only, the workers in this process, sharing the
+        # dialogue engine and the inbox (ventanilla/workers.py).
+        engine, inbox = Engine(db, settings), Inbox(db)
+        workers = None
+        if not web_only or telegram_polling:
+            workers = Workers(
+                settings,
+                db,
+                name=name,
+                engine=engine,
+                inbox=inbox,
+                handle_inbox=not web_only,
+                deliver=not web_only,
+                periodic=not web_only,
+                telegram_polling=telegram_polling,
+            )
         app_ = create_app(
             settings,
             db,
             ready.secret_key,
-            deliver=background,
-            process_inbox=background,
-            remind_surveys=background,
-            telegram_polling=telegram_polling,
+            engine=engine,
+            inbox=inbox,
+            background=workers.run if workers is not None else None,
         )
         # uvicorn's own X-Forwarded-For handling is off: it believes any local client. The app
         # reads the header itself, from VENTANILLA_TRUSTED_PROXIES only (bot/channels/peer.py).
@@ -136,20 +164,27 @@ def serve(
 
 @app.command(
     help="Trabajos de fondo sin servidor web (junto a `serve --web-only`): atiende los "
-    "mensajes recibidos, entrega las respuestas y envía los recordatorios de encuestas."
+    "mensajes recibidos, entrega las respuestas y envía los recordatorios de encuestas. "
+    "Pueden correr varios a la vez, cada uno con su --name."
 )
-def worker(database: DatabaseOption = None) -> None:
-    from backoffice.app import create_app
+def worker(database: DatabaseOption = None, name: NameOption = None) -> None:
+    import signal
+
+    from casework.inbox.drain import default_name
+    from ventanilla import workers
     from ventanilla.setup import prepare
 
     settings = _settings(database)
+    name = name or default_name()
 
     async def work(db: Database) -> None:
-        ready = await prepare(db, settings, first_user=False)
-        app_ = create_app(settings, db, ready.secret_key)  # its background tasks, no server
-        async with app_.router.lifespan_context(app_):
-            typer.echo("Trabajos de fondo en marcha (Ctrl+C para terminar).")
-            await asyncio.Event().wait()
+        await prepare(db, settings, first_user=False)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # the turns under way end first
+            loop.add_signal_handler(sig, stop.set)
+        typer.echo(f"Trabajos de fondo en marcha como {name} (Ctrl+C para terminar).")
+        await workers.run(settings, db, stop, name=name)
 
     _run(work, settings, server=True)
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.db import Base, UTCDateTime, utcnow
 
-WAITING = "processed_at IS NULL AND retry_at IS NOT NULL"
+PENDING = "processed_at IS NULL"
 
 
 class InboxItem(Base):
@@ -17,13 +17,15 @@ class InboxItem(Base):
         # A provider's repeated delivery of the same update is refused here, across workers.
         UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external_id"),
         Index("ix_inbox_pending", "processed_at", "id"),
-        # The few chats waiting for a failed update's retry: the drain passes them over.
+        # Each chat's updates still to handle, in order: a worker claims only the oldest one of
+        # a chat (casework/inbox/drain.py), so it asks whether an earlier one is pending.
         Index(
-            "ix_inbox_waiting",
+            "ix_inbox_chat_pending",
             "channel",
             "chat",
-            postgresql_where=text(WAITING),
-            sqlite_where=text(WAITING),
+            "id",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
         ),
     )
 
@@ -38,3 +40,9 @@ class InboxItem(Base):
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     failed: Mapped[bool] = mapped_column(default=False)
+    # The worker that holds the chat, on its oldest pending update, until `claimed_until`;
+    # after that a dead worker's claim lapses and another worker takes the chat.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The worker (`ventanilla worker --name`) that handled it, or gave it up.
+    handled_by: Mapped[str | None] = mapped_column(String(200))

@@ -18,7 +18,6 @@ WhatsApp's default 80 messages a second at 100 ms a send (Telegram allows 30 a s
 """
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +27,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import aliased
 
 from casework.citizens.models import ChannelIdentity
+from casework.claims import pump
 from casework.db import Database, utcnow
 from casework.outbox.models import OutboxMessage
 
@@ -165,35 +165,10 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
         """Keep up to `in_flight` sends under way until `stop` is set: a slot that frees is
-        filled at once; with nothing due, look again after `idle` seconds."""
-        sending: set[asyncio.Task[None]] = set()
-        freed = asyncio.Event()
+        filled at once; with nothing due, look again after `idle` seconds. Sends under way
+        when it stops are cut short like a crash: their leases lapse (casework/claims.py)."""
 
-        def done(task: asyncio.Task[None]) -> None:
-            sending.discard(task)
-            freed.set()
-            if not task.cancelled() and task.exception() is not None:
-                log.error("outbox worker: a send failed", exc_info=task.exception())
+        async def deliver(claimed: tuple[OutboxMessage, ChannelIdentity]) -> None:
+            await self._deliver(*claimed)
 
-        try:
-            while not stop.is_set():
-                freed.clear()
-                free = self.in_flight - len(sending)
-                claimed = []
-                if free:
-                    try:
-                        claimed = await self.claim(free)
-                    except Exception:
-                        log.exception("outbox worker: claiming failed; retrying")
-                for item, identity in claimed:
-                    task = asyncio.create_task(self._deliver(item, identity))
-                    sending.add(task)
-                    task.add_done_callback(done)
-                if claimed and len(claimed) == free:
-                    continue  # maybe more are due: claim again as soon as a slot frees
-                with contextlib.suppress(TimeoutError):  # `stop` is seen within `idle`
-                    await asyncio.wait_for(freed.wait(), idle)
-        finally:
-            for task in list(sending):  # cut short like a crash: the leases will lapse
-                task.cancel()
-            await asyncio.gather(*sending, return_exceptions=True)
+        await pump(self.claim, deliver, self.in_flight, stop, idle=idle, what="outbox worker")

@@ -1,0 +1,130 @@
+"""The background jobs, apart from the web app: the inbox drainer (the bot's turns for
+Telegram and WhatsApp), the outbox deliverer, Telegram's long polling, and the periodic jobs
+(survey reminders, retention periods).
+
+`ventanilla worker` runs them alone, as many processes as wanted (each with its `--name`);
+`ventanilla serve` runs them in its own process beside the web app (backoffice/app.py), sharing
+its dialogue engine and its inbox, unless it is started `--web-only`. No FastAPI app is built
+here.
+"""
+
+import asyncio
+import gc
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiogram import Bot
+from threadpoolctl import threadpool_limits
+
+from bot.channels import telegram, whatsapp
+from bot.engine import Engine
+from casework.db import Database
+from casework.inbox.drain import Drainer
+from casework.inbox.service import Inbox
+from casework.indicators import rollups
+from casework.outbox.delivery import Deliverer, Sender
+from casework.privacy import retention
+from casework.ratings import reminders
+from ventanilla.settings import Settings
+
+log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 10.0  # how long the jobs under way may take to end once told to stop
+
+
+class Workers:
+    """The background jobs of one process. `engine` and `inbox` are the web app's when both
+    run in one process (a catalogue edit is then seen by the bot at once, and a webhook wakes
+    the drainer at once); otherwise the workers make their own."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        name: str | None = None,
+        engine: Engine | None = None,
+        inbox: Inbox | None = None,
+        handle_inbox: bool = True,
+        deliver: bool = True,
+        periodic: bool = True,
+        telegram_polling: bool = False,
+    ) -> None:
+        # As in backoffice/app.py: one BLAS thread (idle OpenBLAS threads spin, taking the
+        # CPU the turns and the database need), and the rollups' settled days.
+        threadpool_limits(1)
+        rollups.configure(settings.survey_days, settings.session_gap_minutes)
+        self.settings = settings
+        self.db = db
+        self.engine = engine or Engine(db, settings)
+        self.inbox = inbox or Inbox(db)
+        self.handle_inbox, self.periodic = handle_inbox, periodic
+        self.telegram_polling = telegram_polling
+        self.bot: Bot | None = telegram.make_bot(settings) if settings.telegram_token else None
+        handlers = {whatsapp.CHANNEL: whatsapp.inbox_handler(self.engine)}
+        senders: list[Sender] = []
+        if self.bot is not None:
+            dispatcher = telegram.build_dispatcher(self.engine)
+            handlers[telegram.CHANNEL] = telegram.inbox_handler(dispatcher, self.bot)
+            senders.append(telegram.TelegramSender(self.bot))
+        if settings.whatsapp_token and settings.whatsapp_phone_number_id:
+            senders.append(whatsapp.WhatsAppSender(settings, db))
+        self.drainer = Drainer(db, handlers, name, arrived=self.inbox.arrived)
+        self.deliverer = (
+            Deliverer(db, senders, in_flight=settings.outbox_in_flight)
+            if senders and deliver
+            else None
+        )
+
+    @property
+    def name(self) -> str:
+        return self.drainer.name
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run the jobs until `stop` is set; then let the turns under way end (the chats held
+        are handed back) and stop."""
+        if self.handle_inbox:
+            await self.engine.warm_up()
+            gc.freeze()  # see backoffice/app.py: what lives as long as the process
+        jobs: list[Callable[[], Awaitable[None]]] = []
+        cut: list[Callable[[], Awaitable[None]]] = []  # ended at once when told to stop
+        if self.handle_inbox:
+            jobs.append(lambda: self.drainer.run(stop))
+        if self.deliverer is not None:
+            jobs.append(lambda: self.deliverer.run(stop))  # type: ignore[union-attr]
+        if self.periodic:
+            jobs.append(lambda: reminders.run(self.db, self.settings, stop))
+            jobs.append(lambda: retention.run(self.db, self.settings, stop))
+        if self.telegram_polling and self.bot is not None:
+            bot = self.bot
+            cut.append(lambda: telegram.poll(self.inbox, bot, stop))
+        tasks = [asyncio.create_task(job()) for job in jobs]
+        cut_tasks = [asyncio.create_task(job()) for job in cut]
+        try:
+            await stop.wait()
+            for task in cut_tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks, timeout=STOP_GRACE_SECONDS)
+        finally:
+            for task in tasks + cut_tasks:
+                task.cancel()
+            for result in await asyncio.gather(*tasks, *cut_tasks, return_exceptions=True):
+                if isinstance(result, Exception):
+                    log.error("a background job failed", exc_info=result)
+            await self.close()
+
+    async def close(self) -> None:
+        """Let go of what the jobs hold open (the Telegram client's connections)."""
+        if self.bot is not None:
+            await self.bot.session.close()
+
+
+async def run(
+    settings: Settings,
+    db: Database,
+    stop: asyncio.Event,
+    *,
+    name: str | None = None,
+) -> None:
+    """`ventanilla worker`: every background job, in this process, until `stop` is set."""
+    await Workers(settings, db, name=name).run(stop)
