@@ -26,31 +26,3 @@ def test_route_modules_leave_queries_to_the_domain_services() -> None:
         for path in modules
     }
     assert {name: found for name, found in offenders.items() if found} == {}
-
-
-# Files other branches are rewriting; they still import the transitional casework.staff.service.
-# Shrink this set as they move to casework.staff.accounts / audit / instance_secrets.
-STAFF_SERVICE_STRAGGLERS = {
-    "bot/channels/telegram.py",
-    "bot/rehearsal/setup.py",
-    "casework/inbox/service.py",
-    "casework/outbox/service.py",
-    "ventanilla/cli.py",
-}
-
-
-def test_no_new_code_imports_the_old_staff_service() -> None:
-    """The staff service is split by concern (accounts, audit, instance secrets); new code
-    imports the module that holds what it needs."""
-    root = ROUTES.parent.parent
-    sources = [
-        path
-        for package in ("backoffice", "bot", "casework", "catalog", "nlu", "ventanilla", "tests")
-        for path in (root / package).rglob("*.py")
-    ]
-    importers = {
-        path.relative_to(root).as_posix()
-        for path in sources
-        if "casework.staff.service" in _imported_modules(path)
-    }
-    assert importers <= STAFF_SERVICE_STRAGGLERS

@@ -267,7 +267,7 @@ def users_create(
     database: DatabaseOption = None,
 ) -> None:
     from casework.schema import upgrade
-    from casework.staff.service import StaffError, create_user, generate_password
+    from casework.staff.accounts import StaffError, create_user, generate_password
 
     chosen = password or generate_password()
 

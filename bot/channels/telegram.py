@@ -40,7 +40,7 @@ from casework.inbox import service as inbox
 from casework.messages import Inbound, Location
 from casework.outbox.delivery import DeliveryError
 from casework.outbox.models import OutboxMessage
-from casework.staff.service import instance_secret
+from casework.staff.instance_secrets import instance_secret
 from ventanilla.settings import Settings
 
 CHANNEL = "telegram"

@@ -15,8 +15,8 @@ from casework.conversations.service import conversation_at
 from casework.db import utcnow
 from casework.requests.models import Request
 from casework.requests.service import NewRequest, change_status, open_request
+from casework.staff.accounts import create_user, generate_password
 from casework.staff.models import StaffUser
-from casework.staff.service import create_user, generate_password
 from catalog.service import get_procedure
 from ventanilla.settings import Settings
 

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.db import Database, insert_ignore_statement, utcnow
 from casework.inbox.models import InboxItem
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]  # a channel's: one stored payload
 NOTIFY_CHANNEL = "ventanilla_inbox"  # PostgreSQL: "updates were stored"

@@ -11,8 +11,8 @@ from casework.conversations.models import Message
 from casework.db import utcnow
 from casework.messages import Outbound
 from casework.outbox.models import OutboxMessage
+from casework.staff.audit import audit
 from casework.staff.models import StaffUser
-from casework.staff.service import audit
 
 
 async def enqueue(
