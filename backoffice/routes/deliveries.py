@@ -12,9 +12,7 @@ from backoffice.deps import RoleRequired, Session
 from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.inbox import service as inbox
-from casework.inbox.models import InboxItem
 from casework.inbox.service import given_up
-from casework.outbox.models import OutboxMessage
 from casework.outbox.service import failed, retry
 from casework.staff.models import StaffUser
 
@@ -31,17 +29,13 @@ async def failed_list(request: Request, session: Session, staff: Staff) -> Respo
 
 @router.post("/{item_id}/reintentar")
 async def failed_retry(item_id: RowId, session: Session, staff: Staff) -> Response:
-    item = await session.get(OutboxMessage, item_id, with_for_update=True)
-    if item is None or item.status != "failed":
+    if not await retry(session, item_id, staff):
         raise HTTPException(404, "No hay un envío fallido con ese número.")
-    await retry(session, item, staff)
     return RedirectResponse("/backoffice/envios", status_code=303)
 
 
 @router.post("/recibidos/{item_id}/reintentar")
 async def received_retry(item_id: RowId, session: Session, staff: Staff) -> Response:
-    item = await session.get(InboxItem, item_id, with_for_update=True)
-    if item is None or not item.failed:
+    if not await inbox.retry(session, item_id, staff):
         raise HTTPException(404, "No hay un mensaje recibido sin atender con ese número.")
-    await inbox.retry(session, item, staff)
     return RedirectResponse("/backoffice/envios", status_code=303)

@@ -100,9 +100,14 @@ async def given_up(session: AsyncSession, limit: int = 200) -> list[InboxItem]:
     return list(rows)
 
 
-async def retry(session: AsyncSession, item: InboxItem, staff: StaffUser) -> None:
-    """Hand an update the bot gave up on to it again, on a staff member's request."""
+async def retry(session: AsyncSession, item_id: int, staff: StaffUser) -> bool:
+    """Hand an update the bot gave up on to it again, on a staff member's request; False
+    when no given-up update has that id."""
+    item = await session.get(InboxItem, item_id, with_for_update=True)
+    if item is None or not item.failed:
+        return False
     before = {"failed": item.failed, "attempts": item.attempts, "last_error": item.last_error}
     item.failed, item.attempts, item.processed_at, item.retry_at = False, 0, None, None
     item.handled_by = None
     await audit(session, staff, "inbox.retry", "inbox", item.id, before, {"failed": False})
+    return True

@@ -121,13 +121,18 @@ async def failed(session: AsyncSession, limit: int = 200) -> list[OutboxMessage]
     return list(rows)
 
 
-async def retry(session: AsyncSession, item: OutboxMessage, staff: StaffUser) -> None:
-    """Send a failed message again from the first try, on a staff member's request."""
+async def retry(session: AsyncSession, item_id: int, staff: StaffUser) -> bool:
+    """Send a failed message again from the first try, on a staff member's request; False
+    when no failed message has that id."""
+    item = await session.get(OutboxMessage, item_id, with_for_update=True)
+    if item is None or item.status != "failed":
+        return False
     before = {"status": item.status, "attempts": item.attempts, "last_error": item.last_error}
     item.status, item.attempts, item.next_attempt_at = "pending", 0, utcnow()
     item.lease_until = None
     after = {"status": item.status, "attempts": item.attempts}
     await audit(session, staff, "outbox.retry", "outbox", item.id, before, after)
+    return True
 
 
 async def record_receipt(
