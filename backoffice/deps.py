@@ -83,7 +83,7 @@ class RoleRequiredOutsideTransaction(RoleRequired):
     """`RoleRequired` for long responses (event streams): the login is checked in a short
     transaction of its own instead of one held open while the response lasts."""
 
-    async def __call__(  # type: ignore[override]
+    async def __call__(
         self, staff: Annotated[StaffUser, Depends(staff_outside_transaction)]
     ) -> StaffUser:
         return await super().__call__(staff)

@@ -11,8 +11,8 @@ after `idle` seconds otherwise.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,7 +30,7 @@ async def first_set(*events: asyncio.Event) -> None:
 
 async def pump(
     claim: Callable[[int], Awaitable[Sequence[T]]],
-    work: Callable[[T], Awaitable[None]],
+    work: Callable[[T], Coroutine[Any, Any, None]],
     slots: int,
     stop: asyncio.Event,
     *,

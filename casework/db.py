@@ -1,14 +1,15 @@
 """Database engine, sessions and the declarative base every table derives from."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, Row, Table, TypeDecorator
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -94,7 +95,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
     from sqlalchemy import event
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: object) -> None:
         dbapi_conn.isolation_level = None  # let SQLAlchemy's "begin" event start transactions
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
@@ -110,7 +111,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         register_sqlite_functions(dbapi_conn)
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -205,23 +206,32 @@ async def scrub(engine: AsyncEngine) -> None:
         await raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+AnyRow = Row[*tuple[Any, ...]]  # a result row of any width
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table a mapped class is mapped to, typed as the Table it is."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    return table
+
+
 @cache
 def insert_ignore_statement(dialect: str, table: type[Base]) -> Any:
     """The dialect's INSERT ... ON CONFLICT DO NOTHING for `table`, built once: the values
     travel as parameters, so SQLAlchemy reuses its compiled form instead of building and
     hashing a new statement for every row (the bot's and the webhooks' hot paths)."""
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table.__table__).on_conflict_do_nothing()
+        return postgresql.insert(table_of(table)).on_conflict_do_nothing()
+    return sqlite.insert(table_of(table)).on_conflict_do_nothing()
 
 
 async def insert_ignore(
-    session: AsyncSession, table: type[Base], values: dict[str, object]
+    session: AsyncSession, table: type[Base], values: Mapping[str, object]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend (safe under concurrent workers).
     True when the row was inserted, False when it already existed."""
-    statement = insert_ignore_statement(session.bind.dialect.name, table)
+    statement = insert_ignore_statement(session.get_bind().dialect.name, table)
     result = await session.execute(statement, values)
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -11,7 +11,8 @@ here.
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from aiogram import Bot
 from threadpoolctl import threadpool_limits
@@ -85,12 +86,13 @@ class Workers:
         if self.handle_inbox:
             await self.engine.warm_up()
             gc.freeze()  # see backoffice/app.py: what lives as long as the process
-        jobs: list[Callable[[], Awaitable[None]]] = []
-        cut: list[Callable[[], Awaitable[None]]] = []  # ended at once when told to stop
+        jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        cut: list[Callable[[], Coroutine[Any, Any, None]]] = []  # ended at once when told to stop
         if self.handle_inbox:
             jobs.append(lambda: self.drainer.run(stop))
         if self.deliverer is not None:
-            jobs.append(lambda: self.deliverer.run(stop))  # type: ignore[union-attr]
+            deliverer = self.deliverer
+            jobs.append(lambda: deliverer.run(stop))
         if self.periodic:
             jobs.append(lambda: reminders.run(self.db, self.settings, stop))
             jobs.append(lambda: retention.run(self.db, self.settings, stop))

@@ -22,7 +22,7 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, event, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from casework.citizens.models import ChannelIdentity, Citizen, LinkCode
@@ -74,7 +74,7 @@ async def erase(
         .where(ChannelIdentity.id.in_(identities))
         .values(citizen_id=None, display_name=None, erased_at=utcnow())
     )
-    links = [LinkCode.identity_id.in_(identities)]
+    links: list[ColumnElement[bool]] = [LinkCode.identity_id.in_(identities)]
     if citizen_id is not None:
         links.append(LinkCode.citizen_id == citizen_id)
     await session.execute(delete(LinkCode).where(or_(*links)))
@@ -88,7 +88,7 @@ async def erase(
 
 async def _requests(session: AsyncSession, identities: set[int], citizen_id: int | None) -> None:
     """Requests keep procedure, status and dates; their personal content and notes go."""
-    mine = [Request.identity_id.in_(identities)]
+    mine: list[ColumnElement[bool]] = [Request.identity_id.in_(identities)]
     if citizen_id is not None:
         mine.append(Request.citizen_id == citizen_id)
     rows = list(await session.execute(select(Request.id, Request.folio).where(or_(*mine))))
@@ -122,8 +122,8 @@ async def _conversations(
         .where(Message.conversation_id.in_(conversations))
         .values(text=ERASED, payload={})
     )
-    owner = [Rating.conversation_id.in_(conversations)]
-    feedback_owner = [AnswerFeedback.conversation_id.in_(conversations)]
+    owner: list[ColumnElement[bool]] = [Rating.conversation_id.in_(conversations)]
+    feedback_owner: list[ColumnElement[bool]] = [AnswerFeedback.conversation_id.in_(conversations)]
     if citizen_id is not None:
         owner.append(Rating.citizen_id == citizen_id)
         feedback_owner.append(AnswerFeedback.citizen_id == citizen_id)

@@ -50,7 +50,7 @@ async def _linked_elsewhere(
     )
 
 
-def _live(identity: ChannelIdentity, citizen_id: int) -> Select[tuple[LinkCode]]:
+def _live(identity: ChannelIdentity, citizen_id: int) -> Select[LinkCode]:
     """The codes of `identity` for the citizen that can still be typed, newest first."""
     return (
         select(LinkCode)

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.conversations.models import BotSession, Conversation
-from casework.db import UTCDateTime
+from casework.db import UTCDateTime, table_of
 
 
 async def record_turn(
@@ -51,9 +51,9 @@ async def record_turn(
 
 
 # Built once with named parameters: this runs on nearly every message.
-_visits = BotSession.__table__.c
+_visits = table_of(BotSession).c
 _COUNT_TURN = (
-    update(BotSession.__table__)
+    update(table_of(BotSession))
     .where(_visits.id == bindparam("visit"))
     .values(
         messages=_visits.messages + 1,

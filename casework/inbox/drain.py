@@ -35,13 +35,12 @@ import socket
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import Row, func, select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import aliased
 
 from casework.claims import first_set, pump
-from casework.db import Database, utcnow
+from casework.db import AnyRow, Database, utcnow
 from casework.failures import transient
 from casework.inbox.models import InboxItem
 from casework.inbox.service import NOTIFY_CHANNEL, Handler
@@ -69,7 +68,7 @@ class Claim:
     """A chat held by this worker: its head (the oldest pending update) and what follows."""
 
     head: int
-    items: list[Row[Any]]
+    items: list[AnyRow]
     expires: float  # the event loop's clock: no update of the chat is started after this
     done: list[int] = field(default_factory=list)
 
@@ -159,7 +158,7 @@ class Drainer:
                 )
             ).all()
         expires = asyncio.get_running_loop().time() + self.lease / 2
-        chats_: dict[tuple[str, str], list[Row[Any]]] = {}
+        chats_: dict[tuple[str, str], list[AnyRow]] = {}
         for row in rows:
             chats_.setdefault((row.channel, row.chat), []).append(row)
         return [Claim(h.id, chats_[(h.channel, h.chat)], expires) for h in heads]
@@ -167,7 +166,7 @@ class Drainer:
     async def handle(self, claim: Claim) -> int:
         """Hand a held chat's updates to their handlers in order, record what happened and let
         the chat go; how many updates were tried. A failure holds the rest back."""
-        failure: tuple[Row[Any], str, bool] | None = None
+        failure: tuple[AnyRow, str, bool] | None = None
         loop = asyncio.get_running_loop()
         for item in claim.items:
             if self.stopping.is_set() or loop.time() > claim.expires:
@@ -188,7 +187,7 @@ class Drainer:
         await self._record(claim, failure)
         return len(claim.done) + (failure is not None)
 
-    async def _record(self, claim: Claim, failure: tuple[Row[Any], str, bool] | None) -> None:
+    async def _record(self, claim: Claim, failure: tuple[AnyRow, str, bool] | None) -> None:
         """Mark what was handled and let the chat go, if this worker still holds it: when its
         lease lapsed and another worker took the chat, that one handles (again) and records."""
         now = utcnow()
@@ -275,6 +274,8 @@ class Drainer:
         lost = asyncio.Event()
         async with self.db.engine.connect() as conn:
             raw = (await conn.get_raw_connection()).driver_connection
+            if raw is None:  # never for a live asyncpg connection
+                raise ConnectionError("no driver connection to listen on")
             raw.add_termination_listener(lambda _: lost.set())
             await raw.add_listener(NOTIFY_CHANNEL, self._notified)
             self.arrived.set()  # what was stored while nobody listened

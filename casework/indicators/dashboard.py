@@ -7,7 +7,7 @@ per-procedure counts here; request figures are one grouped query each.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import func, literal, select, union_all
@@ -16,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework.indicators.rollups import RatingTally, midnight, rating_tallies
 from casework.indicators.scope import Scope
 from casework.indicators.service import request_filters, resolved_filters, share
-from casework.indicators.sql import PeriodIndex, local_periods, period_start, periods
+from casework.indicators.sql import (
+    PeriodIndex,
+    SqlValue,
+    local_periods,
+    period_start,
+    periods,
+)
 from casework.requests.models import Request
 from catalog.models import Procedure
 
@@ -124,6 +130,12 @@ async def score_distribution(session: AsyncSession, scope: Scope, timezone: str)
     return dict(tally.scores)
 
 
+def _figures(procedure_id: str, name: str, counts: list[int]) -> ProcedureFigures:
+    """A procedure's figures from its four counts: answered, good, with_due, on_time."""
+    answered, good, with_due, on_time = counts
+    return ProcedureFigures(procedure_id, name, answered, good, with_due, on_time)
+
+
 async def _procedure_names(session: AsyncSession) -> list[tuple[str, str]]:
     """Every procedure's id and name, ordered by name as the database sorts them."""
     rows = await session.execute(select(Procedure.id, Procedure.name).order_by(Procedure.name))
@@ -213,7 +225,7 @@ async def by_procedure(
             found = cell(key[0], key[1] if spans else 0)
             found[0] += tally.answered
             found[1] += tally.good
-    keys = [Request.procedure_id]
+    keys: list[SqlValue] = [Request.procedure_id]
     if spans:
         keys.append(PeriodIndex(Request.resolved_at, [midnight(d, timezone) for d in spans]))
     resolved = await session.execute(
@@ -233,7 +245,8 @@ async def by_procedure(
     for procedure_id, name in await _procedure_names(session):
         if procedure_id not in counts:
             continue
-        parts = tuple(ProcedureFigures(procedure_id, name, *c) for c in counts[procedure_id])
+        parts = tuple(_figures(procedure_id, name, c) for c in counts[procedure_id])
         totals = [sum(c) for c in zip(*counts[procedure_id], strict=True)]
-        figures.append(ProcedureFigures(procedure_id, name, *totals, parts=parts if spans else ()))
+        whole = _figures(procedure_id, name, totals)
+        figures.append(replace(whole, parts=parts) if spans else whole)
     return figures

@@ -33,12 +33,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Row, Select, and_, case, select, text, type_coerce
+from sqlalchemy import DateTime, Select, and_, case, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
-from casework.db import Database
+from casework.db import AnyRow, Database
 from casework.indicators.pseudonym import KEY_HEX_CHARS, citizen_key
 from casework.indicators.scope import Scope, scope_filters
 from casework.privacy.masking import mask_personal_data
@@ -229,7 +229,7 @@ class _Shaper:
             found = self.keys[citizen_id] = citizen_key(self.secret, citizen_id)
         return found
 
-    def values(self, row: Row[Any]) -> list[Any]:
+    def values(self, row: AnyRow) -> list[Any]:
         """The flat export values, in `columns()` order."""
         width = self.width
         comment = row[10 + width]
@@ -246,7 +246,7 @@ class _Shaper:
             self.key(row[11 + width]),
         ]
 
-    def record(self, row: Row[Any], dimensions: Sequence[str]) -> dict[str, Any]:
+    def record(self, row: AnyRow, dimensions: Sequence[str]) -> dict[str, Any]:
         """One row for the JSON API, the dimension scores grouped."""
         values = self.values(row)
         scores = values[10 : 10 + self.width]
@@ -311,7 +311,7 @@ async def rating_page(
 
 async def _partitions(
     db: Database, scope: Scope, timezone: str, dimensions: Sequence[str], chunk_rows: int
-) -> AsyncIterator[Sequence[Row[Any]]]:
+) -> AsyncIterator[Sequence[AnyRow]]:
     """The scope's rows in id order, `chunk_rows` at a time."""
     query = _select(scope, timezone, dimensions)
     if db.engine.dialect.name == "postgresql":
@@ -396,7 +396,7 @@ class _Comments:
 
     def __init__(self, result: Any) -> None:
         self.rows = result.partitions(CHUNK_ROWS)
-        self.ahead: deque[Row[Any]] = deque()
+        self.ahead: deque[AnyRow] = deque()
         self.done = False
 
     async def fill(self, data: bytes) -> bytes:
@@ -406,7 +406,8 @@ class _Comments:
             while self.ahead and self.ahead[0][0] <= wanted[-1]:
                 rating_id, comment, citizen_name, display_name = self.ahead.popleft()
                 clean = spreadsheet_safe(mask_personal_data(comment, (citizen_name, display_name)))
-                masked[rating_id] = b'"' + clean.replace('"', '""').encode() + b'"'
+                quoted = (clean or "").replace('"', '""')
+                masked[rating_id] = b'"' + quoted.encode() + b'"'
             if self.ahead:
                 break
             try:
@@ -505,7 +506,7 @@ async def csv_chunks(
     values = shaper.values
     free_text = (HEAD.index("tramite"), HEAD.index("area"), len(columns(dimensions)) - 2)
 
-    def safe(row: Row[Any]) -> list[Any]:
+    def safe(row: AnyRow) -> list[Any]:
         cells = values(row)
         for at in free_text:  # procedure and department names, the comment
             cells[at] = spreadsheet_safe(cells[at])

@@ -82,7 +82,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.conversations.models import BotSession
-from casework.db import Base, UTCDateTime, insert_ignore, utcnow
+from casework.db import Base, UTCDateTime, insert_ignore, table_of, utcnow
 from casework.handoffs.models import Handoff
 from casework.indicators.scope import Scope, scope_filters
 from casework.indicators.sql import Instant, LocalDay, LogBucket, PeriodIndex, SecondsBetween
@@ -221,11 +221,11 @@ SOURCES = {source.name: source for source in (RATINGS, BOT_SESSIONS, HANDOFF_WAI
 
 # Refining a percentile reads the handoffs of one wait bucket through this index (PostgreSQL
 # only; written as PostgreSQL shows it back, so the schema comparison finds it equal).
-_handoffs = Handoff.__table__.c
+_handoffs = table_of(Handoff).c
 Index(
     "ix_handoffs_wait_seconds",
     func.date_part(literal_column("'epoch'::text"), _handoffs.claimed_at - _handoffs.created_at),
-    _table=Handoff.__table__,
+    _table=table_of(Handoff),
 ).ddl_if(dialect="postgresql")
 
 # Which visits are still open (settled_until) and which changed since the last check: declared

@@ -34,11 +34,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Float, Integer, literal_column
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from casework.db import UTCDateTime
+
+SqlValue = ColumnElement[Any] | QueryableAttribute[Any]  # an expression, or a mapped column
 
 GRAINS = ("week", "month")
 
@@ -50,7 +53,7 @@ class Percentile(FunctionElement[float]):
     inherit_cache = True
     name = "percentile"
 
-    def __init__(self, q: float, expr: ColumnElement[Any]) -> None:
+    def __init__(self, q: float, expr: SqlValue) -> None:
         if not 0 <= q <= 1:
             raise ValueError(f"percentile out of range: {q}")
         # The fraction travels as a literal clause, so it is part of the statement cache key.
@@ -79,7 +82,7 @@ class LocalDay(FunctionElement[date]):
     inherit_cache = True
     name = "local_day"
 
-    def __init__(self, ts: ColumnElement[Any], timezone: str) -> None:
+    def __init__(self, ts: SqlValue, timezone: str) -> None:
         ZoneInfo(timezone)  # a known zone name: letters, digits, "/", "_", "+", "-" only
         if not all(c.isalnum() or c in "/_+-" for c in timezone):
             raise ValueError(f"unexpected time zone name: {timezone!r}")
@@ -127,7 +130,7 @@ def _seconds_sqlite(element: SecondsBetween, compiler: SQLCompiler, **kw: Any) -
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
-def days_between(later: ColumnElement[Any], earlier: ColumnElement[Any]) -> ColumnElement[float]:
+def days_between(later: SqlValue, earlier: SqlValue) -> ColumnElement[float]:
     """`later - earlier` in days, fractional (a double on both backends)."""
     return SecondsBetween(later, earlier) / 86400.0
 
@@ -222,7 +225,7 @@ class PeriodIndex(FunctionElement[int]):
     inherit_cache = True
     name = "period_index"
 
-    def __init__(self, ts: ColumnElement[Any], edges: Sequence[datetime]) -> None:
+    def __init__(self, ts: SqlValue, edges: Sequence[datetime]) -> None:
         if not edges or any(e.tzinfo is None for e in edges) or list(edges) != sorted(edges):
             raise ValueError("edges must be ascending, timezone-aware instants")
         utc = [e.astimezone(UTC) for e in edges]

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Message
-from casework.db import utcnow
+from casework.db import table_of, utcnow
 from casework.messages import Outbound
 from casework.outbox.models import OutboxMessage
 from casework.staff.audit import audit
@@ -85,7 +85,7 @@ async def _insert_returning_ids(
     session: AsyncSession, table: type[Message] | type[OutboxMessage], rows: list[dict[str, Any]]
 ) -> list[int]:
     """Insert `rows` in one statement; their new ids, in the rows' order."""
-    statement = insert(table.__table__).returning(table.id, sort_by_parameter_order=True)
+    statement = insert(table_of(table)).returning(table.id, sort_by_parameter_order=True)
     return list((await session.execute(statement, rows)).scalars())
 
 

@@ -269,10 +269,11 @@ def _address_tail(folded: str, end: int) -> int:
 # --- names ------------------------------------------------------------------------------------
 
 # Cues after which a name comes; the strong ones are followed by a name whatever its case.
-STRONG_CUES = (("me", "llamo"), ("mi", "nombre", "completo", "es"), ("mi", "nombre", "es"))
+Cues = tuple[tuple[str, ...], ...]
+STRONG_CUES: Cues = (("me", "llamo"), ("mi", "nombre", "completo", "es"), ("mi", "nombre", "es"))
 STRONG_CUES += (("mi", "nombre"),)
 STRONG_CUES += (("atte",), ("att",), ("atentamente",), ("firma",))
-WEAK_CUES = (("soy",), ("habla",), ("le", "escribe"), ("les", "escribe"))
+WEAK_CUES: Cues = (("soy",), ("habla",), ("le", "escribe"), ("les", "escribe"))
 WEAK_CUES += (("saludos",), ("gracias",), ("pregunten", "por"), ("familia",))
 HONORIFICS = "sr sra srta senor senora senorita don dona lic licenciado licenciada ing"
 HONORIFICS += " ingeniero ingeniera dr dra doctor doctora profe profesor profesora mtro mtra"

@@ -8,11 +8,13 @@ deleted at most once a window by each process.
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import Database
+from casework.db import Database, table_of
 from casework.ratelimits.models import RateCounter
 
 WINDOW_SECONDS = 60
@@ -31,13 +33,10 @@ class Limit:
         return hashlib.sha256(f"{self.what}\x00{self.subject}".encode()).hexdigest()
 
 
-def _upsert(dialect: str, key: str, period: int):  # type: ignore[no-untyped-def]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = RateCounter.__table__
-    statement = insert(table).values(key=key, period=period, hits=1)
+def _upsert(dialect: str, key: str, period: int) -> Any:
+    table = table_of(RateCounter)
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(table).values(key=key, period=period, hits=1)
     same_window = table.c.period == statement.excluded.period
     return statement.on_conflict_do_update(
         index_elements=[table.c.key],

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,7 +49,10 @@ class AuditPage:
     pages: int
 
 
-def _filtered(query: Select[Any], where: AuditFilter) -> Select[Any]:
+Filtered = TypeVar("Filtered", bound="Select[*tuple[Any, ...]]")  # any query on the log
+
+
+def _filtered(query: Filtered, where: AuditFilter) -> Filtered:
     if where.staff_user_id is not None:
         query = query.where(AuditEntry.staff_user_id == where.staff_user_id)
     if where.action:

@@ -65,7 +65,7 @@ async def blocked_until(
             LoginThrottle.key.in_(keys), LoginThrottle.blocked_until > now
         )
     )
-    return max(ends, default=None)
+    return max((end for end in ends if end is not None), default=None)
 
 
 async def record_failure(
