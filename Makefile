@@ -13,6 +13,7 @@ test: deps chromium postgres lint  ## Every test, on SQLite and PostgreSQL, brow
 lint: deps
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
 
 deps:  ## uv (from PyPI) and the locked dependencies in .venv
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
