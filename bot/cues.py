@@ -82,18 +82,44 @@ def has_stem(group: str, words: str) -> bool:
     return any(word.startswith(stem) for word in words.split() for stem in stems if " " not in stem)
 
 
+def _alternatives(group: str) -> str:
+    return "|".join(map(re.escape, sorted(_groups()[group], key=len, reverse=True)))
+
+
+@lru_cache
+def _number_and_colony() -> str:
+    """A house number and what follows it ("18 col san juan", no further); not a number that
+    counts something ("hace 3 días")."""
+    counted = _alternatives("quantity")
+    return rf"\d{{1,5}}(?!\d|\s+(?:{counted})\b)(?:[ ,]+[^\s.;,]+){{0,3}}"
+
+
 @lru_cache
 def _street() -> re.Pattern[str]:
-    words = "|".join(map(re.escape, sorted(_groups()["street"], key=len, reverse=True)))
-    number_and_colony = r"\d{1,5}(?:[ ,]+[^\s.;,]+){0,3}"  # "18 col san juan", no further
-    return re.compile(rf"(?i)(?<![\w])(?:{words})\.?\s+[^\d\n,.;]{{0,30}}?{number_and_colony}")
+    words, number = _alternatives("street"), _number_and_colony()
+    return re.compile(rf"(?i)(?<![\w])(?:{words})\.?\s+[^\d\n,.;]{{0,30}}?{number}")
+
+
+@lru_cache
+def _introduced() -> re.Pattern[str]:
+    """An address said after the words that announce one, with no street word: "está en
+    Hidalgo 23", "mi domicilio es Morelos 45". A street name must come before the number
+    ("está en 2 lugares" is no address)."""
+    words, number = _alternatives("address"), _number_and_colony()
+    name = r"[^\W\d][^\d\n,.;]{1,30}?"
+    return re.compile(rf"(?i)(?<![\w])(?:{words})\s*:?\s+(?:es\s+)?({name}{number})")
 
 
 def find_address(text: str) -> str | None:
     """A street address in `text`: a street word ("calle", "av.") followed by a number within a
-    few words ("calle Abasolo 18 col San Juan"); None when there is no number to go to."""
-    found = _street().search(strip_accents(text))
-    return text[found.start() : found.end()].strip(" ,") if found else None
+    few words ("calle Abasolo 18 col San Juan"), or a street name and number after words that
+    announce an address ("está en Hidalgo 23"); None when there is no number to go to."""
+    plain = strip_accents(text)
+    if found := _street().search(plain):
+        return text[found.start() : found.end()].strip(" ,")
+    if found := _introduced().search(plain):
+        return text[found.start(1) : found.end(1)].strip(" ,")
+    return None
 
 
 _CLAUSE_END = re.compile(r"[,.;:!¡?¿\n]")
