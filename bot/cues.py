@@ -51,6 +51,28 @@ def starts_with(group: str, words: str) -> bool:
     return found is not None
 
 
+def plain_answer(text: str) -> bool | None:
+    """True for a message that is only a yes ("si", "sí claro", "ok va"), False for only a
+    no ("no", "nel"), None for anything more."""
+    words = strip_fillers(normalize(text))
+    if is_only("affirm", words):
+        return True
+    if is_only("deny", words):
+        return False
+    return None
+
+
+def label_answers(label: str) -> bool | None:
+    """Which answer a choice's label gives: True for "Sí, eso", False for "No acepto", None
+    for a label that is neither ("Costo")."""
+    words = normalize(label)
+    if starts_with("deny", words):
+        return False
+    if starts_with("affirm", words):
+        return True
+    return None
+
+
 def asks(text: str) -> bool:
     """Whether a message is a question: a question mark, or a question word first ("cuánto
     cuesta…", "cómo apostillo…"), but not "como a dos cuadras" or "que se cayó la lámpara"."""

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import cues
 from bot.flows import privacy
 from bot.router import route
 from bot.turn import Turn
@@ -156,6 +157,13 @@ def _picked(conversation: Conversation, text: str) -> str | None:
     for choice in offered:
         if lowered in (choice["label"].casefold(), choice["value"].casefold()):
             return str(choice["value"])
+    # a typed "sí" or "no" to a yes-or-no question ("¿Te refieres a…?"): its button
+    answer = cues.plain_answer(text)
+    fitting = [
+        c for c in offered if answer is not None and cues.label_answers(c["label"]) is answer
+    ]
+    if len(fitting) == 1:
+        return str(fitting[0]["value"])
     if ":" in text and text.split(":", 1)[0] in PICK_PREFIXES:
         return text  # a button from an earlier message
     return None

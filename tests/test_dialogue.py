@@ -64,6 +64,25 @@ async def test_a_number_picks_the_offered_choice(
     assert licence.requirements[0] in joined(await chat.say(str(position)))
 
 
+async def test_a_typed_yes_or_no_answers_the_question_to_confirm(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    """The question "¿Te refieres a…?" offers buttons; a citizen who types "si" or "nel"
+    instead gets what the button gives, not the main menu."""
+    async with loaded_db.transaction() as session:
+        licence = await session.get(Procedure, "licencia-funcionamiento")
+    assert licence is not None and licence.cost
+    chat = await WebChat.open(client)
+    await chat.say("hola")
+    asked = joined(await chat.say("oye cuanto cuesta la licencia pa cazar venado"))
+    assert texts.t("info.confirm", name=licence.name) in asked
+    answered = joined(await chat.say("si"))
+    assert texts.t("info.cost", name=licence.name, cost=licence.cost) in answered
+    asked = joined(await chat.say("oye cuanto cuesta la licencia pa cazar venado"))
+    assert texts.t("info.confirm", name=licence.name) in asked
+    assert texts.t("info.ask_which") in joined(await chat.say("nel"))
+
+
 async def test_out_of_scope_procedures_are_not_mapped_to_the_catalogue(
     client: httpx.AsyncClient,
 ) -> None:
