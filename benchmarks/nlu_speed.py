@@ -7,6 +7,7 @@ catalogue, and the process's peak RSS.
 
     uv run python benchmarks/nlu_speed.py
     uv run --extra embeddings python benchmarks/nlu_speed.py --embeddings  # the optional extra
+    uv run python benchmarks/nlu_speed.py --uncalibrated  # without the answer-risk model
 """
 
 import os
@@ -49,6 +50,7 @@ def hundred_procedures() -> list[ProcedureEntry]:
 
 def main() -> None:
     embeddings = "--embeddings" in sys.argv[1:]
+    calibrated = "--uncalibrated" not in sys.argv[1:]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     data = load()
@@ -56,7 +58,7 @@ def main() -> None:
 
     tracemalloc.start()
     started = time.perf_counter()
-    model = DefaultUnderstander(procedures, data, embeddings=embeddings)
+    model = DefaultUnderstander(procedures, data, embeddings=embeddings, calibrated=calibrated)
     build_s = time.perf_counter() - started
     _, build_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -79,6 +81,7 @@ def main() -> None:
             {
                 "benchmark": "nlu_speed",
                 "embeddings": embeddings,
+                "calibrated": calibrated,
                 "procedures": len(procedures),
                 "messages": len(latencies),
                 "understand_ms_p50": round(statistics.median(latencies), 3),
