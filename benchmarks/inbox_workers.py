@@ -29,24 +29,13 @@ import time
 import uuid
 from pathlib import Path
 
-import yaml
+from shared import conversations, pg
 from sqlalchemy import func, select
 
 from casework.messages import Inbound
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT / "catalog" / "samples"
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def conversations() -> list[list[str]]:
-    """The citizen texts of every dev conversation case (never the held-out files)."""
-    cases = []
-    for path in sorted(SAMPLES.glob("*.conversations.yml")):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["test_cases"]:
-            texts = [str(step["user"]) for step in case["steps"] if "user" in step]
-            cases.append([t for t in texts if "{" not in t])
-    return [c for c in cases if c]
 
 
 def update(update_id: int, chat: int, text: str) -> Inbound:
@@ -212,16 +201,6 @@ def run(url: str, workers: int, copies: int, base: int) -> dict[str, object]:
             process.wait(timeout=60)
 
 
-async def _pg(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 async def _prepare(url: str) -> None:
     from casework.db import Database
     from ventanilla.settings import Settings
@@ -240,7 +219,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
     args = parser.parse_args()
     name = f"ventanilla_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+    asyncio.run(pg(f'CREATE DATABASE "{name}"'))
     url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     result: dict[str, object] = {"benchmark": "inbox_workers", "cores": os.cpu_count()}
     try:
@@ -248,7 +227,7 @@ def main() -> None:
         for n, workers in enumerate(args.workers):
             result[f"workers_{workers}"] = run(url, workers, args.copies, (n + 1) * 10**6)
     finally:
-        asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     one = result.get("workers_1")
     for workers in args.workers:
         measured = result[f"workers_{workers}"]

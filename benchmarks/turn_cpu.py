@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from shared import conversations
 
 from bot.engine import Engine
 from casework.db import Database
@@ -31,16 +31,6 @@ from ventanilla.setup import prepare
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "catalog" / "samples"
 ROUNDS = 3
-
-
-def conversations() -> list[list[str]]:
-    """The citizen texts of every dev conversation case (never the held-out files)."""
-    cases = []
-    for path in sorted(SAMPLES.glob("*.conversations.yml")):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["test_cases"]:
-            texts = [str(step["user"]) for step in case["steps"] if "user" in step]
-            cases.append([t for t in texts if "{" not in t])
-    return cases
 
 
 async def main() -> None:

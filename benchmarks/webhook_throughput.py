@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from shared import pg as maintenance_sql
 from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -317,16 +318,6 @@ def measure(kind: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         server.wait(timeout=30)
 
 
-async def _pg(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve")
@@ -366,12 +357,12 @@ def main() -> None:
             result["sqlite"] = measure(forced or "together", sqlite, args, folder)
         if "postgresql" in only:
             name = f"ventanilla_bench_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_pg(f'CREATE DATABASE "{name}"'))
+            asyncio.run(maintenance_sql(f'CREATE DATABASE "{name}"'))
             try:
                 pg = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
                 result["postgresql"] = measure(forced or "web", pg, args, folder)
             finally:
-                asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                asyncio.run(maintenance_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     echo = result.get("echo")
     for backend in ("sqlite", "postgresql"):
         if isinstance(echo, dict) and isinstance(result.get(backend), dict):
