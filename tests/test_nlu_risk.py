@@ -12,6 +12,7 @@ from nlu.pipeline import DefaultUnderstander
 from nlu.risk import FEATURES, AnswerRisk, Signs, fit, load
 from nlu.training import load as load_training
 from nlu.understanding import Context, ProcedureEntry
+from tests.test_nlu_scope import BACHE
 from ventanilla.cli import app
 
 CATALOG = Path("catalog/samples/acacias.yml")
@@ -21,13 +22,6 @@ ACTA = ProcedureEntry(
     ("acta de nacimiento",),
     "Copia certificada del acta de nacimiento registrada en el municipio.",
     ("Identificación oficial",),
-)
-BACHE = ProcedureEntry(
-    "reporte-bache",
-    "Reporte de bache",
-    ("bache", "hoyo en la calle"),
-    "Reporte de baches en calles del municipio.",
-    takes_requests=True,
 )
 CLEAR = Signs(
     score=0.95, margin=0.6, explained=1.0, distinctive=1.0, focus_elsewhere=0.0, out_of_scope=0.0
