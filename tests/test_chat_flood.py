@@ -13,11 +13,28 @@ from backoffice.app import create_app
 from casework import texts
 from casework.citizens.models import ChannelIdentity
 from casework.db import Database
+from casework.ratelimits import service as ratelimits_service
 from casework.ratelimits.models import RateCounter
 from tests.conftest import WebChat
 from ventanilla.settings import Settings
 
 RANDOM_SESSION = "Zx9" * 15
+MID_MINUTE = 1_800_000_030.0  # 30 s into a one-minute window
+
+
+class StoppedClock:
+    """`time.time()` for the rate limiter: the counts are per minute, and a test whose first
+    message builds the understanding model (tens of seconds on a busy machine) must not see
+    the minute change between the sends it counts."""
+
+    @staticmethod
+    def time() -> float:
+        return MID_MINUTE
+
+
+@pytest.fixture(autouse=True)
+def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimits_service, "time", StoppedClock)
 
 
 async def app_client(db: Database, settings: Settings, **limits: int) -> httpx.AsyncClient:
