@@ -8,6 +8,7 @@ COPY bot ./bot
 COPY nlu ./nlu
 COPY backoffice ./backoffice
 COPY catalog ./catalog
+COPY foundation ./foundation
 COPY casework ./casework
 COPY ventanilla ./ventanilla
 RUN uv sync --locked --no-dev

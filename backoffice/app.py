@@ -45,11 +45,11 @@ from backoffice.routes import whatsapp as whatsapp_routes
 from backoffice.templating import templates
 from bot.channels import web
 from bot.engine import Engine
-from casework.db import Database
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
 from casework.ratelimits.service import RateLimiter
-from ventanilla.settings import Settings
+from foundation.db import Database
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
 from backoffice.staff_cookie import session_token
-from casework.db import Database
 from casework.staff.models import StaffUser
 from casework.staff.sessions import session_user
+from foundation.db import Database
 
 
 class LoginRequired(Exception):

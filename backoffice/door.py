@@ -26,8 +26,8 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 
-from casework import texts
-from ventanilla.settings import Settings
+from foundation import texts
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ventanilla.settings import Settings
+from foundation.settings import Settings
 
 # Paths for staff only: never framed, whatever the setting says.
 STAFF_PATHS = ("/backoffice", "/api/docs", "/openapi.json")

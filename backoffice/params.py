@@ -1,6 +1,6 @@
 """Numbers a route takes from a path, a query or a form, bounded before any query sees them.
 
-A row id is a 32-bit integer on PostgreSQL (casework.db.MAX_ROW_ID): a larger one names
+A row id is a 32-bit integer on PostgreSQL (foundation.db.MAX_ROW_ID): a larger one names
 nothing, and PostgreSQL would refuse the query with an error. Ids outside 1 … 2^31 - 1 are
 refused with 422 (FastAPI's validation, logged by the app), and numbers typed into filters
 are read only when they fit.
@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from casework.db import MAX_ROW_ID
+from foundation.db import MAX_ROW_ID
 
 MAX_PAGE = 1_000_000
 _ID = re.compile(r"[0-9]{1,10}")  # ASCII digits only: "²".isdigit() is true, int("²") fails

@@ -7,8 +7,8 @@ from fastapi.templating import Jinja2Templates
 
 from backoffice.csrf import csrf_input, csrf_token
 from backoffice.permissions import sections_for
-from casework import texts
-from casework.calendar import format_local
+from foundation import texts
+from foundation.calendar import format_local
 
 
 def label(group: str, code: str) -> str:

@@ -40,10 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.channels.telegram import split  # noqa: E402
-from casework.db import Database, utcnow  # noqa: E402
 from casework.inbox.models import InboxItem  # noqa: E402
 from casework.outbox.models import OutboxMessage  # noqa: E402
 from casework.schema import upgrade  # noqa: E402
+from foundation.db import Database, utcnow  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 
 SECRET = "benchmark-secret-benchmark-secret"

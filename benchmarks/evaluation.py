@@ -27,11 +27,11 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from casework.db import Database  # noqa: E402
 from casework.indicators import cards, dashboard, public, service  # noqa: E402
 from casework.indicators.scope import Scope, last_months, local_today  # noqa: E402
 from casework.ratings.models import Rating  # noqa: E402
 from casework.requests.models import Request  # noqa: E402
+from foundation.db import Database  # noqa: E402
 
 TIMEZONE = "America/Mexico_City"
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/ventanilla_demo_bench"

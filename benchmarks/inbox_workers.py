@@ -32,7 +32,7 @@ from pathlib import Path
 from shared import conversations, pg
 from sqlalchemy import func, select
 
-from casework.messages import Inbound
+from foundation.messages import Inbound
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -57,8 +57,8 @@ def machine_busy_seconds() -> float:
 
 async def store(url: str, updates: list[Inbound]) -> None:
     from bot.channels import whatsapp
-    from casework.db import Database
     from casework.inbox.service import Inbox
+    from foundation.db import Database
 
     db = Database(url)
     try:
@@ -68,8 +68,8 @@ async def store(url: str, updates: list[Inbound]) -> None:
 
 
 async def pending(url: str) -> int:
-    from casework.db import Database
     from casework.inbox.models import InboxItem
+    from foundation.db import Database
 
     db = Database(url)
     try:
@@ -91,8 +91,8 @@ async def wait_drained(url: str, limit: float = 900) -> None:
 async def examine(url: str, first_id: int) -> dict[str, object]:
     """What the drain of the updates from `first_id` on did: rate, order, who handled."""
     from casework.conversations.models import Message
-    from casework.db import Database
     from casework.inbox.models import InboxItem
+    from foundation.db import Database
 
     db = Database(url)
     try:
@@ -142,8 +142,8 @@ async def examine(url: str, first_id: int) -> dict[str, object]:
 
 
 async def last_id(url: str) -> int:
-    from casework.db import Database
     from casework.inbox.models import InboxItem
+    from foundation.db import Database
 
     db = Database(url)
     try:
@@ -202,8 +202,8 @@ def run(url: str, workers: int, copies: int, base: int) -> dict[str, object]:
 
 
 async def _prepare(url: str) -> None:
-    from casework.db import Database
-    from ventanilla.settings import Settings
+    from foundation.db import Database
+    from foundation.settings import Settings
     from ventanilla.setup import prepare
 
     db = Database(url)

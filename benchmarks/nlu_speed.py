@@ -25,7 +25,7 @@ import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
-from nlu.evaluate import entries_from_catalog
+from nlu.entries import entries_from_catalog
 from nlu.pipeline import DefaultUnderstander
 from nlu.training import load
 from nlu.understanding import Context, ProcedureEntry

@@ -23,9 +23,9 @@ from pathlib import Path
 from shared import conversations
 
 from bot.engine import Engine
-from casework.db import Database
-from casework.messages import Inbound
-from ventanilla.settings import Settings
+from foundation.db import Database
+from foundation.messages import Inbound
+from foundation.settings import Settings
 from ventanilla.setup import prepare
 
 ROOT = Path(__file__).resolve().parent.parent

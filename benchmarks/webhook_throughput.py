@@ -13,7 +13,7 @@ backend:
 
 - "webhook" (the top level): wrk at full speed for `--seconds`: the webhook's throughput and
   latency, against the echo's. The split layout's worker is stopped meanwhile; in one
-  process, webhooks go before the dialogue (casework/db.py), which catches up after.
+  process, webhooks go before the dialogue (foundation/db.py), which catches up after.
 - "bot": the backlog that run left, handled: replies queued per second.
 - "paced": wrk offering `--rate` messages a second for `--paced-seconds` (30) as a Poisson
   stream, with the dialogue running: the latency from the webhook's arrival to the reply
@@ -104,9 +104,9 @@ def serve(kind: str, url: str, port: int) -> None:
 
     from backoffice.app import create_app
     from bot.engine import Engine
-    from casework.db import Database
     from casework.inbox.service import Inbox
-    from ventanilla.settings import Settings
+    from foundation.db import Database
+    from foundation.settings import Settings
     from ventanilla.setup import prepare
     from ventanilla.workers import Workers
 
@@ -199,8 +199,8 @@ async def follow_up(url: str, started: float, limit_s: float) -> dict[str, float
     """Wait for the worker to clear the inbox; how fast it handled the messages received since
     `started` and how long each waited from its webhook to its reply queued."""
     from casework.conversations.models import Message
-    from casework.db import Database
     from casework.inbox.models import InboxItem
+    from foundation.db import Database
 
     db = Database(url)
     try:

@@ -17,20 +17,21 @@ from bot import cues
 from bot.flows import privacy
 from bot.router import route
 from bot.turn import Turn
-from casework.calendar import is_business_day, local
 from casework.conversations import visits
 from casework.conversations.models import Conversation
 from casework.conversations.service import conversation_at, record_inbound, set_slots
-from casework.db import Database, utcnow
 from casework.handoffs.service import open_for
-from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue_all
 from catalog import service as catalog
 from catalog.models import Municipality
+from foundation.calendar import is_business_day, local
+from foundation.db import Database, utcnow
+from foundation.messages import Inbound
+from foundation.settings import Settings
 from nlu import factory
+from nlu.entries import entries_from_database
 from nlu.understanding import ProcedureEntry, Understander
-from ventanilla.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Engine:
             return view
         current = await catalog.version(session)
         if view is None or view.version != current:
-            entries = await catalog.entries(session)
+            entries = await entries_from_database(session)
             if view is not None and view.entries == entries:
                 nlu = view.nlu
             else:

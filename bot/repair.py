@@ -13,8 +13,8 @@ from bot import cues
 from bot.flows import handoff
 from bot.steps import Step
 from bot.turn import Turn, yes_no
-from casework import texts
 from casework.conversations.service import set_slots
+from foundation import texts
 from nlu.procedures import STOPWORDS
 from nlu.understanding import Understanding
 

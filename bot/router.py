@@ -5,7 +5,7 @@ from bot import cues, repair
 from bot.flows import handoff, info, privacy, rating, request, status
 from bot.steps import STEPS
 from bot.turn import Turn, menu_choices
-from casework import texts
+from foundation import texts
 from nlu.external import who_handles
 from nlu.understanding import Understanding
 

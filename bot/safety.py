@@ -12,13 +12,13 @@ import logging
 
 from bot.engine import Engine
 from bot.turn import menu_choices
-from casework import texts
 from casework.conversations.service import conversation_at, record_inbound, set_slots
-from casework.db import Database, utcnow
 from casework.failures import transient
-from casework.messages import Inbound, Outbound
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue_all
+from foundation import texts
+from foundation.db import Database, utcnow
+from foundation.messages import Inbound, Outbound
 
 log = logging.getLogger(__name__)
 

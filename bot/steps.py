@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.flows import privacy, rating, request
 from bot.turn import Turn, menu_choices
-from casework import texts
+from foundation import texts
 from nlu.understanding import Understanding
 
 Action = Callable[[Turn], Awaitable[None]]

@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cues
-from casework import texts
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.conversations.service import set_slots
-from casework.messages import Choice, Inbound, Outbound
 from catalog.models import Municipality
+from foundation import texts
+from foundation.messages import Choice, Inbound, Outbound
+from foundation.settings import Settings
 from nlu.normalize import normalize
 from nlu.understanding import Context, Understander, Understanding
-from ventanilla.settings import Settings
 
 
 @dataclass

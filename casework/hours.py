@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from casework.calendar import is_business_day, local
+from foundation.calendar import is_business_day, local
 
 DAYS = {"lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5}
 DAYS["domingo"] = 6

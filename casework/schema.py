@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
 
-from casework.db import Base, Database
+from foundation.db import Base, Database
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x56_4D_49_47  # PostgreSQL advisory lock key ("VMIG")
@@ -26,9 +26,10 @@ def load_models() -> None:
     from casework.requests import models as requests
     from casework.staff import models as staff
     from catalog import models as catalog
+    from foundation import audit
 
     del citizens, conversations, handoffs, inbox, indicators, rollups, outbox, ratelimits, ratings
-    del requests, staff, catalog
+    del requests, staff, catalog, audit
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -1,7 +1,7 @@
 """What the bot says about a procedure: a summary or one aspect, straight from the catalogue."""
 
-from casework import texts
 from catalog.models import Municipality, Procedure
+from foundation import texts
 
 
 def _bullets(items: list[str]) -> str:

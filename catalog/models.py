@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.db import Base, UTCDateTime, utcnow
+from foundation.db import Base, UTCDateTime, utcnow
 
 
 class Municipality(Base):

@@ -7,12 +7,11 @@ preview can never leak into the catalogue the bot reads.
 
 from dataclasses import dataclass
 
-from casework import texts
 from catalog import answers
 from catalog.models import Department, Procedure
-from catalog.schema import DepartmentEntry, ProcedureEntry
+from catalog.schema import ASPECTS, DepartmentEntry, ProcedureEntry
 from catalog.transfer import department_entry, procedure_values
-from nlu.understanding import ASPECTS
+from foundation import texts
 
 MESSAGES = {"summary": "Respuesta general"}
 

@@ -35,6 +35,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+# The parts of an entry a citizen can ask about, one by one ("¿cuánto cuesta?").
+ASPECTS = (
+    "requirements",
+    "cost",
+    "hours",
+    "location",
+    "duration",
+    "validity",
+    "online",
+    "legal_basis",
+)
+
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 CENT = Decimal("0.01")

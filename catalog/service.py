@@ -6,7 +6,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Department, Municipality, Procedure
-from nlu.understanding import ProcedureEntry
 
 
 class Option(NamedTuple):
@@ -75,18 +74,3 @@ async def version(session: AsyncSession) -> tuple[int, str]:
         await session.execute(select(func.count(Procedure.id), func.max(Procedure.updated_at)))
     ).one()
     return int(count), str(latest)
-
-
-async def entries(session: AsyncSession) -> list[ProcedureEntry]:
-    rows = await session.scalars(select(Procedure).order_by(Procedure.id))
-    return [
-        ProcedureEntry(
-            id=p.id,
-            name=p.name,
-            synonyms=tuple(p.synonyms or ()),
-            description=p.description,
-            requirements=tuple(p.requirements or ()),
-            takes_requests=p.request_enabled,
-        )
-        for p in rows
-    ]

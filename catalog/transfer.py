@@ -10,11 +10,11 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework import texts
-from casework.db import Database
 from catalog.models import Department, Municipality, Procedure
 from catalog.schema import CatalogFile, DepartmentEntry, ProcedureEntry
 from catalog.validate import CatalogError, problems_from_validation_error, validate_file
+from foundation import texts
+from foundation.db import Database
 
 Status = Literal["created", "updated", "unchanged"]
 _STATUSES: tuple[Status, ...] = ("created", "updated", "unchanged")

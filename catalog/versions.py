@@ -21,9 +21,6 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import utcnow
-from casework.staff.audit import audit
-from casework.staff.models import StaffUser
 from catalog.forms import MODELS, Kind
 from catalog.models import CatalogVersion, Department, Municipality, Procedure
 from catalog.schema import CatalogFile, DepartmentEntry, ProcedureEntry
@@ -40,6 +37,8 @@ from catalog.transfer import (
 )
 from catalog.validate import MESSAGES as VALIDATE_MESSAGES
 from catalog.validate import validate_entry
+from foundation.audit import Actor, audit
+from foundation.db import utcnow
 
 Entry = DepartmentEntry | ProcedureEntry
 Data = dict[str, Any]
@@ -174,7 +173,7 @@ async def _add(
     entry_id: str,
     data: Data,
     state: str,
-    staff: StaffUser | None,
+    staff: Actor | None,
     note: str = "",
     based_on: int | None = None,
 ) -> CatalogVersion:
@@ -224,7 +223,7 @@ async def published(session: AsyncSession, kind: Kind, entry_id: str) -> Catalog
 
 async def save_draft(
     session: AsyncSession,
-    staff: StaffUser,
+    staff: Actor,
     kind: Kind,
     entry: Entry,
     *,
@@ -263,9 +262,7 @@ async def save_draft(
     return draft
 
 
-async def publish(
-    session: AsyncSession, staff: StaffUser, kind: Kind, entry_id: str
-) -> CatalogVersion:
+async def publish(session: AsyncSession, staff: Actor, kind: Kind, entry_id: str) -> CatalogVersion:
     """Make the draft what the bot answers with."""
     draft = await in_state(session, kind, entry_id, "draft")
     if draft is None:
@@ -290,7 +287,7 @@ async def publish(
     return draft
 
 
-async def discard(session: AsyncSession, staff: StaffUser, kind: Kind, entry_id: str) -> None:
+async def discard(session: AsyncSession, staff: Actor, kind: Kind, entry_id: str) -> None:
     """Throw the draft away (it stays in the history as discarded)."""
     draft = await in_state(session, kind, entry_id, "draft")
     if draft is None:
@@ -300,7 +297,7 @@ async def discard(session: AsyncSession, staff: StaffUser, kind: Kind, entry_id:
 
 
 async def restore(
-    session: AsyncSession, staff: StaffUser, kind: Kind, entry_id: str, number: int
+    session: AsyncSession, staff: Actor, kind: Kind, entry_id: str, number: int
 ) -> CatalogVersion | None:
     """Make an earlier version the draft; it is published like any other edit."""
     old = await version(session, kind, entry_id, number)
@@ -365,7 +362,7 @@ def compared_with(versions: list[CatalogVersion], chosen: CatalogVersion) -> int
 
 
 async def import_file(
-    session: AsyncSession, staff: StaffUser, catalog: CatalogFile, filename: str
+    session: AsyncSession, staff: Actor, catalog: CatalogFile, filename: str
 ) -> ImportReport:
     """Import a validated catalogue file the way ``ventanilla catalog import`` does (create or
     update by id, delete nothing) and publish it at once: each created or updated entry gets a

@@ -3,7 +3,8 @@
 from collections.abc import Sequence
 from pathlib import Path
 
-from nlu.evaluate import ANSWERS, entries_from_catalog, read_examples
+from nlu.entries import entries_from_catalog
+from nlu.evaluate import ANSWERS, read_examples
 from nlu.pipeline import DefaultUnderstander
 from nlu.risk import AnswerRisk, Signs, fit
 from nlu.training import TrainingData

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 import typer
 
 from catalog.validate import CatalogError
-from nlu.evaluate import EvaluationDataError, entries_from_catalog, evaluate, read_examples
+from foundation.settings import get_settings
+from nlu.entries import entries_from_catalog
+from nlu.evaluate import EvaluationDataError, evaluate, read_examples
 from nlu.risk import DEFAULT_PATH as DEFAULT_RISK
 from nlu.training import TrainingDataError, load
-from ventanilla.settings import get_settings
 
 app = typer.Typer(help="Comprensión del lenguaje: evaluar y entrenar.", no_args_is_help=True)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sklearn.metrics import classification_report
 
-from nlu.understanding import Context, ProcedureEntry, Understander
+from nlu.understanding import Context, Understander
 
 HEADER = ["text", "intent", "procedure", "aspect"]
 SEVERAL = "|"  # "requirements|cost": several aspects, in the order asked
@@ -156,22 +156,3 @@ def evaluate(understander: Understander, examples: Sequence[Example]) -> dict[st
             if (e.intent, e.procedure, e.aspect) != p
         ],
     }
-
-
-def entries_from_catalog(path: Path) -> list[ProcedureEntry]:
-    from catalog.validate import CatalogError, validate_file
-
-    catalog, problems = validate_file(path)
-    if catalog is None:
-        raise CatalogError(problems)
-    return [
-        ProcedureEntry(
-            id=p.id,
-            name=p.name,
-            synonyms=tuple(p.synonyms),
-            description=p.description,
-            requirements=tuple(p.requirements),
-            takes_requests=bool(p.request and p.request.enabled),
-        )
-        for p in catalog.procedures
-    ]

@@ -2,12 +2,12 @@
 
 from collections.abc import Sequence
 
+from foundation.settings import Settings
 from nlu.baseline import BaselineUnderstander
 from nlu.pipeline import DefaultUnderstander, Thresholds
 from nlu.rasa import RasaUnderstander
 from nlu.training import load
 from nlu.understanding import ProcedureEntry, Understander
-from ventanilla.settings import Settings
 
 
 def build(settings: Settings, procedures: Sequence[ProcedureEntry]) -> Understander:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from casework.db import utcnow
+from foundation.db import utcnow
 from nlu import entities as entity_patterns
 from nlu import frequency
 from nlu.aspect_classifier import AspectClassifier

@@ -3,6 +3,9 @@
 from dataclasses import dataclass, field
 from typing import Protocol
 
+# The parts of a catalogue entry a citizen can ask about (re-exported: part of the contract).
+from catalog.schema import ASPECTS as ASPECTS
+
 INTENTS = (
     "greet",
     "goodbye",
@@ -17,17 +20,6 @@ INTENTS = (
     "human_agent",
     "my_data",
     "out_of_scope",
-)
-
-ASPECTS = (
-    "requirements",
-    "cost",
-    "hours",
-    "location",
-    "duration",
-    "validity",
-    "online",
-    "legal_basis",
 )
 
 

@@ -23,16 +23,16 @@ from backoffice.app import create_app
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
-from casework.db import Database
 from casework.inbox.drain import Drainer
 from casework.outbox.delivery import Deliverer
 from casework.schema import table_names, upgrade
 from casework.staff.accounts import create_user
 from catalog.models import Department
 from catalog.transfer import load_catalog_file
+from foundation.db import Database
+from foundation.settings import SAMPLE_CATALOG, Settings
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.whatsapp import FakeWhatsApp
-from ventanilla.settings import SAMPLE_CATALOG, Settings
 from ventanilla.workers import Workers
 
 PG_ADMIN_DSN = os.environ.get("VENTANILLA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

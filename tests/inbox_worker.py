@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from casework.db import Database
 from casework.inbox.drain import Drainer
+from foundation.db import Database
 
 TRY = "INSERT INTO prueba_intentos (chat, k, worker) VALUES (:chat, :k, :worker)"
 EFFECT = (

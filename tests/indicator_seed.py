@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import BotSession, Conversation
-from casework.db import Database
 from casework.handoffs.models import Handoff
 from casework.indicators.public import last_closed_day
 from casework.indicators.scope import last_months, local_today
 from casework.ratings.models import AnswerFeedback, Rating
 from casework.requests.models import Request
+from foundation.db import Database
 
 _serial = count(1)
 

@@ -20,13 +20,13 @@ from schemathesis import GenerationMode
 
 pytest.register_assert_rewrite("tests.browser_fixtures")
 from backoffice.app import create_app  # noqa: E402
-from casework.db import Database  # noqa: E402
 from casework.staff.accounts import create_user  # noqa: E402
 from casework.staff.models import StaffUser  # noqa: E402
 from casework.staff.tokens import create_token  # noqa: E402
+from foundation.db import Database  # noqa: E402
+from foundation.settings import Settings  # noqa: E402
 from tests.browser_fixtures import ServerProcess  # noqa: E402
 from tests.conftest import STAFF_PASSWORD  # noqa: E402
-from ventanilla.settings import Settings  # noqa: E402
 
 pytest_plugins = ("tests.browser_fixtures",)
 

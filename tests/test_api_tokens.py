@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from backoffice.app import create_app
-from casework.db import Database, utcnow
 from casework.staff.accounts import set_active, update_user
-from casework.staff.models import ApiToken, AuditEntry, StaffUser
+from casework.staff.models import ApiToken, StaffUser
 from casework.staff.tokens import TokenError, create_token, token_digest, verify_token
+from foundation.audit import AuditEntry
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from tests.conftest import login
-from ventanilla.settings import Settings
 
 API = "/api/v1/evaluacion/calificaciones"
 

@@ -4,8 +4,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from casework.db import Database
-from casework.staff.models import AuditEntry
+from foundation.audit import AuditEntry
+from foundation.db import Database
 from tests.conftest import STAFF_PASSWORD, login, post_login
 
 STAFF_PAGES = [

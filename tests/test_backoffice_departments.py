@@ -9,14 +9,14 @@ from sqlalchemy import select
 from backoffice.app import create_app
 from casework.citizens.service import identity_for
 from casework.conversations.service import conversation_for
-from casework.db import Database
 from casework.handoffs.models import Handoff
 from casework.handoffs.service import request_person
 from casework.requests.service import NewRequest, open_request
-from casework.staff.models import AuditEntry
 from catalog.models import Procedure
+from foundation.audit import AuditEntry
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import login
-from ventanilla.settings import Settings
 
 
 async def _open(db: Database, procedure_id: str, address: str) -> str:

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select, update
 
 from backoffice.app import create_app
-from casework.db import Database, utcnow
-from casework.staff.models import AuditEntry, StaffUser
+from casework.staff.models import StaffUser
+from foundation.audit import AuditEntry
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from tests.conftest import STAFF_PASSWORD, login, post_login
-from ventanilla.settings import Settings
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import Engine
-from casework import texts
 from casework.conversations.models import Message
-from casework.db import Database
-from casework.messages import Inbound
 from casework.requests.models import Request
+from foundation import texts
+from foundation.db import Database
+from foundation.messages import Inbound
 from tests.conftest import WebChat, break_conversation, folio_in, joined, valid_curp
 
 GOOD_CURP = valid_curp("HEGA900415HGTRRN0")

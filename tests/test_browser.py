@@ -13,8 +13,8 @@ import pytest
 import yaml
 from playwright.async_api import Page, expect
 
-from casework import texts
 from casework.handoffs.canned import canned_answers
+from foundation import texts
 
 # The fixtures module is also a plugin (below); have pytest rewrite its asserts before import.
 pytest.register_assert_rewrite("tests.browser_fixtures")

@@ -8,8 +8,8 @@ import pytest
 from playwright.async_api import Locator, Page, expect
 
 pytest.register_assert_rewrite("tests.browser_fixtures")
-from casework.db import Database  # noqa: E402
 from casework.staff.accounts import create_user  # noqa: E402
+from foundation.db import Database  # noqa: E402
 from tests import indicator_seed as seed  # noqa: E402
 from tests.browser_fixtures import NewPage, ReviewPage, ServerProcess  # noqa: E402
 from tests.conftest import STAFF_PASSWORD  # noqa: E402

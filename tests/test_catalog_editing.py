@@ -11,13 +11,13 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from casework.db import Database
-from casework.staff.models import AuditEntry
 from catalog.models import CatalogVersion, Department, Procedure
 from catalog.transfer import load_catalog_file
 from catalog.validate import validate_text
+from foundation.audit import AuditEntry
+from foundation.db import Database
+from foundation.settings import SAMPLE_CATALOG
 from tests.conftest import WebChat, joined, login
-from ventanilla.settings import SAMPLE_CATALOG
 
 CATALOG = "/backoffice/catalogo"
 ACTA = f"{CATALOG}/tramites/copia-certificada-acta"

@@ -9,12 +9,12 @@ import yaml
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
-from casework.db import Database
-from catalog.cli import app
 from catalog.models import Department, Municipality, Procedure
 from catalog.schema import CatalogFile
 from catalog.transfer import ImportReport, export_catalog, import_catalog, load_catalog_file
 from catalog.validate import CatalogError, validate_file, validate_text
+from foundation.db import Database
+from ventanilla.catalog_cli import app
 
 MIN_FILE = Path(__file__).parent / "data" / "catalog_min.yml"
 SAMPLE = Path(__file__).resolve().parent.parent / "catalog" / "samples" / "acacias.yml"

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from catalog.cli import app
 from catalog.validate import validate_file, validate_text
+from ventanilla.catalog_cli import app
 
 DATA = Path(__file__).parent / "data"
 MIN_FILE = DATA / "catalog_min.yml"

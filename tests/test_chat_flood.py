@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from backoffice.app import create_app
-from casework import texts
 from casework.citizens.models import ChannelIdentity
-from casework.db import Database
 from casework.ratelimits import service as ratelimits_service
 from casework.ratelimits.models import RateCounter
+from foundation import texts
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import WebChat
-from ventanilla.settings import Settings
 
 RANDOM_SESSION = "Zx9" * 15
 MID_MINUTE = 1_800_000_030.0  # 30 s into a one-minute window

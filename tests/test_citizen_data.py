@@ -6,13 +6,13 @@ import httpx
 from sqlalchemy import select
 
 from bot.engine import Engine
-from casework import texts
 from casework.citizens.models import Citizen
 from casework.conversations.models import Message
-from casework.db import Database
-from casework.messages import Inbound
 from casework.ratings.models import Rating
 from casework.requests.models import Request
+from foundation import texts
+from foundation.db import Database
+from foundation.messages import Inbound
 from tests.conftest import WebChat, folio_in, joined, login, valid_curp
 
 CURP = valid_curp("LOMP800101MJCPRR0")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from casework.db import Database
 from casework.staff.accounts import authenticate
+from foundation.db import Database
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from bot.rehearsal import report
 from bot.rehearsal.runner import CaseResult, SharedModel, run
+from foundation.settings import SAMPLE_CATALOG, Settings
 from ventanilla.cli import app
-from ventanilla.settings import SAMPLE_CATALOG, Settings
 
 CURP = "GODE561231HDFRRN00"
 OTHER_CURP = "NUBA770418HDFXRL06"

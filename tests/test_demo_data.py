@@ -10,15 +10,15 @@ from typer.testing import CliRunner
 
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import BotSession, Conversation
-from casework.db import Base, Database, utcnow
 from casework.handoffs.models import Handoff
 from casework.ratings.models import AnswerFeedback, Rating, RatingDimensionScore
 from casework.requests.models import Request, RequestEvent
 from casework.requests.service import NewRequest, open_request
 from catalog.models import Procedure
+from foundation.db import Base, Database, utcnow
+from foundation.settings import Settings
 from ventanilla.cli import app
 from ventanilla.demo import DemoOptions, DemoRefused, generate
-from ventanilla.settings import Settings
 from ventanilla.setup import prepare
 
 

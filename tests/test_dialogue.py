@@ -4,13 +4,13 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.engine import Engine
-from casework import texts
 from casework.citizens.models import Citizen
 from casework.conversations.models import Message
-from casework.db import Database
 from casework.handoffs.models import Handoff
-from casework.messages import Inbound
 from catalog.models import Procedure
+from foundation import texts
+from foundation.db import Database
+from foundation.messages import Inbound
 from tests.conftest import WebChat, joined, login
 
 

@@ -8,19 +8,19 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from casework import texts
 from casework.citizens.models import ChannelIdentity, Citizen
-from casework.db import Base, Database, utcnow
 from casework.inbox.models import InboxItem
 from casework.outbox.models import OutboxMessage
 from casework.privacy.retention import run_retention
 from casework.requests.models import Request
 from casework.schema import load_models
+from foundation import texts
+from foundation.db import Base, Database, utcnow
+from foundation.settings import Settings
 from tests.conftest import folio_in, login, valid_curp
 from tests.fakes.payloads import WA_ID, wa_status
 from tests.fakes.whatsapp import FakeWhatsApp
 from tests.test_whatsapp import WhatsAppClient, bodies, wa, wa_settings
-from ventanilla.settings import Settings
 
 __all__ = ["wa", "wa_settings"]  # WhatsApp fixtures this file uses; fake_whatsapp is in conftest
 

@@ -19,18 +19,19 @@ from sqlalchemy import select
 from backoffice.app import create_app
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
-from casework.db import Database
 from casework.indicators.export import csv_chunks
 from casework.indicators.pseudonym import citizen_key, pseudonym_secret
 from casework.indicators.scope import Scope
 from casework.privacy.masking import MASK, mask_personal_data
 from casework.ratings.models import Rating, RatingDimensionScore
-from casework.staff.models import AuditEntry, StaffUser
+from casework.staff.models import StaffUser
 from casework.staff.tokens import create_token
 from catalog.models import Department, Procedure
+from foundation.audit import AuditEntry
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import valid_curp
 from tests.indicator_seed import rating as seed_rating
-from ventanilla.settings import Settings
 
 BASE = "/api/v1/evaluacion"
 CURP_ANA = valid_curp("TORA850312MGTRZN0")

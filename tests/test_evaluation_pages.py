@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import update
 
 from backoffice.app import create_app
-from casework.calendar import local_midnight
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
-from casework.db import Database
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import last_months, local_today
 from casework.staff.accounts import create_user
+from foundation.calendar import local_midnight
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import STAFF_PASSWORD, login
 from tests.indicator_seed import SECRET_COMMENT, closed_month, rating, seed_history
-from ventanilla.settings import Settings
 
 TZ = "America/Mexico_City"
 

@@ -8,17 +8,18 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from casework import texts
-from casework.calendar import LOCAL_TZ
-from casework.db import Database
 from casework.handoffs.canned import canned_answers, expand
 from casework.handoffs.models import Handoff
 from casework.handoffs.service import HandoffError, claim
 from casework.hours import parse_hours
 from casework.staff.accounts import create_user
-from casework.staff.models import AuditEntry, StaffUser
+from casework.staff.models import StaffUser
+from foundation import texts
+from foundation.audit import AuditEntry
+from foundation.calendar import LOCAL_TZ
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import STAFF_PASSWORD, WebChat, joined, login
-from ventanilla.settings import Settings
 
 DAY_NAMES = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
 

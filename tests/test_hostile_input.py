@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.app import create_app
-from casework import texts
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Message
-from casework.db import Database
 from casework.inbox.models import InboxItem
+from foundation import texts
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import (
     ChannelClient,
     WebChat,
@@ -44,7 +45,6 @@ from tests.fakes.payloads import (
 )
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.whatsapp import FakeWhatsApp
-from ventanilla.settings import Settings
 
 APP_SECRET = "secreto-de-la-app-de-prueba"
 TG_SECRET = "secreto-del-webhook-de-prueba"

@@ -12,18 +12,18 @@ import pytest
 from sqlalchemy import event, func, select, text, update
 
 from backoffice.app import create_app
-from casework import texts
-from casework.db import Database
 from casework.failures import Transient
 from casework.inbox.drain import CHAT_BATCH, MAX_ATTEMPTS, Drainer
 from casework.inbox.models import InboxItem
 from casework.inbox.service import Handler, Inbox, Update
 from casework.outbox.models import OutboxMessage
-from casework.staff.models import AuditEntry
+from foundation import texts
+from foundation.audit import AuditEntry
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import ChannelClient, login, running
 from tests.fakes.payloads import TG_CHAT_ID, tg_text, tg_webhook_headers
 from tests.fakes.telegram import FakeTelegram
-from ventanilla.settings import Settings
 from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"

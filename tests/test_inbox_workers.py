@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from casework.db import Database
 from casework.inbox.drain import PARALLEL_CHATS
 from casework.inbox.models import InboxItem
 from casework.inbox.service import Inbox, Update
+from foundation.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS, PER_CHAT = 40, 10

@@ -13,7 +13,6 @@ from sqlalchemy import delete, select
 from backoffice.app import create_app
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
-from casework.db import Database
 from casework.indicators.cards import (
     SAMPLE_CARDS,
     CardError,
@@ -27,10 +26,11 @@ from casework.indicators.cards import (
 from casework.indicators.models import IndicatorCard
 from casework.indicators.service import METRICS
 from casework.ratings.models import Rating
-from casework.staff.models import AuditEntry
+from foundation.audit import AuditEntry
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import login
 from tests.indicator_seed import rating
-from ventanilla.settings import Settings
 from ventanilla.setup import prepare
 
 TODAY = date(2026, 4, 30)

@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select, text, update
 from typer.testing import CliRunner
 
-from casework.db import Database, utcnow
 from casework.indicators import dashboard, public, rollups, service
 from casework.indicators.rollups import (
     HANDOFF_WAITS,
@@ -28,9 +27,10 @@ from casework.indicators.scope import Scope, local_today
 from casework.ratings.models import Rating
 from casework.schema import upgrade
 from catalog.transfer import load_catalog_file
+from foundation.db import Database, utcnow
+from foundation.settings import SAMPLE_CATALOG
 from tests import indicator_seed as seed
 from ventanilla.cli import app
-from ventanilla.settings import SAMPLE_CATALOG
 
 TZ = seed.TZ
 DAY = timedelta(days=1)
@@ -311,7 +311,7 @@ def test_recalcular_rebuilds_the_rollups_from_the_raw_rows(database_url: str) ->
 
 
 def test_local_days_of_stored_instants_follow_the_zone_rules() -> None:
-    from casework.indicators.sql import _local_day_sql
+    from foundation.sql import _local_day_sql
 
     # 2021-04-04: Mexico City moved to summer time (UTC-5) at 02:00 local.
     assert _local_day_sql("2021-04-04 04:59:59.000000", TZ) == "2021-04-03"

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from casework.db import Database
 from casework.indicators.dashboard import (
     by_procedure,
     lowest_csat,
@@ -19,6 +18,7 @@ from casework.indicators.dashboard import (
 )
 from casework.indicators.scope import Scope, last_months
 from casework.indicators.service import METRICS, Measure, measures, metric_value
+from foundation.db import Database
 from tests import indicator_seed as seed
 
 TZ = "America/Mexico_City"

@@ -6,9 +6,9 @@ import sys
 import httpx
 from sqlalchemy import select
 
-from casework.db import Database
 from casework.ratings.models import Rating
 from catalog.models import Procedure
+from foundation.db import Database
 from tests.conftest import folio_in, login, valid_curp
 
 

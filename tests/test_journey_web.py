@@ -5,9 +5,9 @@ import re
 import httpx
 from sqlalchemy import select
 
-from casework.db import Database
 from casework.ratings.models import Rating
 from catalog.models import Procedure
+from foundation.db import Database
 from tests.conftest import WebChat, folio_in, joined, login, valid_curp
 
 

@@ -6,13 +6,13 @@ import re
 from sqlalchemy import func, select
 
 from bot.engine import Engine
-from casework import texts
 from casework.citizens.linking import RATE_WINDOW, ask_code, confirm
 from casework.citizens.models import ChannelIdentity, Citizen, LinkCode
 from casework.citizens.service import identity_for, mask_curp
-from casework.db import Database
-from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
+from foundation import texts
+from foundation.db import Database
+from foundation.messages import Inbound
 from tests.conftest import folio_in, valid_curp
 
 KNOWN = valid_curp("LOMP800101MJCPRR0")

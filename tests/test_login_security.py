@@ -10,12 +10,13 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from backoffice.app import create_app
-from casework import texts
-from casework.db import Database, utcnow
 from casework.staff import throttle
-from casework.staff.models import AuditEntry, LoginThrottle
+from casework.staff.models import LoginThrottle
+from foundation import texts
+from foundation.audit import AuditEntry
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from tests.conftest import STAFF_PASSWORD, post_login
-from ventanilla.settings import Settings
 
 WRONG = STAFF_PASSWORD + "x"
 FREE_FROM_ONE_ADDRESS = throttle.PER_USERNAME_AND_ADDRESS.free

@@ -1,6 +1,6 @@
 """The channel-neutral message shapes: what the inbox stores comes back the same."""
 
-from casework.messages import Inbound, Location
+from foundation.messages import Inbound, Location
 
 
 def test_an_inbound_message_round_trips_through_its_stored_form() -> None:

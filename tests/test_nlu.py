@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from foundation.settings import SAMPLE_CATALOG
 from nlu.dates import find_date
 from nlu.entities import extract
-from nlu.evaluate import entries_from_catalog
+from nlu.entries import entries_from_catalog
 from nlu.pipeline import DefaultUnderstander
 from nlu.training import TrainingDataError, load, parse
 from nlu.understanding import Context
-from ventanilla.settings import SAMPLE_CATALOG
 
 MINIMAL = Path(__file__).parent / "data" / "catalog_min.yml"
 

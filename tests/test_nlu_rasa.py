@@ -6,14 +6,14 @@ import httpx
 import pytest
 
 from backoffice.app import create_app
-from casework.db import Database
 from catalog import answers
 from catalog.models import Procedure
+from foundation.db import Database
+from foundation.settings import Settings
 from nlu.rasa import RasaUnderstander
 from nlu.understanding import Context
 from tests.conftest import WebChat, joined
 from tests.fakes.rasa import FakeRasa
-from ventanilla.settings import Settings
 
 
 @pytest.fixture

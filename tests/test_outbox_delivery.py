@@ -13,14 +13,14 @@ from backoffice.app import create_app
 from bot.channels.telegram import TelegramSender, make_bot, split
 from casework.citizens.service import identity_for
 from casework.conversations.service import conversation_for
-from casework.db import Database, utcnow
-from casework.messages import Outbound
 from casework.outbox.delivery import Deliverer, RetryPolicy
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue
+from foundation.db import Database, utcnow
+from foundation.messages import Outbound
+from foundation.settings import Settings
 from tests.conftest import login
 from tests.fakes.telegram import FakeTelegram
-from ventanilla.settings import Settings
 
 
 @pytest.fixture

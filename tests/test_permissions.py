@@ -19,11 +19,11 @@ from backoffice.app import create_app
 from backoffice.deps import RoleRequired, Staff, required_roles, walk_routes
 from backoffice.routes.api import PREFIX as API_PREFIX
 from backoffice.routes.api import BearerRequired
-from casework.db import Database
 from casework.staff.models import ROLES, ApiToken, StaffUser
 from casework.staff.tokens import TOKEN_PREFIX, create_token, token_digest
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import login
-from ventanilla.settings import Settings
 
 # Routes anyone may open, each with the reason. Nothing else is public.
 PUBLIC = {

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from backoffice.app import create_app
 from bot.channels.peer import resolve
-from casework.db import Database
 from casework.staff import throttle
-from casework.staff.models import AuditEntry
+from foundation.audit import AuditEntry
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import STAFF_PASSWORD, post_login
-from ventanilla.settings import Settings
 
 # The fixtures module is also a plugin (below); have pytest rewrite its asserts before import.
 pytest.register_assert_rewrite("tests.browser_fixtures")

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import httpx
 
-from casework.db import Database
 from casework.indicators.public import last_closed_day, next_closing, public_results
 from casework.indicators.scope import local_today
+from foundation.db import Database
 from tests.indicator_seed import TZ, closed_month, local_midnight, rating, request
 
 SETTLE = 8  # the default settings: surveys answered within 7 days, a month closes 8 days on

@@ -6,12 +6,13 @@ import httpx
 from sqlalchemy import select
 
 from casework.citizens.service import identity_for
-from casework.db import Database
 from casework.requests.models import Request
 from casework.requests.service import NewRequest, QueueFilter, list_requests, open_request
 from casework.staff.accounts import create_user
-from casework.staff.models import AuditEntry, StaffUser
+from casework.staff.models import StaffUser
 from catalog.models import Procedure
+from foundation.audit import AuditEntry
+from foundation.db import Database
 from tests.conftest import STAFF_PASSWORD, login
 
 

@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from casework.calendar import add_business_days, due_at, local
 from casework.citizens.service import identity_for
-from casework.db import Database
 from casework.outbox.models import OutboxMessage
 from casework.requests.service import NewRequest, change_status, open_request
 from casework.staff.models import StaffUser
 from catalog.models import Procedure
+from foundation.calendar import add_business_days, due_at, local
+from foundation.db import Database
 
 
 async def _open(db: Database, prefix: str = "SMA", address: str = "a") -> str:

@@ -14,15 +14,15 @@ from backoffice.app import create_app
 from casework.citizens.service import identity_for
 from casework.conversations.models import Message
 from casework.conversations.service import conversation_for
-from casework.db import Database
 from casework.inbox.models import InboxItem
-from casework.messages import Outbound
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue
 from casework.privacy.retention import months_before, run_retention
 from casework.schema import upgrade
+from foundation.db import Database
+from foundation.messages import Outbound
+from foundation.settings import Settings
 from tests.conftest import running
-from ventanilla.settings import Settings
 from ventanilla.workers import Workers
 
 NOW = datetime.now().astimezone()

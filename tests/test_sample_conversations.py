@@ -12,7 +12,7 @@ import pytest
 from bot.rehearsal import report
 from bot.rehearsal.runner import Rehearsal
 from bot.rehearsal.script import Case, Script, load
-from ventanilla.settings import SAMPLE_CATALOG, Settings
+from foundation.settings import SAMPLE_CATALOG, Settings
 
 FILES = sorted(SAMPLE_CATALOG.parent.glob("*.conversations.yml"))  # not the faq- ones
 # the second, fresher dev set (nlu/eval/README.md, "dev2"); the *_test.yml files stay held out

@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 
-from casework.db import Base, Database
 from casework.schema import MIGRATIONS, load_models, upgrade
+from foundation.db import Base, Database
 from tests.conftest import BACKENDS, PG_ADMIN_DSN, _pg_admin
 
 VERSIONS = [p for p in (MIGRATIONS / "versions").glob("0*.py")]

@@ -10,9 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from backoffice.app import create_app
-from casework.db import Database
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import STAFF_PASSWORD, login, post_login
-from ventanilla.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "backoffice" / "templates"
 EMBEDDER = "https://www.municipio.gob.mx"

@@ -15,12 +15,13 @@ from starlette.types import Message, Receive, Scope, Send
 
 from backoffice.app import create_app
 from backoffice.routes import handoffs
-from casework import texts
-from casework.db import Database, utcnow
-from casework.staff.models import AuditEntry, StaffSession, StaffUser
+from casework.staff.models import StaffSession, StaffUser
+from foundation import texts
+from foundation.audit import AuditEntry
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from tests.browser_fixtures import free_port
 from tests.conftest import STAFF_PASSWORD, WebChat, csrf_from, login, post_login
-from ventanilla.settings import Settings
 
 COOKIE = "ventanilla_staff"
 SOLICITUDES = "/backoffice/solicitudes"

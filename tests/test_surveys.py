@@ -12,23 +12,24 @@ from sqlalchemy import func, select, update
 
 from backoffice.app import create_app
 from bot.engine import Engine
-from casework import texts
 from casework.citizens.service import identity_for
 from casework.conversations.models import Conversation
-from casework.db import Database, utcnow
-from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
 from casework.ratings.dimensions import DIMENSIONS, DimensionError, set_dimensions
 from casework.ratings.models import AnswerFeedback, Rating, RatingDimensionScore
 from casework.ratings.reminders import send_reminders
 from casework.requests.service import NewRequest, change_status, open_request
-from casework.staff.models import AuditEntry, StaffUser
+from casework.staff.models import StaffUser
 from catalog.models import Procedure
+from foundation import texts
+from foundation.audit import AuditEntry
+from foundation.db import Database, utcnow
+from foundation.messages import Inbound
+from foundation.settings import Settings
 from tests.conftest import ChannelClient, login, running, with_whatsapp
 from tests.fakes.payloads import WA_ID, _wa_inbound, wa_text
 from tests.fakes.payloads import wa_signed as signed
 from tests.fakes.whatsapp import FakeWhatsApp
-from ventanilla.settings import Settings
 from ventanilla.workers import Workers
 
 _ids = itertools.count(1)

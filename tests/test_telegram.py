@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.app import create_app
-from casework import texts
 from casework.conversations.models import Message
-from casework.db import Database
 from casework.requests.models import Request
 from catalog.models import Procedure
+from foundation import texts
+from foundation.db import Database
+from foundation.settings import Settings
 from tests.conftest import ChannelClient, running, valid_curp
 from tests.fakes.payloads import (
     TG_CHAT_ID,
@@ -30,7 +31,6 @@ from tests.fakes.payloads import (
     tg_webhook_headers,
 )
 from tests.fakes.telegram import FakeTelegram
-from ventanilla.settings import Settings
 from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bot.engine import Engine
 from casework.conversations.models import BotSession, Conversation
-from casework.db import Database
-from casework.messages import Inbound
+from foundation.db import Database
+from foundation.messages import Inbound
 
 
 def _says(text: str, n: int) -> Inbound:

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from backoffice.app import create_app
-from casework import texts
 from casework.conversations.models import Conversation, Message
-from casework.db import Database, utcnow
 from casework.outbox.models import OutboxMessage
 from catalog.models import Procedure
+from foundation import texts
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from tests.conftest import ChannelClient, login, with_whatsapp
 from tests.fakes.payloads import (
     WA_BSUID,
@@ -28,7 +29,6 @@ from tests.fakes.payloads import (
 )
 from tests.fakes.payloads import wa_signed as signed
 from tests.fakes.whatsapp import FakeWhatsApp
-from ventanilla.settings import Settings
 
 APP_SECRET = "secreto-de-la-app-de-meta"
 VERIFY = "token-de-verificacion"

@@ -13,8 +13,8 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from casework.db import Database
-from ventanilla.settings import Settings, get_settings
+from foundation.db import Database
+from foundation.settings import Settings, get_settings
 
 app = typer.Typer(
     help="Ventanilla: trámites y servicios municipales por chat.", no_args_is_help=True
@@ -399,9 +399,9 @@ def telegram_set_webhook(
     "seguro aunque el servidor también los envíe.",
 )
 def surveys_remind(database: DatabaseOption = None) -> None:
-    from casework.db import utcnow
     from casework.ratings.reminders import send_reminders
     from casework.schema import upgrade
+    from foundation.db import utcnow
 
     settings = _settings(database)
     sent = 0
@@ -422,9 +422,9 @@ def surveys_remind(database: DatabaseOption = None) -> None:
     "también lo haga.",
 )
 def retention_run(database: DatabaseOption = None) -> None:
-    from casework.db import utcnow
     from casework.privacy.retention import run_retention
     from casework.schema import upgrade
+    from foundation.db import utcnow
 
     settings = _settings(database)
     done = []
@@ -464,7 +464,7 @@ def test_conversations(
     from bot.rehearsal import report
     from bot.rehearsal.runner import run
     from bot.rehearsal.script import ScriptError
-    from casework import texts
+    from foundation import texts
 
     try:
         results = asyncio.run(run(files, get_settings(), catalog))
@@ -479,8 +479,8 @@ def test_conversations(
 
 
 def _add_subcommands() -> None:
-    from catalog.cli import app as catalog_app
     from nlu.cli import app as nlu_app
+    from ventanilla.catalog_cli import app as catalog_app
 
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(nlu_app, name="nlu")

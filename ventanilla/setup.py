@@ -5,14 +5,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from casework.db import Database
 from casework.indicators.cards import load_sample_cards
 from casework.schema import upgrade
 from casework.staff.accounts import count_users, create_user, generate_password
 from casework.staff.instance_secrets import instance_secret
 from catalog.models import Procedure
 from catalog.transfer import ImportReport, load_catalog_file
-from ventanilla.settings import Settings
+from foundation.db import Database
+from foundation.settings import Settings
 
 
 @dataclass

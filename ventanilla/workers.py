@@ -19,14 +19,14 @@ from threadpoolctl import threadpool_limits
 
 from bot.channels import telegram, whatsapp
 from bot.engine import Engine
-from casework.db import Database
 from casework.inbox.drain import Drainer
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
 from casework.outbox.delivery import Deliverer, Sender
 from casework.privacy import retention
 from casework.ratings import reminders
-from ventanilla.settings import Settings
+from foundation.db import Database
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 10.0  # how long the jobs under way may take to end once told to stop

@@ -16,7 +16,6 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from backoffice import permissions
 from backoffice.deps import RoleRequired, database
-from casework.db import Database
 from casework.indicators.export import (
     MAX_PAGE,
     ExportError,
@@ -27,11 +26,12 @@ from casework.indicators.export import (
 from casework.indicators.pseudonym import pseudonym_secret
 from casework.indicators.scope import CHANNELS, Scope, local_today
 from casework.indicators.service import METRICS, metric_value
-from casework.staff.audit import audit
 from casework.staff.models import StaffUser
 from casework.staff.tokens import verify_token
 from catalog.service import get_department, get_procedure
-from ventanilla.settings import Settings
+from foundation.audit import audit
+from foundation.db import Database
+from foundation.settings import Settings
 
 PREFIX = "/api/v1/evaluacion"
 MAX_PERIODS = 60  # series by week or month: at most this many periods per call

@@ -12,10 +12,10 @@ from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.params import Page, id_in
 from backoffice.templating import templates
-from casework.calendar import LOCAL_TZ
 from casework.staff.accounts import list_users
 from casework.staff.audit import AuditFilter, audit_choices, search_audit
 from casework.staff.models import StaffUser
+from foundation.calendar import LOCAL_TZ
 
 router = APIRouter(prefix="/backoffice/auditoria", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.AUDIT

@@ -14,9 +14,9 @@ from backoffice.templating import templates
 from bot.channels.peer import client_address
 from casework.staff import throttle
 from casework.staff.accounts import authenticate
-from casework.staff.audit import audit
 from casework.staff.models import StaffUser
 from casework.staff.sessions import end_session, start_session
+from foundation.audit import audit
 
 router = APIRouter(prefix="/backoffice", dependencies=[Depends(verify_csrf)])
 # Logging in needs no permission (it is the one public back office route); everything else

@@ -17,8 +17,6 @@ from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.params import QueryId, RowId
 from backoffice.templating import templates
-from casework.calendar import format_local
-from casework.db import utcnow
 from casework.staff.accounts import staff_names
 from casework.staff.models import StaffUser
 from catalog import forms, overview, preview, versions
@@ -29,6 +27,8 @@ from catalog.service import department_options, first_procedure_of, get_departme
 from catalog.transfer import export_catalog
 from catalog.validate import MESSAGES as VALIDATE_MESSAGES
 from catalog.validate import CatalogError, validate_text
+from foundation.calendar import format_local
+from foundation.db import utcnow
 
 
 async def _bot_rereads_catalogue(request: Request) -> AsyncIterator[None]:

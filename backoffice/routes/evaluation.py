@@ -23,7 +23,7 @@ from casework.indicators.scope import CHANNELS, Scope, last_months, local_today
 from casework.indicators.service import METRICS, Measure, MetricInfo, measures
 from casework.staff.models import StaffUser
 from catalog.service import department_options, procedure_options
-from ventanilla.settings import Settings
+from foundation.settings import Settings
 
 router = APIRouter(prefix="/backoffice/evaluacion", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.RATINGS

@@ -21,7 +21,6 @@ from backoffice.deps import (
 from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.conversations.service import transcript
-from casework.db import Database
 from casework.handoffs.canned import canned_answers, expand
 from casework.handoffs.models import Handoff
 from casework.handoffs.service import (
@@ -35,6 +34,7 @@ from casework.handoffs.service import (
 )
 from casework.staff.accounts import department_scope
 from casework.staff.models import StaffUser
+from foundation.db import Database
 
 router = APIRouter(prefix="/backoffice/canalizaciones", dependencies=[Depends(verify_csrf)])
 INBOX_POLL_SECONDS = 2.0

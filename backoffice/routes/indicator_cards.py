@@ -30,7 +30,7 @@ from casework.indicators.scope import CHANNELS, local_today
 from casework.indicators.service import METRICS
 from casework.staff.models import StaffUser
 from catalog.service import department_options, procedure_options
-from ventanilla.settings import Settings
+from foundation.settings import Settings
 
 router = APIRouter(prefix="/backoffice/indicadores", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.RATINGS

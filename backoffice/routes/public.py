@@ -6,7 +6,7 @@ from fastapi.responses import HTMLResponse, Response
 from backoffice.deps import Session
 from backoffice.templating import templates
 from catalog.service import municipality
-from ventanilla.settings import Settings
+from foundation.settings import Settings
 
 router = APIRouter()
 

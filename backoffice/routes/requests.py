@@ -11,7 +11,6 @@ from backoffice.csrf import verify_csrf
 from backoffice.deps import RoleRequired, Session
 from backoffice.params import id_in
 from backoffice.templating import templates
-from casework.db import utcnow
 from casework.requests.models import STATUSES
 from casework.requests.models import Request as CaseRequest
 from casework.requests.service import (
@@ -25,6 +24,7 @@ from casework.requests.service import (
 from casework.staff.accounts import active_staff, department_scope, get_user
 from casework.staff.models import StaffUser
 from catalog.service import department_options, request_procedure_options
+from foundation.db import utcnow
 
 router = APIRouter(prefix="/backoffice/solicitudes", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.REQUESTS

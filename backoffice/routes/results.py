@@ -10,7 +10,7 @@ from casework.indicators.cards import public_cards
 from casework.indicators.public import public_results
 from casework.indicators.scope import local_today
 from catalog.service import municipality
-from ventanilla.settings import Settings
+from foundation.settings import Settings
 
 router = APIRouter()
 

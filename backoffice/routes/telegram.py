@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from bot.channels import telegram
 from bot.channels.wire import json_object
-from casework import texts
+from foundation import texts
 
 router = APIRouter()
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from pydantic import ValidationError
 
 from bot.channels import whatsapp
 from bot.channels.wire import json_object
-from casework import texts
 from casework.outbox.service import record_receipt
-from ventanilla.settings import Settings
+from foundation import texts
+from foundation.settings import Settings
 
 router = APIRouter()
 log = logging.getLogger(__name__)

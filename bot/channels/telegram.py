@@ -34,14 +34,14 @@ from bot import safety
 from bot.channels.wire import MAX_NAME, MAX_PROVIDER_ID, check_storable
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
-from casework.db import Database
 from casework.failures import Transient
 from casework.inbox import service as inbox
-from casework.messages import Inbound, Location
 from casework.outbox.delivery import DeliveryError
 from casework.outbox.models import OutboxMessage
 from casework.staff.instance_secrets import instance_secret
-from ventanilla.settings import Settings
+from foundation.db import Database
+from foundation.messages import Inbound, Location
+from foundation.settings import Settings
 
 CHANNEL = "telegram"
 MAX_TEXT = 4096

@@ -8,10 +8,10 @@ from typing import TextIO
 
 from bot.engine import Engine
 from casework.citizens.service import identity_for
-from casework.db import Database
-from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import pull
+from foundation.db import Database
+from foundation.messages import Inbound
 
 CHANNEL = "terminal"
 

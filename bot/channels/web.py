@@ -19,15 +19,15 @@ from bot import safety
 from bot.channels.peer import client_address
 from bot.channels.wire import StorableText
 from bot.engine import Engine
-from casework import texts
 from casework.citizens.service import identity_at
-from casework.db import MAX_ROW_ID
 from casework.failures import transient
-from casework.messages import Inbound
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import pull
 from casework.ratelimits.service import Limit, RateLimiter
-from ventanilla.settings import Settings
+from foundation import texts
+from foundation.db import MAX_ROW_ID
+from foundation.messages import Inbound
+from foundation.settings import Settings
 
 CHANNEL = "web"
 SESSION_PATTERN = r"^[A-Za-z0-9_-]{32,64}$"

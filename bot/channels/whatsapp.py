@@ -26,12 +26,12 @@ from bot.channels.wire import MAX_NAME, StorableText
 from bot.engine import Engine
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
-from casework.db import Database, utcnow
 from casework.inbox import service as inbox
-from casework.messages import Inbound, Location, reply_window_open
 from casework.outbox.delivery import DeliveryError
 from casework.outbox.models import OutboxMessage
-from ventanilla.settings import Settings
+from foundation.db import Database, utcnow
+from foundation.messages import Inbound, Location, reply_window_open
+from foundation.settings import Settings
 
 CHANNEL = "whatsapp"
 MAX_TEXT, MAX_BODY = 4096, 1024

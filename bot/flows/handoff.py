@@ -5,13 +5,13 @@ chat desk's hours, `desk_hours`), the citizen is told so and offered to leave a 
 """
 
 from bot.turn import Turn
-from casework import texts
-from casework.db import utcnow
 from casework.handoffs.service import place_in_queue, request_person
 from casework.hours import parse_hours
-from casework.messages import Choice
 from catalog.models import Department
 from catalog.service import get_procedure
+from foundation import texts
+from foundation.db import utcnow
+from foundation.messages import Choice
 
 
 async def to_person(turn: Turn, *, even_if_closed: bool = False) -> None:

@@ -5,13 +5,13 @@ import random
 from collections.abc import Sequence
 
 from bot.turn import Turn, menu_choices
-from casework import texts
-from casework.db import MAX_ROW_ID
-from casework.messages import Choice
 from casework.ratings.service import ask_usefulness, record_usefulness
 from catalog import answers
 from catalog.models import Procedure
 from catalog.service import get_procedure
+from foundation import texts
+from foundation.db import MAX_ROW_ID
+from foundation.messages import Choice
 from nlu.understanding import ASPECTS, Understanding
 
 

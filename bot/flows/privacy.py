@@ -2,14 +2,14 @@
 
 from bot import cues
 from bot.turn import Turn, menu_choices, yes_no
-from casework import texts
 from casework.citizens.erasure import erase
 from casework.citizens.models import Citizen
 from casework.citizens.service import mask_curp
-from casework.db import utcnow
 from casework.requests.service import visible_requests
 from catalog import answers
 from catalog.service import get_procedure
+from foundation import texts
+from foundation.db import utcnow
 from nlu.understanding import Understanding
 
 

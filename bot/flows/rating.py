@@ -6,9 +6,7 @@ given when no survey is open (it expired, or was already answered) is declined p
 """
 
 from bot.turn import Turn, menu_choices
-from casework import texts
 from casework.conversations.service import set_slots
-from casework.messages import Choice
 from casework.ratings.dimensions import DIMENSIONS, dimensions_for
 from casework.ratings.models import Rating
 from casework.ratings.service import (
@@ -19,6 +17,8 @@ from casework.ratings.service import (
     score_choices,
     survey_subject,
 )
+from foundation import texts
+from foundation.messages import Choice
 
 MAX_COMMENT = 1000
 

@@ -7,17 +7,17 @@ from typing import Any
 from bot import cues
 from bot.flows import privacy
 from bot.turn import Turn, menu_choices, yes_no
-from casework import texts
-from casework.calendar import format_local
 from casework.citizens.linking import ask_code, looks_like_code
 from casework.citizens.linking import confirm as confirm_link
 from casework.citizens.models import Citizen
 from casework.citizens.service import attach_curp, check_curp, citizen_by_curp, mask_curp
-from casework.messages import Choice
 from casework.requests.service import NewRequest, open_request
 from catalog import answers
 from catalog.models import Procedure
 from catalog.service import get_procedure, request_procedures
+from foundation import texts
+from foundation.calendar import format_local
+from foundation.messages import Choice
 from nlu.entities import find_curp
 from nlu.normalize import normalize
 from nlu.procedures import STOPWORDS

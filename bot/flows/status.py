@@ -1,8 +1,8 @@
 """How is my request going: by folio, or the list of the citizen's own requests."""
 
 from bot.turn import Turn, menu_choices
-from casework import texts
 from casework.requests.service import describe, find_visible, visible_requests
+from foundation import texts
 
 
 async def by_folio(turn: Turn, folio: str) -> None:

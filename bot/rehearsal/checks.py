@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.rehearsal.script import Assertion, RequestExpected
-from casework import texts
 from casework.requests.models import Request
+from foundation import texts
 
 FOLIO = re.compile(r"\b[A-Z0-9]{2,8}-\d{4}-\d{6}\b")
 

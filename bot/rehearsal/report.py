@@ -5,7 +5,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.rehearsal.runner import CaseResult
-from casework import texts
+from foundation import texts
 
 
 def text(results: list[CaseResult]) -> str:

@@ -23,20 +23,20 @@ from bot.engine import Engine
 from bot.rehearsal import setup
 from bot.rehearsal.checks import Observed, Reply, check, fold
 from bot.rehearsal.script import PLACEHOLDER, Case, Script, ScriptError, Step, load
-from casework import texts
 from casework.citizens.service import identity_at
 from casework.conversations.models import Conversation
-from casework.db import Database, fixed_clock
 from casework.handoffs.service import open_for
-from casework.messages import Inbound, Location
 from casework.requests.models import Request
 from casework.schema import upgrade
 from catalog.service import get_procedure
 from catalog.transfer import load_catalog_file
 from catalog.validate import CatalogError
+from foundation import texts
+from foundation.db import Database, fixed_clock
+from foundation.messages import Inbound, Location
+from foundation.settings import Settings
 from nlu import factory
 from nlu.understanding import ProcedureEntry, Understander
-from ventanilla.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from casework import texts
 from casework.citizens.service import check_curp
+from foundation import texts
 
 DEFAULT_NOW = "2026-03-10T11:00:00-06:00"  # a Tuesday morning: offices open
 # `{folio}` is the first setup request's folio, `{folio2}` the second's, `{other_folio}` the

@@ -12,13 +12,13 @@ from bot.rehearsal.script import Case, Setup
 from casework.citizens.models import ChannelIdentity
 from casework.citizens.service import attach_curp, identity_for
 from casework.conversations.service import conversation_at
-from casework.db import utcnow
 from casework.requests.models import Request
 from casework.requests.service import NewRequest, change_status, open_request
 from casework.staff.accounts import create_user, generate_password
 from casework.staff.models import StaffUser
 from catalog.service import get_procedure
-from ventanilla.settings import Settings
+from foundation.db import utcnow
+from foundation.settings import Settings
 
 CHAT = "ensayo"  # the address of the case's citizen on the case's channel
 OTHER_CHAT = "ensayo-otra-persona"

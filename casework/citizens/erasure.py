@@ -27,15 +27,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from casework.citizens.models import ChannelIdentity, Citizen, LinkCode
 from casework.conversations.models import Conversation, Message
-from casework.db import scrub, utcnow
 from casework.handoffs.models import Handoff
 from casework.inbox.models import InboxItem
 from casework.outbox.delivery import UNDELIVERED
 from casework.outbox.models import OutboxMessage
 from casework.ratings.models import AnswerFeedback, Rating
 from casework.requests.models import Request, RequestEvent
-from casework.staff.audit import audit
-from casework.staff.models import AuditEntry
+from foundation.audit import AuditEntry, audit
+from foundation.db import scrub, utcnow
 
 ERASED = "[eliminado]"
 log = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ async def _audited_texts(session: AsyncSession, entity: str, entity_ids: list[st
 
 def _scrub_after_commit(session: AsyncSession) -> None:
     """Once the erasure commits, have SQLite truncate its write-ahead log, which still holds
-    the erased values (casework.db.scrub); PostgreSQL needs nothing here."""
+    the erased values (foundation.db.scrub); PostgreSQL needs nothing here."""
     engine = session.bind
     if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
         return

@@ -15,13 +15,13 @@ from datetime import timedelta
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework import texts
 from casework.citizens.models import ChannelIdentity, Citizen, LinkCode
 from casework.citizens.service import citizen_by_curp
 from casework.conversations.service import conversation_for
-from casework.db import utcnow
-from casework.messages import Outbound
 from casework.outbox.service import enqueue
+from foundation import texts
+from foundation.db import utcnow
+from foundation.messages import Outbound
 
 VALID_FOR = timedelta(minutes=10)
 MAX_ATTEMPTS = 5

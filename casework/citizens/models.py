@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.db import Base, UTCDateTime, utcnow
+from foundation.db import Base, UTCDateTime, utcnow
 
 
 class Citizen(Base):

@@ -9,7 +9,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from stdnum.mx import curp as stdnum_curp
 
 from casework.citizens.models import ChannelIdentity, Citizen
-from casework.db import insert_ignore
+from foundation.db import insert_ignore
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.db import Base, UTCDateTime, utcnow
+from foundation.db import Base, UTCDateTime, utcnow
 
 
 class Conversation(Base):

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework.citizens.models import ChannelIdentity
 from casework.citizens.service import identity_for
 from casework.conversations.models import Conversation, Message
-from casework.db import insert_ignore
-from casework.messages import Inbound
+from foundation.db import insert_ignore
+from foundation.messages import Inbound
 
 
 async def conversation_for(session: AsyncSession, identity: ChannelIdentity) -> Conversation:

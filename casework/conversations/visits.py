@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.conversations.models import BotSession, Conversation
-from casework.db import UTCDateTime, table_of
+from foundation.db import UTCDateTime, table_of
 
 
 async def record_turn(

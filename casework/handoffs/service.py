@@ -8,17 +8,17 @@ from typing import Any
 from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework import texts
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
-from casework.db import utcnow
 from casework.handoffs.models import OPEN_STATUSES, Handoff
-from casework.messages import Outbound, reply_window_open
 from casework.outbox.service import enqueue
 from casework.ratings.service import ask_about_handoff
-from casework.staff.audit import audit
 from casework.staff.models import StaffUser
 from catalog.models import Department
+from foundation import texts
+from foundation.audit import audit
+from foundation.db import utcnow
+from foundation.messages import Outbound, reply_window_open
 
 
 class HandoffError(ValueError):

@@ -24,7 +24,7 @@ chat go. The claim and the outbox deliverer's are the same pattern (casework/cla
 - On PostgreSQL a worker is woken by NOTIFY as soon as another process stores updates; in the
   same process by `Inbox.arrived`; otherwise it looks every POLL_SECONDS.
 
-SQLite runs one process, whose writers take turns (casework/db.py): the same claims work
+SQLite runs one process, whose writers take turns (foundation/db.py): the same claims work
 there, FOR UPDATE being a no-op.
 """
 
@@ -40,10 +40,10 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import aliased
 
 from casework.claims import first_set, pump
-from casework.db import AnyRow, Database, utcnow
 from casework.failures import transient
 from casework.inbox.models import InboxItem
 from casework.inbox.service import NOTIFY_CHANNEL, Handler
+from foundation.db import AnyRow, Database, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.db import Base, UTCDateTime, utcnow
+from foundation.db import Base, UTCDateTime, utcnow
 
 PENDING = "processed_at IS NULL"
 

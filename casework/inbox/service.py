@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import Database, insert_ignore_statement, utcnow
 from casework.inbox.models import InboxItem
-from casework.staff.audit import audit
 from casework.staff.models import StaffUser
+from foundation.audit import audit
+from foundation.db import Database, insert_ignore_statement, utcnow
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]  # a channel's: one stored payload
 NOTIFY_CHANNEL = "ventanilla_inbox"  # PostgreSQL: "updates were stored"

@@ -18,14 +18,14 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import insert_ignore
 from casework.indicators.models import IndicatorCard
 from casework.indicators.scope import CHANNELS, Scope
 from casework.indicators.service import METRICS, metric_value
-from casework.indicators.sql import next_period, periods
-from casework.staff.audit import audit
 from casework.staff.models import InstanceSetting, StaffUser
 from catalog.models import Department, Procedure
+from foundation.audit import audit
+from foundation.db import insert_ignore
+from foundation.sql import next_period, periods
 
 SAMPLE_CARDS = Path(__file__).resolve().parent / "cards.es-MX.yml"
 FREQUENCIES = ("mensual", "trimestral", "semestral", "anual")

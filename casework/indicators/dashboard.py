@@ -16,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework.indicators.rollups import RatingTally, midnight, rating_tallies
 from casework.indicators.scope import Scope
 from casework.indicators.service import request_filters, resolved_filters, share
-from casework.indicators.sql import (
+from casework.requests.models import Request
+from catalog.models import Procedure
+from foundation.sql import (
     PeriodIndex,
     SqlValue,
     local_periods,
     period_start,
     periods,
 )
-from casework.requests.models import Request
-from catalog.models import Procedure
 
 
 @dataclass(frozen=True)

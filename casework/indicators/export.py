@@ -38,12 +38,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
-from casework.db import AnyRow, Database
 from casework.indicators.pseudonym import KEY_HEX_CHARS, citizen_key
 from casework.indicators.scope import Scope, scope_filters
 from casework.privacy.masking import mask_personal_data
 from casework.ratings.models import Rating, RatingDimensionScore
 from catalog.models import Department, Procedure
+from foundation.db import AnyRow, Database
 
 MAX_PAGE = 1000  # rows per API page, at most
 CHUNK_ROWS = 5000  # rows fetched and written at a time by the exports

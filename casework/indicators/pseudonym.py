@@ -13,7 +13,7 @@ import hmac
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.staff.instance_secrets import instance_secret
-from ventanilla.settings import Settings
+from foundation.settings import Settings
 
 SECRET_NAME = "pseudonym_key"  # the instance_settings key of the generated secret
 KEY_HEX_CHARS = 20  # 80 bits: no collisions among a municipality's citizens in practice

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from casework.indicators.dashboard import ProcedureFigures, by_procedure
 from casework.indicators.scope import Scope, last_months
 from casework.indicators.service import share
-from casework.indicators.sql import next_period, periods
+from foundation.sql import next_period, periods
 
 WINDOW_MONTHS = 12  # published: the last twelve closed months
 TREND_MONTHS = 6  # compared as the last three closed months against the three before

@@ -82,18 +82,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casework.conversations.models import BotSession
-from casework.db import Base, UTCDateTime, insert_ignore, table_of, utcnow
 from casework.handoffs.models import Handoff
 from casework.indicators.scope import Scope, scope_filters
-from casework.indicators.sql import Instant, LocalDay, LogBucket, PeriodIndex, SecondsBetween
 from casework.ratings.models import Rating
+from foundation.db import Base, UTCDateTime, insert_ignore, table_of, utcnow
+from foundation.sql import Instant, LocalDay, LogBucket, PeriodIndex, SecondsBetween
 
 MARGIN = timedelta(hours=1)
 
 
 @dataclass
 class Rules:
-    """How long a day can still change. Defaults of ventanilla.settings (casework does not
+    """How long a day can still change. Defaults of foundation.settings (casework does not
     read the settings; `configure` sets them). With other values than the installation's the
     figures stay right (the late-row check rewinds the rollup), only recomputed more often."""
 

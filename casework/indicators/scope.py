@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
 
-from casework.db import utcnow
 from catalog.models import Procedure
+from foundation.db import utcnow
 
 CHANNELS = ("telegram", "whatsapp", "web", "terminal")
 

@@ -30,15 +30,15 @@ from casework.indicators.rollups import (
     split,
 )
 from casework.indicators.scope import Scope, scope_filters
-from casework.indicators.sql import (
+from casework.ratings.models import AnswerFeedback
+from casework.requests.models import CLOSED_STATUSES, Request
+from foundation.sql import (
     Instant,
     Percentile,
     days_between,
     log_bucket_range,
     percentile_ranks,
 )
-from casework.ratings.models import AnswerFeedback
-from casework.requests.models import CLOSED_STATUSES, Request
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from casework.db import Base
 from casework.schema import load_models
+from foundation.db import Base
 
 load_models()
 target_metadata = Base.metadata

@@ -28,8 +28,8 @@ from sqlalchemy.orm import aliased
 
 from casework.citizens.models import ChannelIdentity
 from casework.claims import pump
-from casework.db import Database, utcnow
 from casework.outbox.models import OutboxMessage
+from foundation.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 UNDELIVERED = ("pending", "sending")

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Message
-from casework.db import table_of, utcnow
-from casework.messages import Outbound
 from casework.outbox.models import OutboxMessage
-from casework.staff.audit import audit
 from casework.staff.models import StaffUser
+from foundation.audit import audit
+from foundation.db import table_of, utcnow
+from foundation.messages import Outbound
 
 
 async def enqueue(

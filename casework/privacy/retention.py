@@ -28,12 +28,12 @@ from sqlalchemy.sql.selectable import ScalarSelect
 from casework.citizens.erasure import clear_inbox
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Message
-from casework.db import Database, utcnow
 from casework.inbox.models import InboxItem
 from casework.outbox.delivery import UNDELIVERED
 from casework.outbox.models import OutboxMessage
 from casework.periodic import repeat
-from ventanilla.settings import Settings
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 
 RETENTION_INTERVAL_SECONDS = 600  # how often the app applies the retention periods
 BATCH = 1000  # rows deleted per transaction

@@ -3,7 +3,7 @@
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casework.db import Base
+from foundation.db import Base
 
 
 class RateCounter(Base):

@@ -14,8 +14,8 @@ from sqlalchemy import case, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import Database, table_of
 from casework.ratelimits.models import RateCounter
+from foundation.db import Database, table_of
 
 WINDOW_SECONDS = 60
 

@@ -13,9 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.ratings.models import SurveyDimension
-from casework.staff.audit import audit
 from casework.staff.models import StaffUser
 from catalog.models import Procedure
+from foundation.audit import audit
 
 DIMENSIONS_FILE = Path(__file__).resolve().parent / "dimensions.es-MX.yml"
 

@@ -13,18 +13,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework import texts
-from casework.calendar import format_local
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.conversations.service import set_slots
-from casework.db import Database, utcnow
-from casework.messages import Outbound
 from casework.outbox.service import enqueue
 from casework.periodic import repeat
 from casework.ratings.models import Rating
 from casework.ratings.service import score_choices, survey_subject
-from ventanilla.settings import Settings
+from foundation import texts
+from foundation.calendar import format_local
+from foundation.db import Database, utcnow
+from foundation.messages import Outbound
+from foundation.settings import Settings
 
 REMINDER_INTERVAL_SECONDS = 300  # how often the app looks for surveys to remind
 BATCH = 500  # surveys claimed per call at most; the next call takes the rest

@@ -7,18 +7,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework import texts
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.conversations.models import Conversation
 from casework.conversations.service import set_slots
-from casework.db import insert_ignore, utcnow
 from casework.handoffs.models import Handoff
-from casework.messages import Choice, Outbound
 from casework.outbox.service import enqueue
 from casework.privacy.masking import mask_personal_data
 from casework.ratings.models import AnswerFeedback, Rating, RatingDimensionScore
 from casework.requests.models import Request
 from catalog.models import Procedure
+from foundation import texts
+from foundation.db import insert_ignore, utcnow
+from foundation.messages import Choice, Outbound
 
 
 def score_choices() -> tuple[Choice, ...]:

@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.db import Base, UTCDateTime, utcnow
 from casework.staff.models import StaffUser
 from catalog.models import Procedure
+from foundation.db import Base, UTCDateTime, utcnow
 
 STATUSES = ("received", "in_progress", "resolved", "rejected")
 CLOSED_STATUSES = ("resolved", "rejected")

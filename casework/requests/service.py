@@ -8,18 +8,18 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework import texts
-from casework.calendar import due_at, format_local, local_midnight
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.service import conversation_for
-from casework.db import insert_ignore, utcnow
-from casework.messages import Outbound
 from casework.outbox.service import enqueue
 from casework.ratings.service import ask_about_request
 from casework.requests.models import CLOSED_STATUSES, STATUSES, FolioCounter, Request, RequestEvent
-from casework.staff.audit import audit
 from casework.staff.models import StaffUser
 from catalog.models import Procedure
+from foundation import texts
+from foundation.audit import audit
+from foundation.calendar import due_at, format_local, local_midnight
+from foundation.db import insert_ignore, utcnow
+from foundation.messages import Outbound
 
 
 class RequestError(ValueError):

@@ -9,11 +9,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import utcnow
-from casework.staff.audit import audit
 from casework.staff.models import ROLES, StaffUser
 from casework.staff.sessions import end_sessions_of
 from catalog.models import Department
+from foundation.audit import audit
+from foundation.db import utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 

@@ -1,4 +1,5 @@
-"""The audit log: who changed what, when, with the record before and after."""
+"""Reading the audit log (written by foundation/audit.py): one page of it, filtered, and the
+values its filters offer."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -8,28 +9,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.staff.models import AuditEntry, StaffUser
-
-
-async def audit(
-    session: AsyncSession,
-    staff: StaffUser | None,
-    action: str,
-    entity: str,
-    entity_id: object,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    session.add(
-        AuditEntry(
-            staff_user_id=staff.id if staff else None,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            before=before,
-            after=after,
-        )
-    )
+from casework.staff.models import StaffUser
+from foundation.audit import AuditEntry
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import insert_ignore
 from casework.staff.models import InstanceSetting
+from foundation.db import insert_ignore
 
 
 async def instance_secret(session: AsyncSession, key: str) -> str:

@@ -1,13 +1,13 @@
-"""Staff users, the audit log of what they did, and instance settings."""
+"""Staff users, their sessions, tokens and login throttles, and instance settings (the audit
+log of what they did is foundation/audit.py)."""
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casework.db import Base, UTCDateTime, utcnow
 from catalog.models import Department
+from foundation.db import Base, UTCDateTime, utcnow
 
 ROLES = ("admin", "editor", "agent", "evaluator")
 
@@ -49,19 +49,6 @@ class StaffUser(Base):
     @property
     def department_ids(self) -> frozenset[str]:
         return frozenset(department.id for department in self.departments)
-
-
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
-    action: Mapped[str] = mapped_column(String(60), index=True)
-    entity: Mapped[str] = mapped_column(String(40), index=True)
-    entity_id: Mapped[str] = mapped_column(String(80))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class InstanceSetting(Base):

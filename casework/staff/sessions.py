@@ -12,8 +12,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import utcnow
 from casework.staff.models import StaffSession, StaffUser
+from foundation.db import utcnow
 
 MAX_TOKEN = 100  # longer cookies are not ours: refused without a lookup
 

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import insert_ignore, utcnow
-from casework.staff.audit import audit
 from casework.staff.models import LoginThrottle
+from foundation.audit import audit
+from foundation.db import insert_ignore, utcnow
 
 
 @dataclass(frozen=True)

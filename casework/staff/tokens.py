@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import utcnow
-from casework.staff.audit import audit
 from casework.staff.models import ApiToken, StaffUser
+from foundation.audit import audit
+from foundation.db import utcnow
 
 TOKEN_PREFIX = "vnt_"
 PREFIX_CHARS = 12  # what is kept in clear: "vnt_" and the first 8 random characters

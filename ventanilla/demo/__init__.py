@@ -31,19 +31,19 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from casework.conversations.models import BotSession
-from casework.db import Database, utcnow
 from casework.handoffs.models import Handoff
 from casework.indicators.rollups import invalidate
 from casework.ratings.models import Rating, SurveyDimension
 from casework.requests.models import FolioCounter, Request
 from casework.staff.models import StaffUser, staff_departments
 from catalog.models import Department, Procedure
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from ventanilla.demo import history, words
 from ventanilla.demo.people import People
 from ventanilla.demo.timeline import Timeline
 from ventanilla.demo.world import Catalogue, Conversations, Traits, World
 from ventanilla.demo.writer import Writer
-from ventanilla.settings import Settings
 
 CHUNK = 50_000
 OPEN_HANDOFFS_MAX = 8

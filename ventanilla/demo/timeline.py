@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from casework.calendar import LOCAL_TZ, due_at, is_business_day
+from foundation.calendar import LOCAL_TZ, due_at, is_business_day
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 HOUR = 3_600_000_000  # microseconds
@@ -131,7 +131,7 @@ _due_cache: dict[tuple[date, int], int] = {}
 
 
 def due_micros(opened: int, business_days: int) -> int:
-    """casework.calendar.due_at, cached per local day (all requests of a day share it)."""
+    """foundation.calendar.due_at, cached per local day (all requests of a day share it)."""
     moment = from_micros(opened)
     key = (moment.astimezone(LOCAL_TZ).date(), business_days)
     if key not in _due_cache:

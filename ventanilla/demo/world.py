@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from foundation.settings import Settings
 from ventanilla.demo import words
 from ventanilla.demo.people import People
 from ventanilla.demo.timeline import HOUR, MINUTE, Timeline
 from ventanilla.demo.writer import Rows, Writer
-from ventanilla.settings import Settings
 
 
 @dataclass

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -25,8 +25,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("curp", sa.String(length=18), nullable=True),
         sa.Column("name", sa.String(length=200), nullable=True),
-        sa.Column("consent_at", casework.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("consent_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_citizens")),
         sa.UniqueConstraint("curp", name=op.f("uq_citizens_curp")),
     )
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("hours", sa.String(length=300), nullable=False),
         sa.Column("phone", sa.String(length=50), nullable=False),
         sa.Column("email", sa.String(length=200), nullable=False),
-        sa.Column("updated_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
     )
     op.create_table(
@@ -71,15 +71,15 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("password_hash", sa.String(length=300), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_users")),
         sa.UniqueConstraint("username", name=op.f("uq_staff_users_username")),
     )
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("staff_user_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=60), nullable=False),
         sa.Column("entity", sa.String(length=40), nullable=False),
@@ -106,7 +106,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=200), nullable=False),
         sa.Column("display_name", sa.String(length=200), nullable=True),
         sa.Column("citizen_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["citizen_id"], ["citizens.id"], name=op.f("fk_channel_identities_citizen_id_citizens")
         ),
@@ -137,7 +137,7 @@ def upgrade() -> None:
         sa.Column("online_url", sa.String(length=500), nullable=True),
         sa.Column("request_enabled", sa.Boolean(), nullable=False),
         sa.Column("request_fields", sa.JSON(), nullable=False),
-        sa.Column("updated_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["department_id"],
             ["departments.id"],
@@ -157,9 +157,9 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=40), nullable=False),
         sa.Column("slots", sa.JSON(), nullable=False),
         sa.Column("last_procedure_id", sa.String(length=80), nullable=True),
-        sa.Column("consent_at", casework.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_inbound_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("consent_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_inbound_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["identity_id"],
             ["channel_identities.id"],
@@ -181,10 +181,10 @@ def upgrade() -> None:
         sa.Column("location", sa.JSON(), nullable=True),
         sa.Column("photo", sa.String(length=500), nullable=True),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", casework.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("resolved_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["citizen_id"], ["citizens.id"], name=op.f("fk_requests_citizen_id_citizens")
         ),
@@ -222,9 +222,9 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("department_id", sa.String(length=80), nullable=True),
         sa.Column("agent_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("claimed_at", casework.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["agent_id"], ["staff_users.id"], name=op.f("fk_handoffs_agent_id_staff_users")
         ),
@@ -257,7 +257,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("dedup_key", sa.String(length=200), nullable=True),
         sa.Column("staff_user_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],
@@ -280,7 +280,7 @@ def upgrade() -> None:
         "request_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=False),
-        sa.Column("at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("from_status", sa.String(length=20), nullable=True),
         sa.Column("to_status", sa.String(length=20), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
@@ -312,11 +312,11 @@ def upgrade() -> None:
         sa.Column("sender", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("provider_id", sa.String(length=200), nullable=True),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["identity_id"],
             ["channel_identities.id"],
@@ -344,8 +344,8 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("score", sa.Integer(), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("asked_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("answered_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("asked_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["citizen_id"], ["citizens.id"], name=op.f("fk_ratings_citizen_id_citizens")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -27,8 +27,8 @@ def upgrade() -> None:
         sa.Column("citizen_id", sa.Integer(), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("expires_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("used_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["citizen_id"], ["citizens.id"], name=op.f("fk_link_codes_citizen_id_citizens")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -43,8 +43,8 @@ def upgrade() -> None:
         "login_throttles",
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_started_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_started_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttles")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -32,9 +32,9 @@ def upgrade() -> None:
         sa.Column("based_on", sa.Integer(), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("staff_user_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("published_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["staff_user_id"],

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -26,9 +26,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("prefix", sa.String(length=12), nullable=False),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", casework.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["staff_user_id"],
             ["staff_users.id"],
@@ -63,8 +63,8 @@ def upgrade() -> None:
         sa.Column("department_id", sa.String(length=80), nullable=True),
         sa.Column("channel", sa.String(length=20), nullable=True),
         sa.Column("public", sa.Boolean(), nullable=False),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["department_id"],
             ["departments.id"],
@@ -98,8 +98,8 @@ def upgrade() -> None:
         sa.Column("department_id", sa.String(length=80), nullable=True),
         sa.Column("aspect", sa.String(length=20), nullable=True),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("asked_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("answered_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("asked_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("useful", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(
             ["citizen_id"], ["citizens.id"], name=op.f("fk_answer_feedback_citizen_id_citizens")
@@ -135,8 +135,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("started_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("messages", sa.Integer(), nullable=False),
         sa.Column("not_understood", sa.Integer(), nullable=False),
         sa.Column("handed_off", sa.Boolean(), nullable=False),
@@ -177,7 +177,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("ratings", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("reminded_at", casework.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("reminded_at", foundation.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index(batch_op.f("ix_ratings_asked_at"), ["asked_at"], unique=False)
 

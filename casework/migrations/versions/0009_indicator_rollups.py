@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("upto", sa.Date(), nullable=True),
         sa.Column("last_id", sa.BigInteger(), nullable=False),
-        sa.Column("checked_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("checked_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_indicator_rollups")),
     )
     op.create_table(

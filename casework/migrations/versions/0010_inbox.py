@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0010"
 down_revision: str | None = "0009"
@@ -25,10 +25,10 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=200), nullable=False),
         sa.Column("chat", sa.String(length=200), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("received_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("processed_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("received_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("processed_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("retry_at", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("retry_at", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("failed", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inbox")),

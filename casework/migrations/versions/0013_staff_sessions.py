@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0013"
 down_revision: str | None = "0012"
@@ -22,8 +22,8 @@ def upgrade() -> None:
         "staff_sessions",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("staff_user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", casework.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["staff_user_id"],
             ["staff_users.id"],
@@ -45,8 +45,8 @@ def upgrade() -> None:
         "login_throttles",
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("last_failure_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("blocked_until", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("blocked_until", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttles")),
     )
     op.create_index(
@@ -64,8 +64,8 @@ def downgrade() -> None:
         "login_throttles",
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("window_started_at", casework.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", casework.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_started_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", foundation.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_login_throttles")),
     )
     op.drop_index(op.f("ix_staff_sessions_expires_at"), table_name="staff_sessions")

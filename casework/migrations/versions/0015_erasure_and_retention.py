@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0015"
 down_revision: str | None = "0013"
@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("channel_identities") as batch_op:
         batch_op.add_column(
-            sa.Column("erased_at", casework.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("erased_at", foundation.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.create_index("ix_channel_identities_erased_at", ["erased_at"], unique=False)
     op.create_index("ix_outbox_message_id", "outbox", ["message_id"], unique=False)

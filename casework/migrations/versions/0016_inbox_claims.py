@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import casework.db
+import foundation.db
 
 revision: str = "0016"
 down_revision: str | None = "0015"
@@ -26,7 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("inbox") as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=200), nullable=True))
         batch_op.add_column(
-            sa.Column("claimed_until", casework.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("claimed_until", foundation.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch_op.add_column(sa.Column("handled_by", sa.String(length=200), nullable=True))
     op.drop_index("ix_inbox_waiting", table_name="inbox")

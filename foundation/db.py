@@ -48,7 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; use casework.db.utcnow()")
+            raise ValueError("naive datetime given; use foundation.db.utcnow()")
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -105,8 +105,8 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA secure_delete=ON")
         cur.close()
         # What SQLite lacks and the indicators need: a percentile aggregate and local-time
-        # periods (see casework/indicators/sql.py).
-        from casework.indicators.sql import register_sqlite_functions
+        # periods (see foundation/sql.py).
+        from foundation.sql import register_sqlite_functions
 
         register_sqlite_functions(dbapi_conn)
 

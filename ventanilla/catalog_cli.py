@@ -9,12 +9,12 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from casework.db import Database
 from casework.schema import upgrade
 from catalog.schema import CatalogFile
 from catalog.transfer import ImportReport, export_catalog, import_catalog
 from catalog.validate import CatalogError, ok_line, validate_file
-from ventanilla.settings import get_settings
+from foundation.db import Database
+from foundation.settings import get_settings
 
 MESSAGES = {
     "help": "Catálogo de trámites y servicios: validar, importar y exportar el archivo YAML.",

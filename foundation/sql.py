@@ -3,7 +3,7 @@
 - `Percentile(q, x)`: the continuous percentile (linear interpolation) of `x` in a group.
   PostgreSQL: `percentile_cont(q) WITHIN GROUP (ORDER BY x)`. SQLite has no such aggregate, so
   every SQLite connection gets a Python aggregate `ventanilla_percentile(x, q)` with the same
-  definition (registered from `casework.db` when the connection opens).
+  definition (registered from `foundation.db` when the connection opens).
 - `days_between(later, earlier)`: the difference of two timestamps in (fractional) days.
 - `PeriodIndex(ts, edges)`: which local week or month an instant falls in. The periods'
   boundaries are computed here in Python (`local_periods`: local midnights converted to UTC with
@@ -39,7 +39,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from casework.db import UTCDateTime
+from foundation.db import UTCDateTime
 
 SqlValue = ColumnElement[Any] | QueryableAttribute[Any]  # an expression, or a mapped column
 
