@@ -11,7 +11,7 @@ LOCAL_TZ = ZoneInfo("America/Mexico_City")
 
 @lru_cache(maxsize=4)
 def _mexican_holidays(years: tuple[int, ...]) -> holidays.HolidayBase:
-    return holidays.Mexico(years=years)
+    return holidays.country_holidays("MX", years=years)
 
 
 def is_business_day(day: date) -> bool:

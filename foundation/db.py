@@ -6,9 +6,9 @@ from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, Row, Table, TypeDecorator
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Row, Table, TypeDecorator
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -234,4 +234,10 @@ async def insert_ignore(
     True when the row was inserted, False when it already existed."""
     statement = insert_ignore_statement(session.get_bind().dialect.name, table)
     result = await session.execute(statement, values)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return rows_changed(result) > 0
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT changed (``session.execute`` types its result
+    as a plain ``Result``; for those statements it is a ``CursorResult``)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)

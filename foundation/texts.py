@@ -16,7 +16,10 @@ TEXTS_FILE = Path(__file__).resolve().parent / "texts.es-MX.yml"
 @lru_cache
 def _texts() -> dict[str, Any]:
     with TEXTS_FILE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        texts = yaml.safe_load(fh)
+    if not isinstance(texts, dict):
+        raise ValueError(f"{TEXTS_FILE} must hold a mapping of texts")
+    return texts
 
 
 def _lookup(key: str) -> Any:

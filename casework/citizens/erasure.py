@@ -34,7 +34,7 @@ from casework.outbox.models import OutboxMessage
 from casework.ratings.models import AnswerFeedback, Rating
 from casework.requests.models import Request, RequestEvent
 from foundation.audit import AuditEntry, audit
-from foundation.db import scrub, utcnow
+from foundation.db import rows_changed, scrub, utcnow
 
 ERASED = "[eliminado]"
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ async def clear_inbox(
     result = await session.execute(
         update(InboxItem).where(and_(*found)).values(payload={}, last_error=None)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return rows_changed(result)
 
 
 async def _audited_texts(session: AsyncSession, entity: str, entity_ids: list[str]) -> None:

@@ -17,7 +17,7 @@ from casework.staff.models import StaffUser
 from catalog.models import Department
 from foundation import texts
 from foundation.audit import audit
-from foundation.db import utcnow
+from foundation.db import rows_changed, utcnow
 from foundation.messages import Outbound, reply_window_open
 
 
@@ -75,7 +75,7 @@ async def claim(session: AsyncSession, handoff: Handoff, staff: StaffUser) -> No
         .values(status="active", agent_id=staff.id, claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    if not taken.rowcount:  # type: ignore[attr-defined]
+    if not rows_changed(taken):
         await session.refresh(handoff)
         if handoff.status not in OPEN_STATUSES:
             raise HandoffError("esta conversación ya se cerró")

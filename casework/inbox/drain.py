@@ -43,7 +43,7 @@ from casework.claims import first_set, pump
 from casework.failures import transient
 from casework.inbox.models import InboxItem
 from casework.inbox.service import NOTIFY_CHANNEL, Handler
-from foundation.db import AnyRow, Database, utcnow
+from foundation.db import AnyRow, Database, rows_changed, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -197,7 +197,7 @@ class Drainer:
                 .where(InboxItem.id == claim.head, InboxItem.claimed_by == self.name)
                 .values(claimed_by=None, claimed_until=None)
             )
-            if not held.rowcount:  # type: ignore[attr-defined]
+            if not rows_changed(held):
                 log.warning("inbox: lost the claim on update %s; not recorded", claim.head)
                 return
             if claim.done:

@@ -384,9 +384,13 @@ async def _bucket_percentile(
     return wanted[low] + (wanted[high] - wanted[low]) * fraction
 
 
-async def _raw_percentile(session: AsyncSession, scope: Scope, timezone: str, q: float) -> Any:
-    return await session.scalar(
-        select(Percentile(q, WAIT_SECONDS)).where(*handoff_filters(scope, timezone))
+async def _raw_percentile(
+    session: AsyncSession, scope: Scope, timezone: str, q: float
+) -> float | None:
+    return _float(
+        await session.scalar(
+            select(Percentile(q, WAIT_SECONDS)).where(*handoff_filters(scope, timezone))
+        )
     )
 
 

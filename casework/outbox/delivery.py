@@ -64,7 +64,7 @@ class RetryPolicy:
     def delay(self, attempts: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_delay)
-        return min(self.base_delay * 2 ** (attempts - 1), self.max_delay)
+        return min(self.base_delay * 2.0 ** (attempts - 1), self.max_delay)
 
 
 class Deliverer:

@@ -32,7 +32,7 @@ from casework.inbox.models import InboxItem
 from casework.outbox.delivery import UNDELIVERED
 from casework.outbox.models import OutboxMessage
 from casework.periodic import repeat
-from foundation.db import Database, utcnow
+from foundation.db import Database, rows_changed, utcnow
 from foundation.settings import Settings
 
 RETENTION_INTERVAL_SECONDS = 600  # how often the app applies the retention periods
@@ -129,7 +129,7 @@ async def _delete_old_replies(db: Database, cutoff: datetime) -> int:
                     OutboxMessage.status.not_in(UNDELIVERED),
                 )
             )
-        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        count = rows_changed(result)
         deleted += count
         if not count:
             return deleted

@@ -22,7 +22,7 @@ from casework.ratings.models import Rating
 from casework.ratings.service import score_choices, survey_subject
 from foundation import texts
 from foundation.calendar import format_local
-from foundation.db import Database, utcnow
+from foundation.db import Database, rows_changed, utcnow
 from foundation.messages import Outbound
 from foundation.settings import Settings
 
@@ -62,7 +62,7 @@ async def send_reminders(session: AsyncSession, settings: Settings, now: datetim
             )
             .values(reminded_at=now)
         )
-        if not claimed.rowcount:  # type: ignore[attr-defined]
+        if not rows_changed(claimed):
             continue  # another worker reminded it, or the citizen just answered
         if await _remind(session, settings, rating_id):
             sent += 1

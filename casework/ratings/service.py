@@ -17,7 +17,7 @@ from casework.ratings.models import AnswerFeedback, Rating, RatingDimensionScore
 from casework.requests.models import Request
 from catalog.models import Procedure
 from foundation import texts
-from foundation.db import insert_ignore, utcnow
+from foundation.db import insert_ignore, rows_changed, utcnow
 from foundation.messages import Choice, Outbound
 
 
@@ -170,7 +170,7 @@ async def record_usefulness(
         )
         .values(useful=useful, answered_at=utcnow())
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return rows_changed(result) > 0
 
 
 @dataclass(frozen=True)

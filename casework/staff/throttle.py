@@ -43,7 +43,7 @@ def wait_after(failures: int, free: int) -> timedelta | None:
     if failures <= free:
         return None
     doublings = min(failures - free - 1, 20)  # 2^20 s is far past the longest wait already
-    return min(LONGEST_WAIT, FIRST_WAIT * 2**doublings)
+    return min(LONGEST_WAIT, FIRST_WAIT * (1 << doublings))
 
 
 def _keys(username: str, address: str | None) -> list[tuple[str, Count]]:
