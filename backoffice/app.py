@@ -85,7 +85,7 @@ def create_app(
     threadpool_limits(1)
     engine = engine or Engine(db, settings)
     # When the indicator rollups may take a day as settled depends on these two settings.
-    rollups.configure(settings.survey_days, settings.session_gap_minutes)
+    rollups.configure(settings.evaluation.survey_days, settings.evaluation.session_gap_minutes)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -114,8 +114,8 @@ def create_app(
     app.state.inbox = inbox or Inbox(db)
     app.state.rate_limiter = RateLimiter(db)  # the web chat's flood limits
     app.state.secret_key = secret_key  # CSRF tokens are derived with it (backoffice/csrf.py)
-    app.add_middleware(Door, settings=settings)  # body size, type and depth as it streams
-    headers.install(app, settings)
+    app.add_middleware(Door, limits=settings.limits)  # body size, type and depth as it streams
+    headers.install(app, settings.web)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         telegram_routes,  # first: the busiest routes are matched soonest

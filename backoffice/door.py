@@ -27,7 +27,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 
 from foundation import texts
-from foundation.settings import Settings
+from foundation.settings import LimitSettings
 
 log = logging.getLogger(__name__)
 Scope = MutableMapping[str, Any]
@@ -54,14 +54,14 @@ class Rule:
     types: frozenset[str]
 
 
-def rule_for(path: str, settings: Settings) -> Rule:
+def rule_for(path: str, limits: LimitSettings) -> Rule:
     if path in WEBHOOKS:
-        return Rule(settings.webhook_max_bytes, frozenset({JSON}))
+        return Rule(limits.webhook_max_bytes, frozenset({JSON}))
     if path.startswith(CHAT_PREFIX):
-        return Rule(settings.chat_max_bytes, frozenset({JSON}))
+        return Rule(limits.chat_max_bytes, frozenset({JSON}))
     if path.startswith(JSON_ONLY_PREFIXES):
-        return Rule(settings.max_body_bytes, frozenset({JSON}))
-    return Rule(settings.max_body_bytes, FORMS)
+        return Rule(limits.max_body_bytes, frozenset({JSON}))
+    return Rule(limits.max_body_bytes, FORMS)
 
 
 # Outside strings: everything but a quote, and whole strings (escapes included). Inside a
@@ -141,15 +141,15 @@ def _refusal(scope: Scope, status: int, text: str, received: int) -> BodyRefused
 class Door:
     """The middleware; installed once in backoffice/app.py."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, limits: LimitSettings) -> None:
         self.app = app
-        self.settings = settings
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rule = rule_for(scope["path"], self.settings)
+        rule = rule_for(scope["path"], self.limits)
         headers = Headers(scope=scope)
         length = headers.get("content-length", "").strip()
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
@@ -157,7 +157,7 @@ class Door:
         media_type = _media_type(headers)
         too_large = texts.t("door.too_large", limit=rule.limit)
         state = {"received": 0, "complete": not has_body, "started": False}
-        depth = JsonDepth(self.settings.json_max_depth) if media_type == JSON else None
+        depth = JsonDepth(self.limits.json_max_depth) if media_type == JSON else None
 
         async def guarded_receive() -> Message:
             message = await receive()

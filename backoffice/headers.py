@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foundation.settings import Settings
+from foundation.settings import WebSettings
 
 # Paths for staff only: never framed, whatever the setting says.
 STAFF_PATHS = ("/backoffice", "/api/docs", "/openapi.json")
@@ -61,9 +61,9 @@ HSTS = "max-age=31536000"
 Headers = list[tuple[str, str]]
 
 
-def security_headers(settings: Settings, *, staff: bool) -> Headers:
+def security_headers(web: WebSettings, *, staff: bool) -> Headers:
     """The headers of a response on a staff path (`staff`) or a public one."""
-    ancestors = [] if staff else settings.frame_ancestors
+    ancestors = [] if staff else web.frame_ancestors
     framers = " ".join(ancestors) or "'none'"
     policy = [*POLICY, f"frame-ancestors {framers}"]
     headers = [
@@ -74,7 +74,7 @@ def security_headers(settings: Settings, *, staff: bool) -> Headers:
     ]
     if not ancestors:  # X-Frame-Options cannot name several origins: only sent for none
         headers.append(("X-Frame-Options", "DENY"))
-    if settings.public_url.startswith("https://"):
+    if web.public_url.startswith("https://"):
         headers.append(("Strict-Transport-Security", HSTS))
     return headers
 
@@ -86,10 +86,10 @@ def _is_staff(path: str) -> bool:
 class SecurityHeaders:
     """ASGI middleware: adds the headers to every HTTP response's start."""
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, web: WebSettings) -> None:
         self.app = app
-        self.staff = security_headers(settings, staff=True)
-        self.public = security_headers(settings, staff=False)
+        self.staff = security_headers(web, staff=True)
+        self.public = security_headers(web, staff=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,11 +107,11 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
+def install(app: FastAPI, web: WebSettings) -> None:
     """Wrap the app's whole middleware stack (outside its 500 handler) in `SecurityHeaders`."""
     build: Callable[[], ASGIApp] = app.build_middleware_stack
 
     def build_with_headers() -> ASGIApp:
-        return SecurityHeaders(build(), settings)
+        return SecurityHeaders(build(), web)
 
     app.build_middleware_stack = build_with_headers  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ NAME = "ventanilla_staff"
 
 
 def _https(request: Request) -> bool:
-    return bool(request.app.state.settings.public_url.startswith("https://"))
+    return bool(request.app.state.settings.web.public_url.startswith("https://"))
 
 
 def cookie_name(request: Request) -> str:
@@ -24,7 +24,7 @@ def cookie_name(request: Request) -> str:
 
 
 def lifetime(request: Request) -> timedelta:
-    return timedelta(hours=request.app.state.settings.staff_session_hours)
+    return timedelta(hours=request.app.state.settings.web.staff_session_hours)
 
 
 def session_token(request: Request) -> str | None:

@@ -12,6 +12,7 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ["VENTANILLA_USEFULNESS_RATE"] = "0"  # no random «¿Te sirvió?» (works on old commits)
 
 import asyncio
 import json
@@ -38,7 +39,7 @@ async def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{folder}/turns.db"
-        settings = Settings(_env_file=None, database_url=url, usefulness_rate=0.0)
+        settings = Settings(_env_file=None, database_url=url)
         db = Database(url)
         await prepare(db, settings, SAMPLES / "acacias.yml", first_user=False)
         engine = Engine(db, settings)

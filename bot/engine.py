@@ -142,7 +142,7 @@ class Engine:
                 identity.channel,
                 previous_at,
                 now,
-                timedelta(minutes=self.settings.session_gap_minutes),
+                timedelta(minutes=self.settings.evaluation.session_gap_minutes),
                 understood=turn.understood,
                 handed_off=conversation.state == "handoff",
             )

@@ -58,7 +58,7 @@ class Turn:
     def privacy_url(self) -> str:
         if self.municipality and self.municipality.privacy_notice_url:
             return self.municipality.privacy_notice_url
-        return f"{self.settings.public_url.rstrip('/')}/privacidad"
+        return f"{self.settings.web.public_url.rstrip('/')}/privacidad"
 
     def say(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
         self.replies.append(Outbound(text, choices))

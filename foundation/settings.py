@@ -1,12 +1,15 @@
-"""Settings read from VENTANILLA_* environment variables and an optional .env file."""
+"""Settings read from VENTANILLA_* environment variables and an optional .env file, grouped by
+concern: each group is its own model reading the same variables as before (`settings.limits`
+holds VENTANILLA_WEBHOOK_MAX_BYTES, `settings.nlu.backend` is VENTANILLA_NLU_BACKEND), and each
+part is handed only where it is used."""
 
 import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CANNED_ANSWERS = (
@@ -18,118 +21,69 @@ SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "catalog" / "samples" 
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
 
 
-class Settings(BaseSettings):
+class _Part(BaseSettings):
+    """One group of settings, read from the environment and .env like the whole."""
+
     model_config = SettingsConfigDict(env_prefix="VENTANILLA_", env_file=".env", extra="ignore")
 
-    database_url: str = Field(
-        default="sqlite+aiosqlite:///ventanilla.db",
-        description="SQLAlchemy async URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://...",
-    )
-    folio_prefix: str = Field(default="SMA", pattern=r"^[A-Z0-9]{2,8}$")
-    public_url: str = "http://127.0.0.1:8000"
+
+class WebSettings(_Part):
+    """Serving the web app and the back office: address, sessions, proxies, framing, docs."""
+
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
     secret_key: str = Field(
         default="",
         description="Signs staff sessions. Generated and kept in the database when empty.",
     )
-    sample_catalog: Path = SAMPLE_CATALOG
-    timezone: str = "America/Mexico_City"
-    max_message_chars: int = 1000
-    catalog_refresh_seconds: float = Field(
-        default=2.0,
-        ge=0,
-        description="How often the bot checks for catalogue changes made by another process",
+    staff_session_hours: float = Field(
+        default=12, gt=0, description="How long a staff login lasts before logging in again"
     )
-    desk_hours: str = Field(
-        default="Lunes a viernes de 8:00 a 15:00 h",
-        description="When staff answer chats not tied to a department, as catalogue hours text",
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies whose X-Forwarded-For is "
+        "believed (comma-separated, e.g. 10.0.0.5,172.18.0.0/16). Empty: none, the peer "
+        "address is the client's",
     )
-    canned_answers: Path = Field(
-        default=CANNED_ANSWERS, description="YAML file of agents' canned answers (code: text)"
+    frame_ancestors: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to embed the citizens' pages in a frame (comma-separated, "
+        "e.g. https://www.municipio.gob.mx). Empty: no site may frame any page. Staff pages "
+        "are never framed",
+    )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve /openapi.json and /api/docs (to logged-in administrators only)",
     )
     inbox_stream_seconds: float = Field(
         default=300, ge=0, description="How long one live-inbox event stream lasts"
     )
-    survey_days: int = Field(
-        default=7, ge=1, description="Days a survey can be answered; later answers are declined"
-    )
-    survey_reminder_hours: float = Field(
-        default=24, ge=0, description="Hours before the one reminder of an unanswered survey"
-    )
-    usefulness_rate: float = Field(
-        default=0.2,
-        ge=0,
-        le=1,
-        description="Share of informational answers followed by «¿Te sirvió esta respuesta?»",
-    )
-    session_gap_minutes: float = Field(
-        default=30, gt=0, description="A pause longer than this starts a new visit (bot session)"
-    )
-    pseudonym_secret: str = Field(
-        default="",
-        description="HMAC key of the citizen pseudonym in exports. Generated and kept in the "
-        "database when empty",
-    )
-    min_reliable_count: int = Field(
-        default=30, ge=1, description="Below this many answers the dashboard warns: too few"
-    )
-    public_min_count: int = Field(
-        default=5, ge=1, description="Public results page: cells with fewer ratings are hidden"
-    )
-    # --- privacy: how long what citizens send is kept (casework/privacy/retention.py), and
-    # how many replies a crash can send twice (casework/outbox/delivery.py) ---
-    inbox_retention_days: int = Field(
-        default=30,
-        ge=1,
-        description="Days an update from a messaging app is kept, as it arrived, after it was "
-        "handled; then it is deleted",
-    )
-    transcript_retention_months: int = Field(
-        default=24,
-        ge=1,
-        description="Months the transcript of conversations (messages and replies) is kept",
-    )
-    outbox_in_flight: int = Field(
-        default=8,
-        ge=1,
-        le=64,
-        description="Replies being sent at once to Telegram and WhatsApp: the most a crash "
-        "can send twice",
-    )
-    nlu_backend: Literal["default", "baseline", "rasa"] = "default"
-    nlu_data: list[Path] = Field(
-        default_factory=list, description="Extra Rasa-format nlu.yml files to train with"
-    )
-    nlu_procedure_threshold: float = Field(default=0.45, ge=0, le=1)
-    nlu_candidate_threshold: float = Field(default=0.25, ge=0, le=1)
-    nlu_ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
-    nlu_embeddings: bool = Field(
-        default=False,
-        description="Add multilingual-e5-small sentence embeddings to procedure matching "
-        "(needs the 'embeddings' extra; tens of ms per message)",
-    )
-    telegram_token: str = ""
-    telegram_api_base: str = "https://api.telegram.org"
-    telegram_webhook_secret: str = Field(
-        default="", description="Generated once and kept in the database when empty"
-    )
-    whatsapp_token: str = ""
-    whatsapp_phone_number_id: str = ""
-    whatsapp_app_secret: str = ""
-    whatsapp_verify_token: str = ""
-    whatsapp_api_base: str = "https://graph.facebook.com"
-    whatsapp_api_version: str = "v21.0"
-    whatsapp_template_language: str = "es_MX"
-    whatsapp_template_status: str = Field(
-        default="aviso_solicitud", description="Approved template for status updates: {{1}}"
-    )
-    whatsapp_template_survey: str = Field(
-        default="encuesta_servicio", description="Approved template for the survey: {{1}}"
-    )
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_timeout: float = 3.0
-    # --- Input at the door and flooding (backoffice/door.py, the web chat's rate limits) ---
+
+    @field_validator("trusted_proxies", "frame_ancestors", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """A list setting given as text: comma- or space-separated, or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [item for item in re.split(r"[,\s]+", text) if item]
+        return value
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+        return origins
+
+
+class LimitSettings(_Part):
+    """Input at the door and flooding: door.py, the web chat's rate limits, link codes."""
+
+    max_message_chars: int = 1000
     webhook_max_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest Telegram or WhatsApp webhook body (413)"
     )
@@ -165,45 +119,154 @@ class Settings(BaseSettings):
         "CURP (one live code per asking chat)",
     )
 
-    # --- Who is asking, staff sessions and response headers (issue 14) ---------------------
-    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
-        default_factory=list,
-        description="Addresses or networks of the reverse proxies whose X-Forwarded-For is "
-        "believed (comma-separated, e.g. 10.0.0.5,172.18.0.0/16). Empty: none, the peer "
-        "address is the client's",
+
+class EvaluationSettings(_Part):
+    """The evaluation: surveys, «¿Te sirvió?», visits, pseudonyms and small cells."""
+
+    survey_days: int = Field(
+        default=7, ge=1, description="Days a survey can be answered; later answers are declined"
     )
-    staff_session_hours: float = Field(
-        default=12, gt=0, description="How long a staff login lasts before logging in again"
+    survey_reminder_hours: float = Field(
+        default=24, ge=0, description="Hours before the one reminder of an unanswered survey"
     )
-    frame_ancestors: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Origins allowed to embed the citizens' pages in a frame (comma-separated, "
-        "e.g. https://www.municipio.gob.mx). Empty: no site may frame any page. Staff pages "
-        "are never framed",
+    usefulness_rate: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Share of informational answers followed by «¿Te sirvió esta respuesta?»",
     )
-    api_docs: bool = Field(
-        default=True,
-        description="Serve /openapi.json and /api/docs (to logged-in administrators only)",
+    session_gap_minutes: float = Field(
+        default=30, gt=0, description="A pause longer than this starts a new visit (bot session)"
+    )
+    pseudonym_secret: str = Field(
+        default="",
+        description="HMAC key of the citizen pseudonym in exports. Generated and kept in the "
+        "database when empty",
+    )
+    min_reliable_count: int = Field(
+        default=30, ge=1, description="Below this many answers the dashboard warns: too few"
+    )
+    public_min_count: int = Field(
+        default=5, ge=1, description="Public results page: cells with fewer ratings are hidden"
     )
 
-    @field_validator("trusted_proxies", "frame_ancestors", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        """A list setting given as text: comma- or space-separated, or a JSON list."""
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [item for item in re.split(r"[,\s]+", text) if item]
-        return value
 
-    @field_validator("frame_ancestors")
-    @classmethod
-    def _origins(cls, origins: list[str]) -> list[str]:
-        for origin in origins:
-            if not ORIGIN.fullmatch(origin):
-                raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
-        return origins
+class RetentionSettings(_Part):
+    """How long what citizens send is kept (casework/privacy/retention.py)."""
+
+    inbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days an update from a messaging app is kept, as it arrived, after it was "
+        "handled; then it is deleted",
+    )
+    transcript_retention_months: int = Field(
+        default=24,
+        ge=1,
+        description="Months the transcript of conversations (messages and replies) is kept",
+    )
+
+
+class NluSettings(_Part):
+    """Understanding Spanish: which backend, extra training data, thresholds."""
+
+    model_config = SettingsConfigDict(env_prefix="VENTANILLA_NLU_", env_file=".env", extra="ignore")
+
+    backend: Literal["default", "baseline", "rasa"] = "default"
+    data: list[Path] = Field(
+        default_factory=list, description="Extra Rasa-format nlu.yml files to train with"
+    )
+    procedure_threshold: float = Field(default=0.45, ge=0, le=1)
+    candidate_threshold: float = Field(default=0.25, ge=0, le=1)
+    ambiguity_margin: float = Field(default=0.05, ge=0, le=1)
+    embeddings: bool = Field(
+        default=False,
+        description="Add multilingual-e5-small sentence embeddings to procedure matching "
+        "(needs the 'embeddings' extra; tens of ms per message)",
+    )
+
+
+class RasaSettings(_Part):
+    """A Rasa server, when the understanding backend is rasa."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VENTANILLA_RASA_", env_file=".env", extra="ignore"
+    )
+
+    url: str = "http://127.0.0.1:5005"
+    timeout: float = 3.0
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VENTANILLA_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///ventanilla.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://...",
+    )
+    folio_prefix: str = Field(default="SMA", pattern=r"^[A-Z0-9]{2,8}$")
+    timezone: str = "America/Mexico_City"
+    sample_catalog: Path = SAMPLE_CATALOG
+    catalog_refresh_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often the bot checks for catalogue changes made by another process",
+    )
+    desk_hours: str = Field(
+        default="Lunes a viernes de 8:00 a 15:00 h",
+        description="When staff answer chats not tied to a department, as catalogue hours text",
+    )
+    canned_answers: Path = Field(
+        default=CANNED_ANSWERS, description="YAML file of agents' canned answers (code: text)"
+    )
+    outbox_in_flight: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Replies being sent at once to Telegram and WhatsApp: the most a crash "
+        "can send twice",
+    )
+    telegram_token: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_secret: str = Field(
+        default="", description="Generated once and kept in the database when empty"
+    )
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_template_language: str = "es_MX"
+    whatsapp_template_status: str = Field(
+        default="aviso_solicitud", description="Approved template for status updates: {{1}}"
+    )
+    whatsapp_template_survey: str = Field(
+        default="encuesta_servicio", description="Approved template for the survey: {{1}}"
+    )
+    web: WebSettings = Field(default_factory=WebSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    nlu: NluSettings = Field(default_factory=NluSettings)
+    rasa: RasaSettings = Field(default_factory=RasaSettings)
+
+
+def amended(settings: Settings, **changes: Any) -> Settings:
+    """A copy with some values changed, by group: ``amended(s, nlu={"backend": "rasa"},
+    database_url=url)``. Unlike ``model_copy``, a name that is not a setting is refused."""
+    update: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in Settings.model_fields:
+            raise ValueError(f"not a setting: {name}")
+        current = getattr(settings, name)
+        if isinstance(current, BaseModel):
+            unknown = set(value) - set(type(current).model_fields)
+            if unknown:
+                raise ValueError(f"not settings of {name}: {sorted(unknown)}")
+            value = current.model_copy(update=value)
+        update[name] = value
+    return settings.model_copy(update=update)
 
 
 @lru_cache

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from catalog.validate import CatalogError
-from foundation.settings import get_settings
+from foundation.settings import amended, get_settings
 from nlu.entries import entries_from_catalog
 from nlu.evaluate import EvaluationDataError, evaluate, read_examples
 from nlu.risk import DEFAULT_PATH as DEFAULT_RISK
@@ -54,11 +54,11 @@ def evaluate_command(
     try:
         procedures = entries_from_catalog(catalog)
         examples = read_examples(test)
-        settings = get_settings().model_copy(update={"nlu_data": list(data or [])})
+        settings = amended(get_settings(), nlu={"data": list(data or [])})
         results = {
             "default": evaluate(factory.build(settings, procedures), examples),
             "baseline": evaluate(
-                factory.build(settings.model_copy(update={"nlu_backend": "baseline"}), procedures),
+                factory.build(amended(settings, nlu={"backend": "baseline"}), procedures),
                 examples,
             ),
         }

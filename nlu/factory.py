@@ -11,18 +11,18 @@ from nlu.understanding import ProcedureEntry, Understander
 
 
 def build(settings: Settings, procedures: Sequence[ProcedureEntry]) -> Understander:
-    match settings.nlu_backend:
+    match settings.nlu.backend:
         case "baseline":
             return BaselineUnderstander(procedures)
         case "rasa":
             return RasaUnderstander(
-                settings.rasa_url, settings.rasa_timeout, {p.id for p in procedures}
+                settings.rasa.url, settings.rasa.timeout, {p.id for p in procedures}
             )
     thresholds = Thresholds(
-        procedure=settings.nlu_procedure_threshold,
-        candidate=settings.nlu_candidate_threshold,
-        margin=settings.nlu_ambiguity_margin,
+        procedure=settings.nlu.procedure_threshold,
+        candidate=settings.nlu.candidate_threshold,
+        margin=settings.nlu.ambiguity_margin,
     )
     return DefaultUnderstander(
-        procedures, load(settings.nlu_data), thresholds, embeddings=settings.nlu_embeddings
+        procedures, load(settings.nlu.data), thresholds, embeddings=settings.nlu.embeddings
     )

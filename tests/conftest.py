@@ -30,7 +30,7 @@ from casework.staff.accounts import create_user
 from catalog.models import Department
 from catalog.transfer import load_catalog_file
 from foundation.db import Database
-from foundation.settings import SAMPLE_CATALOG, Settings
+from foundation.settings import SAMPLE_CATALOG, EvaluationSettings, Settings, WebSettings
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.whatsapp import FakeWhatsApp
 from ventanilla.workers import Workers
@@ -106,10 +106,9 @@ def settings(database_url: str) -> Settings:
     # dialogue tests see the replies they expect.
     return Settings(
         database_url=database_url,
-        secret_key="test-secret",
         desk_hours="",
-        inbox_stream_seconds=0,
-        usefulness_rate=0.0,
+        web=WebSettings(secret_key="test-secret", inbox_stream_seconds=0),
+        evaluation=EvaluationSettings(usefulness_rate=0.0),
         _env_file=None,
     )
 
@@ -154,7 +153,7 @@ async def app(
     loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
 ) -> FastAPI:
     """The app on the loaded database, with a staff account of every role."""
-    return create_app(settings, loaded_db, settings.secret_key)
+    return create_app(settings, loaded_db, settings.web.secret_key)
 
 
 @pytest.fixture
@@ -164,7 +163,7 @@ def engine(loaded_db: Database, settings: Settings) -> Engine:
 
 @pytest.fixture
 async def client(loaded_db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, loaded_db, settings.secret_key)
+    app = create_app(settings, loaded_db, settings.web.secret_key)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c

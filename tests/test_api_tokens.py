@@ -26,7 +26,7 @@ API = "/api/v1/evaluacion/calificaciones"
 async def app(
     loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
 ) -> FastAPI:
-    return create_app(settings, loaded_db, settings.secret_key)
+    return create_app(settings, loaded_db, settings.web.secret_key)
 
 
 async def _client(app: FastAPI, username: str | None) -> httpx.AsyncClient:

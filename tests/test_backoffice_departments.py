@@ -53,7 +53,7 @@ async def work(loaded_db: Database, staff_of_every_role: dict[str, str]) -> dict
 async def as_role(
     loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
-    app = create_app(settings, loaded_db, settings.secret_key)
+    app = create_app(settings, loaded_db, settings.web.secret_key)
     clients = {}
     for role in ("agent", "admin"):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")

@@ -19,7 +19,7 @@ from tests.conftest import STAFF_PASSWORD, login, post_login
 async def admin(
     loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, loaded_db, settings.secret_key)
+    app = create_app(settings, loaded_db, settings.web.secret_key)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:

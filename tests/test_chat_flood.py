@@ -15,7 +15,7 @@ from casework.ratelimits import service as ratelimits_service
 from casework.ratelimits.models import RateCounter
 from foundation import texts
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.conftest import WebChat
 
 RANDOM_SESSION = "Zx9" * 15
@@ -38,7 +38,7 @@ def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def app_client(db: Database, settings: Settings, **limits: int) -> httpx.AsyncClient:
-    app = create_app(settings.model_copy(update=limits), db, "k")
+    app = create_app(amended(settings, limits=limits), db, "k")
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 
@@ -165,7 +165,7 @@ async def test_the_web_chat_answers_503_when_its_database_is_unreachable(
     else:
         unreachable = "postgresql+asyncpg://postgres@127.0.0.1:9/ventanilla"
     db = Database(unreachable)
-    app = create_app(settings.model_copy(update={"database_url": unreachable}), db, "k")
+    app = create_app(amended(settings, database_url=unreachable), db, "k")
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.rehearsal import report
 from bot.rehearsal.runner import CaseResult, SharedModel, run
-from foundation.settings import SAMPLE_CATALOG, Settings
+from foundation.settings import SAMPLE_CATALOG, EvaluationSettings, Settings
 from ventanilla.cli import app
 
 CURP = "GODE561231HDFRRN00"
@@ -292,7 +292,9 @@ test_cases:
           - bot_uttered: {text_contains: "predial"}
           - bot_did_not_utter: {text_contains: "¿Te sirvió"}
 """
-    always = Settings(_env_file=None, usefulness_rate=1.0)  # the runner turns it off
+    always = Settings(
+        _env_file=None, evaluation=EvaluationSettings(usefulness_rate=1.0)
+    )  # the runner turns it off
     [result] = await run_one(tmp_path, body, always, model)
     assert result.passed, report.text([result])
 

@@ -144,7 +144,7 @@ async def test_timestamps_follow_each_other_as_the_app_writes_them(
 ) -> None:
     await _generate(db, settings, ratings=600, months=6)
     now = utcnow()
-    days = timedelta(days=settings.survey_days)
+    days = timedelta(days=settings.evaluation.survey_days)
     async with db.transaction() as session:
         requests = {r.id: r for r in await session.scalars(select(Request))}
         handoffs = {h.id: h for h in await session.scalars(select(Handoff))}

@@ -114,7 +114,7 @@ async def test_erasure_leaves_nothing_of_the_citizen_in_any_table_or_file(
             await asyncio.sleep(0.1)
         assert found_in_files(database_url, CURP, "Tizocatl", "Xicotencatl", "Zapotlan") == []
     # The profile name was still in the update being handled, emptied by the next retention run.
-    await run_retention(loaded_db, wa_settings, utcnow())
+    await run_retention(loaded_db, wa_settings.retention, utcnow())
     after = await everything(loaded_db)
     assert [secret for secret in SECRETS if secret.lower() in after.lower()] == []
     if sqlite:

@@ -29,7 +29,7 @@ from casework.staff.tokens import create_token
 from catalog.models import Department, Procedure
 from foundation.audit import AuditEntry
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.conftest import valid_curp
 from tests.indicator_seed import rating as seed_rating
 
@@ -45,7 +45,7 @@ SECRETS = (CURP_ANA, CURP_LUIS, "Torres", "Ruiz", "Mendoza", "Anita", PHONE, "an
 async def app(
     loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
 ) -> FastAPI:
-    return create_app(settings, loaded_db, settings.secret_key)
+    return create_app(settings, loaded_db, settings.web.secret_key)
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ async def ratings(loaded_db: Database) -> dict[str, Any]:
 
 async def _secret(db: Database, settings: Settings) -> bytes:
     async with db.transaction() as session:
-        return await pseudonym_secret(session, settings)
+        return await pseudonym_secret(session, settings.evaluation)
 
 
 def _no_personal_data(text: str) -> None:
@@ -191,7 +191,7 @@ async def test_the_pseudonym_secret_is_generated_once_or_taken_from_settings(
 ) -> None:
     generated = await _secret(db, settings)
     assert len(generated) >= 32 and generated == await _secret(db, settings)
-    configured = settings.model_copy(update={"pseudonym_secret": "clave-del-municipio"})
+    configured = amended(settings, evaluation={"pseudonym_secret": "clave-del-municipio"})
     assert await _secret(db, configured) == b"clave-del-municipio"
 
 

@@ -17,7 +17,7 @@ from casework.indicators.scope import last_months, local_today
 from casework.staff.accounts import create_user
 from foundation.calendar import local_midnight
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import EvaluationSettings, Settings, WebSettings
 from tests.conftest import STAFF_PASSWORD, login
 from tests.indicator_seed import SECRET_COMMENT, closed_month, rating, seed_history
 
@@ -29,14 +29,14 @@ async def evaluator(loaded_db: Database, database_url: str) -> AsyncIterator[htt
     """A logged-in evaluator on an app that warns below 8 answers."""
     settings = Settings(
         database_url=database_url,
-        secret_key="test-secret",
         desk_hours="",
-        min_reliable_count=8,
+        web=WebSettings(secret_key="test-secret"),
+        evaluation=EvaluationSettings(min_reliable_count=8),
         _env_file=None,
     )
     async with loaded_db.transaction() as session:
         await create_user(session, "evaluadora", STAFF_PASSWORD, "evaluator", "Evaluadora")
-    app = create_app(settings, loaded_db, settings.secret_key)
+    app = create_app(settings, loaded_db, settings.web.secret_key)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as client:

@@ -18,7 +18,7 @@ from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.calendar import LOCAL_TZ
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, WebSettings
 from tests.conftest import STAFF_PASSWORD, WebChat, joined, login
 
 DAY_NAMES = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
@@ -74,8 +74,8 @@ class TestAfterHours:
         day = DAY_NAMES[(datetime.now(LOCAL_TZ).weekday() + 3) % 7]
         return Settings(
             database_url=database_url,
-            secret_key="test-secret",
             desk_hours=f"{day}s de 9:00 a 14:00 h",
+            web=WebSettings(secret_key="test-secret"),
             _env_file=None,
         )
 

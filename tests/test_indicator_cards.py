@@ -50,7 +50,7 @@ VALID = {
 async def app(
     loaded_db: Database, settings: Settings, staff_of_every_role: dict[str, str]
 ) -> FastAPI:
-    return create_app(settings, loaded_db, settings.secret_key)
+    return create_app(settings, loaded_db, settings.web.secret_key)
 
 
 @pytest.fixture

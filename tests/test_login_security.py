@@ -15,7 +15,7 @@ from casework.staff.models import LoginThrottle
 from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
-from foundation.settings import Settings
+from foundation.settings import Settings, WebSettings
 from tests.conftest import STAFF_PASSWORD, post_login
 
 WRONG = STAFF_PASSWORD + "x"
@@ -30,7 +30,7 @@ def _client(app: FastAPI, address: str = "10.0.0.1") -> httpx.AsyncClient:
 
 @pytest.fixture
 async def app(loaded_db: Database, settings: Settings) -> FastAPI:
-    return create_app(settings, loaded_db, settings.secret_key)
+    return create_app(settings, loaded_db, settings.web.secret_key)
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ async def test_the_wait_holds_on_another_worker(
 ) -> None:
     async with _client(app) as first:
         await _fail_until_a_long_wait(first, loaded_db)
-    other_worker = create_app(settings, loaded_db, settings.secret_key)
+    other_worker = create_app(settings, loaded_db, settings.web.secret_key)
     async with _client(other_worker) as second:
         assert (await post_login(second, "agente", STAFF_PASSWORD)).status_code == 429
 
@@ -190,12 +190,14 @@ async def test_session_cookie_flags(loaded_db: Database, database_url: str, http
     scheme = "https" if https else "http"
     settings = Settings(
         database_url=database_url,
-        secret_key="test-secret",
-        public_url=f"{scheme}://ventanilla.example",
-        staff_session_hours=8,
+        web=WebSettings(
+            secret_key="test-secret",
+            public_url=f"{scheme}://ventanilla.example",
+            staff_session_hours=8,
+        ),
         _env_file=None,
     )
-    app = create_app(settings, loaded_db, settings.secret_key)
+    app = create_app(settings, loaded_db, settings.web.secret_key)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://testserver") as c:
         response = await post_login(c, "agente", STAFF_PASSWORD)

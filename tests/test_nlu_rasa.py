@@ -9,7 +9,7 @@ from backoffice.app import create_app
 from catalog import answers
 from catalog.models import Procedure
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from nlu.rasa import RasaUnderstander
 from nlu.understanding import Context
 from tests.conftest import WebChat, joined
@@ -65,7 +65,7 @@ async def test_the_bot_answers_from_rasa_understanding(
         "el impuesto de mi casita", "ask_procedure", procedure="pago-predial", aspect="cost"
     )
     app = create_app(
-        settings.model_copy(update={"nlu_backend": "rasa", "rasa_url": rasa.url}),
+        amended(settings, nlu={"backend": "rasa"}, rasa={"url": rasa.url}),
         loaded_db,
         "k",
     )

@@ -126,7 +126,7 @@ def protected(app: FastAPI) -> list[tuple[str, str, frozenset[str]]]:
 
 @pytest.fixture
 async def app(loaded_db: Database, settings: Settings) -> FastAPI:
-    return create_app(settings, loaded_db, settings.secret_key)
+    return create_app(settings, loaded_db, settings.web.secret_key)
 
 
 @pytest.fixture

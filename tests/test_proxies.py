@@ -2,6 +2,7 @@
 one function, client_address(), says who is asking, and login throttling counts by it."""
 
 from ipaddress import ip_network
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from bot.channels.peer import resolve
 from casework.staff import throttle
 from foundation.audit import AuditEntry
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, WebSettings
 from tests.conftest import STAFF_PASSWORD, post_login
 
 # The fixtures module is also a plugin (below); have pytest rewrite its asserts before import.
@@ -64,11 +65,13 @@ def test_with_no_trusted_proxy_the_header_is_never_read() -> None:
     assert resolve(PROXY, ["198.51.100.1"], []) == PROXY
 
 
-def _app(db: Database, database_url: str, **settings: object) -> FastAPI:
+def _app(db: Database, database_url: str, **web: Any) -> FastAPI:
     config = Settings(
-        database_url=database_url, secret_key="test-secret", _env_file=None, **settings
+        database_url=database_url,
+        web=WebSettings(secret_key="test-secret", **web),
+        _env_file=None,
     )
-    return create_app(config, db, config.secret_key)
+    return create_app(config, db, config.web.secret_key)
 
 
 def _client(app: FastAPI, peer: str, forwarded_for: str) -> httpx.AsyncClient:

@@ -21,7 +21,7 @@ from casework.privacy.retention import months_before, run_retention
 from casework.schema import upgrade
 from foundation.db import Database
 from foundation.messages import Outbound
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.conftest import running
 from ventanilla.workers import Workers
 
@@ -56,11 +56,11 @@ async def test_handled_updates_are_deleted_after_the_inbox_period(
     await add_update(db, "old", 40, 31)  # handled 31 days ago: gone
     await add_update(db, "recent", 30, 29)  # handled 29 days ago: kept
     await add_update(db, "waiting", 40, None)  # never handled (waiting for a retry): kept
-    report = await run_retention(db, settings, NOW)
+    report = await run_retention(db, settings.retention, NOW)
     assert report.inbox_deleted == 1
     assert await inbox_keys(db) == {"recent", "waiting"}
-    shorter = settings.model_copy(update={"inbox_retention_days": 7})
-    assert (await run_retention(db, shorter, NOW)).inbox_deleted == 1
+    shorter = amended(settings, retention={"inbox_retention_days": 7})
+    assert (await run_retention(db, shorter.retention, NOW)).inbox_deleted == 1
     assert await inbox_keys(db) == {"waiting"}
 
 
@@ -93,7 +93,7 @@ async def test_transcripts_older_than_the_period_are_deleted(
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.id == waiting).values(status="pending")
         )
-    report = await run_retention(db, settings, NOW)
+    report = await run_retention(db, settings.retention, NOW)
     assert (report.messages_deleted, report.replies_deleted) == (2, 1)
     async with db.transaction() as session:
         lines = list(await session.scalars(select(Message.text)))
@@ -156,10 +156,11 @@ async def test_the_privacy_notice_states_the_periods(
     loaded_db: Database, settings: Settings
 ) -> None:
     for days, months in ((30, 24), (15, 6)):
-        configured = settings.model_copy(
-            update={"inbox_retention_days": days, "transcript_retention_months": months}
+        configured = amended(
+            settings,
+            retention={"inbox_retention_days": days, "transcript_retention_months": months},
         )
-        app = create_app(configured, loaded_db, settings.secret_key)
+        app = create_app(configured, loaded_db, settings.web.secret_key)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             page = (await client.get("/privacidad")).text

@@ -4,6 +4,7 @@ no template holds an inline script or style; the API schema and docs are for adm
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from fastapi import FastAPI
 
 from backoffice.app import create_app
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, WebSettings
 from tests.conftest import STAFF_PASSWORD, login, post_login
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "backoffice" / "templates"
@@ -37,11 +38,13 @@ RESPONSES = [
 STAFF_PATHS = ("/backoffice", "/openapi.json", "/api/docs")
 
 
-def _app(db: Database, database_url: str, **settings: object) -> FastAPI:
+def _app(db: Database, database_url: str, **web: Any) -> FastAPI:
     config = Settings(
-        database_url=database_url, secret_key="test-secret", _env_file=None, **settings
+        database_url=database_url,
+        web=WebSettings(secret_key="test-secret", **web),
+        _env_file=None,
     )
-    app = create_app(config, db, config.secret_key)
+    app = create_app(config, db, config.web.secret_key)
 
     @app.get("/boom")
     async def boom() -> None:  # an unexpected error, to see what a 500 carries
@@ -120,7 +123,7 @@ async def test_only_the_citizens_pages_may_be_framed_by_the_allowed_origins(
 def test_a_frame_origin_must_be_only_an_origin() -> None:
     for bad in ("*", "https://a.example/ruta", "https://a.example; script-src *", "a.example"):
         with pytest.raises(ValueError, match="not an origin"):
-            Settings(frame_ancestors=[bad], _env_file=None)
+            WebSettings(frame_ancestors=[bad], _env_file=None)
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>")

@@ -19,7 +19,7 @@ from casework.staff.models import StaffSession, StaffUser
 from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.browser_fixtures import free_port
 from tests.conftest import STAFF_PASSWORD, WebChat, csrf_from, login, post_login
 
@@ -200,13 +200,13 @@ async def test_a_login_ends_when_it_expires_and_is_swept_at_the_next_login(
     async with _client(app) as browser:
         response = await post_login(browser, "agente", STAFF_PASSWORD)
         cookie = browser.cookies[COOKIE]
-    age = f"max-age={int(settings.staff_session_hours * 3600)}"
+    age = f"max-age={int(settings.web.staff_session_hours * 3600)}"
     assert age in response.headers["set-cookie"].lower()
     async with loaded_db.transaction() as session:
         expires = await session.scalar(select(StaffSession.expires_at))
         assert expires is not None
         lifetime = expires - utcnow()
-        assert timedelta(hours=settings.staff_session_hours) - lifetime < timedelta(minutes=1)
+        assert timedelta(hours=settings.web.staff_session_hours) - lifetime < timedelta(minutes=1)
         await session.execute(update(StaffSession).values(expires_at=utcnow()))
     assert not await _logged_in(app, cookie)
     async with _client(app) as browser:
@@ -228,7 +228,7 @@ async def live_server(
     """The app served by uvicorn in this process (the test client cannot read a response
     while it streams); streams last long, and the inbox is checked every 0.2 s."""
     monkeypatch.setattr(handoffs, "INBOX_POLL_SECONDS", 0.2)
-    streaming = settings.model_copy(update={"inbox_stream_seconds": 600})
+    streaming = amended(settings, web={"inbox_stream_seconds": 600})
     app = create_app(streaming, loaded_db, "test-secret")
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")

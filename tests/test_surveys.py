@@ -25,7 +25,7 @@ from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
 from foundation.messages import Inbound
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.conftest import ChannelClient, login, running, with_whatsapp
 from tests.fakes.payloads import WA_ID, _wa_inbound, wa_text
 from tests.fakes.payloads import wa_signed as signed
@@ -113,7 +113,7 @@ async def test_dimension_questions_are_asked_only_when_switched_on_and_stored(
     assert comment[-1].text == texts.t("rating.comment")
     thanks = texts_of(await say(engine, "con-dimensiones", "Omitir"))
     assert texts.t("rating.thanks") in thanks
-    assert f"{settings.public_url}/resultados" in thanks  # the public results page
+    assert f"{settings.web.public_url}/resultados" in thanks  # the public results page
 
     assert await dimension_scores(loaded_db, rating_id) == {"tiempo": 3, "trato": 2}
     async with loaded_db.transaction() as session:
@@ -249,18 +249,20 @@ async def reminders_queued(db: Database) -> list[OutboxMessage]:
 
 async def remind(db: Database, settings: Settings, later: timedelta) -> int:
     async with db.transaction() as session:
-        return await send_reminders(session, settings, utcnow() + later)
+        return await send_reminders(session, settings.evaluation, utcnow() + later)
 
 
 async def test_an_unanswered_survey_gets_one_reminder_and_never_a_second(
     loaded_db: Database, settings: Settings
 ) -> None:
     rating_id = await resolved_request(loaded_db, "ana")
-    hours = settings.survey_reminder_hours
+    hours = settings.evaluation.survey_reminder_hours
     assert await remind(loaded_db, settings, timedelta(hours=hours - 1)) == 0  # too soon
     assert await remind(loaded_db, settings, timedelta(hours=hours + 1)) == 1
     assert await remind(loaded_db, settings, timedelta(hours=hours + 2)) == 0
-    assert await remind(loaded_db, settings, timedelta(days=settings.survey_days - 1)) == 0
+    assert (
+        await remind(loaded_db, settings, timedelta(days=settings.evaluation.survey_days - 1)) == 0
+    )
     [reminder] = await reminders_queued(loaded_db)
     assert reminder.purpose == "survey"  # WhatsApp sends it as the survey template
     assert [c["value"] for c in reminder.choices] == [f"rate:{n}" for n in range(1, 6)]
@@ -275,11 +277,13 @@ async def test_answered_expired_and_fresh_surveys_are_not_reminded(
     answered = await resolved_request(loaded_db, "respondio")
     await say(engine, "respondio", "5")
     expired = await resolved_request(loaded_db, "vencida")
-    await asked_ago(loaded_db, expired, timedelta(days=settings.survey_days, hours=1))
+    await asked_ago(loaded_db, expired, timedelta(days=settings.evaluation.survey_days, hours=1))
     await resolved_request(loaded_db, "reciente")  # asked just now
     due = await resolved_request(loaded_db, "pendiente")
     for rating_id in (answered, due):
-        await asked_ago(loaded_db, rating_id, timedelta(hours=settings.survey_reminder_hours + 1))
+        await asked_ago(
+            loaded_db, rating_id, timedelta(hours=settings.evaluation.survey_reminder_hours + 1)
+        )
     assert await remind(loaded_db, settings, timedelta(0)) == 1
     async with loaded_db.transaction() as session:
         reminded = list(
@@ -292,7 +296,7 @@ async def test_two_workers_reminding_at_once_send_each_reminder_once(
     loaded_db: Database, database_url: str, settings: Settings
 ) -> None:
     surveys = [await resolved_request(loaded_db, f"c{n}") for n in range(6)]
-    later = timedelta(hours=settings.survey_reminder_hours + 1)
+    later = timedelta(hours=settings.evaluation.survey_reminder_hours + 1)
     workers = [Database(database_url), Database(database_url)]  # as two processes would
     try:
         sent = await asyncio.gather(*(remind(w, settings, later) for w in workers * 2))
@@ -309,7 +313,9 @@ async def test_the_app_sends_due_reminders_in_the_background(
     loaded_db: Database, settings: Settings
 ) -> None:
     rating_id = await resolved_request(loaded_db, "ana")
-    await asked_ago(loaded_db, rating_id, timedelta(hours=settings.survey_reminder_hours + 1))
+    await asked_ago(
+        loaded_db, rating_id, timedelta(hours=settings.evaluation.survey_reminder_hours + 1)
+    )
     async with running(Workers(settings, loaded_db)):
         for _ in range(600):  # the first round runs at start; wait for its commit
             if await reminders_queued(loaded_db):
@@ -338,12 +344,16 @@ async def test_a_score_after_the_survey_expired_is_declined_politely(
     engine: Engine, loaded_db: Database, settings: Settings
 ) -> None:
     rating_id = await resolved_request(loaded_db, "ana")
-    await asked_ago(loaded_db, rating_id, timedelta(days=settings.survey_days, minutes=1))
+    await asked_ago(
+        loaded_db, rating_id, timedelta(days=settings.evaluation.survey_days, minutes=1)
+    )
     replies = await say(engine, "ana", "5")
-    assert texts.t("rating.closed", days=settings.survey_days) in texts_of(replies)
-    assert texts.t("rating.closed", days=settings.survey_days).startswith("Esta encuesta ya cerró")
+    assert texts.t("rating.closed", days=settings.evaluation.survey_days) in texts_of(replies)
+    assert texts.t("rating.closed", days=settings.evaluation.survey_days).startswith(
+        "Esta encuesta ya cerró"
+    )
     late_button = await say(engine, "ana", "rate:4")
-    assert texts.t("rating.closed", days=settings.survey_days) in texts_of(late_button)
+    assert texts.t("rating.closed", days=settings.evaluation.survey_days) in texts_of(late_button)
     async with loaded_db.transaction() as session:
         rating = await session.get(Rating, rating_id)
     assert rating is not None and rating.score is None and rating.answered_at is None
@@ -429,7 +439,7 @@ async def test_outside_the_window_the_survey_is_a_template_whose_buttons_score(
 async def test_usefulness_is_asked_at_rate_one_and_recorded_once(
     loaded_db: Database, settings: Settings
 ) -> None:
-    engine = Engine(loaded_db, settings.model_copy(update={"usefulness_rate": 1.0}))
+    engine = Engine(loaded_db, amended(settings, evaluation={"usefulness_rate": 1.0}))
     async with loaded_db.transaction() as session:
         predial = await session.get(Procedure, "pago-predial")
     assert predial is not None
@@ -470,7 +480,7 @@ async def test_usefulness_is_asked_at_rate_one_and_recorded_once(
 async def test_usefulness_is_never_asked_at_rate_zero(
     loaded_db: Database, settings: Settings
 ) -> None:
-    engine = Engine(loaded_db, settings.model_copy(update={"usefulness_rate": 0.0}))
+    engine = Engine(loaded_db, amended(settings, evaluation={"usefulness_rate": 0.0}))
     await say(engine, "ana", "hola")
     for question in ("¿cuánto cuesta el predial?", "requisitos del predial", "aspect:location"):
         replies = await say(engine, "ana", question)

@@ -115,7 +115,7 @@ def serve(
     from ventanilla.workers import Workers
 
     settings = _settings(database)
-    host, port = host or settings.host, port or settings.port
+    host, port = host or settings.web.host, port or settings.web.port
 
     async def work(db: Database) -> None:
         ready = await prepare(db, settings)
@@ -242,7 +242,7 @@ def indicators_rebuild(database: DatabaseOption = None) -> None:
 
     async def work(db: Database) -> None:
         await upgrade(db)
-        configure(settings.survey_days, settings.session_gap_minutes)
+        configure(settings.evaluation.survey_days, settings.evaluation.session_gap_minutes)
         async with db.transaction() as session:
             done = await rebuild(session, settings.timezone)
         for name, upto in done.items():
@@ -410,7 +410,7 @@ def surveys_remind(database: DatabaseOption = None) -> None:
         nonlocal sent
         await upgrade(db)
         async with db.transaction() as session:
-            sent = await send_reminders(session, settings, utcnow())
+            sent = await send_reminders(session, settings.evaluation, utcnow())
 
     _run(work, settings)
     typer.echo(f"Recordatorios de encuesta en cola: {sent}.")
@@ -431,16 +431,16 @@ def retention_run(database: DatabaseOption = None) -> None:
 
     async def work(db: Database) -> None:
         await upgrade(db)
-        done.append(await run_retention(db, settings, utcnow()))
+        done.append(await run_retention(db, settings.retention, utcnow()))
 
     _run(work, settings)
     [report] = done
     typer.echo(
         f"Mensajes recibidos de las aplicaciones borrados (atendidos hace más de "
-        f"{settings.inbox_retention_days} días): {report.inbox_deleted}.\n"
+        f"{settings.retention.inbox_retention_days} días): {report.inbox_deleted}.\n"
         f"Mensajes de chats que pidieron borrar sus datos, vaciados: {report.erased_cleared}.\n"
         f"Líneas de conversación y respuestas borradas (más de "
-        f"{settings.transcript_retention_months} meses): {report.messages_deleted} y "
+        f"{settings.retention.transcript_retention_months} meses): {report.messages_deleted} y "
         f"{report.replies_deleted}."
     )
 

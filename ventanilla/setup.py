@@ -36,7 +36,7 @@ async def prepare(
     if catalog is not None or empty:
         report = await load_catalog_file(db, catalog or settings.sample_catalog)
     async with db.transaction() as session:
-        secret = settings.secret_key or await instance_secret(session, "session_key")
+        secret = settings.web.secret_key or await instance_secret(session, "session_key")
         password = None
         if first_user and await count_users(session) == 0:
             password = generate_password()

@@ -53,7 +53,7 @@ class Workers:
         # As in backoffice/app.py: one BLAS thread (idle OpenBLAS threads spin, taking the
         # CPU the turns and the database need), and the rollups' settled days.
         threadpool_limits(1)
-        rollups.configure(settings.survey_days, settings.session_gap_minutes)
+        rollups.configure(settings.evaluation.survey_days, settings.evaluation.session_gap_minutes)
         self.settings = settings
         self.db = db
         self.engine = engine or Engine(db, settings)
@@ -94,8 +94,8 @@ class Workers:
             deliverer = self.deliverer
             jobs.append(lambda: deliverer.run(stop))
         if self.periodic:
-            jobs.append(lambda: reminders.run(self.db, self.settings, stop))
-            jobs.append(lambda: retention.run(self.db, self.settings, stop))
+            jobs.append(lambda: reminders.run(self.db, self.settings.evaluation, stop))
+            jobs.append(lambda: retention.run(self.db, self.settings.retention, stop))
         if self.telegram_polling and self.bot is not None:
             bot = self.bot
             cut.append(lambda: telegram.poll(self.inbox, bot, stop))

@@ -134,7 +134,7 @@ async def _audited(
     settings: Settings = request.app.state.settings
     async with db.transaction() as session:
         await audit(session, caller, action, "api", request.url.path, None, details)
-        return await pseudonym_secret(session, settings)
+        return await pseudonym_secret(session, settings.evaluation)
 
 
 @router.get("/calificaciones")

@@ -23,7 +23,7 @@ DOCS = "/api/docs"
 
 
 def docs_enabled(request: Request) -> None:
-    if not request.app.state.settings.api_docs:
+    if not request.app.state.settings.web.api_docs:
         raise HTTPException(404, "Not Found")
 
 

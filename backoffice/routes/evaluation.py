@@ -67,7 +67,7 @@ class Tile:
     info: MetricInfo
     measure: Measure
     shown: str
-    few: bool  # resting on fewer answers than settings.min_reliable_count
+    few: bool  # resting on fewer answers than settings.evaluation.min_reliable_count
 
 
 def _tiles(found: dict[str, Measure], min_count: int) -> list[Tile]:
@@ -110,7 +110,7 @@ async def dashboard(
     )
     grain_name = agrupar if agrupar in GRAINS else "mes"
     grain = GRAINS[grain_name]
-    min_count = settings.min_reliable_count
+    min_count = settings.evaluation.min_reliable_count
 
     found = await measures(session, scope, tz)
     ratings = await rating_trend(session, scope, tz, grain)

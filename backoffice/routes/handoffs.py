@@ -72,7 +72,7 @@ async def handoff_events(
     Every check looks at the login again: once it has ended (logged out, deactivated, a new
     password or a role without this section) the stream sends `ended` and stops, so nothing
     more reaches that browser; the page then goes to the login form."""
-    deadline = time.monotonic() + request.app.state.settings.inbox_stream_seconds
+    deadline = time.monotonic() + request.app.state.settings.web.inbox_stream_seconds
     last = None
     while not await request.is_disconnected():
         async with db.transaction() as session:

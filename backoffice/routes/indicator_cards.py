@@ -85,7 +85,7 @@ async def card_list(request: Request, session: Session, staff: Staff) -> Respons
         "year": today.year,
         "lights": LIGHTS,
         "metrics": METRICS,
-        "min_count": settings.min_reliable_count,
+        "min_count": settings.evaluation.min_reliable_count,
         "notice": NOTICES.get(request.query_params.get("aviso", ""), ""),
     }
     return templates.TemplateResponse(request, "indicator_cards.html", context)
@@ -117,7 +117,7 @@ async def _form(
         "channels": CHANNELS,
         "procedures": await procedure_options(session),
         "departments": await department_options(session),
-        "min_count": settings.min_reliable_count,
+        "min_count": settings.evaluation.min_reliable_count,
         "notice": NOTICES.get(request.query_params.get("aviso", ""), ""),
     }
     return templates.TemplateResponse(

@@ -26,7 +26,7 @@ async def privacy_page(request: Request, session: Session) -> Response:
         "privacy.html",
         {
             "municipality": await municipality(session),
-            "inbox_days": settings.inbox_retention_days,
-            "transcript_months": settings.transcript_retention_months,
+            "inbox_days": settings.retention.inbox_retention_days,
+            "transcript_months": settings.retention.transcript_retention_months,
         },
     )

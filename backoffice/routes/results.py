@@ -19,8 +19,10 @@ router = APIRouter()
 async def results_page(request: Request, session: Session) -> Response:
     settings: Settings = request.app.state.settings
     today = local_today(settings.timezone)
-    settle_days = settings.survey_days + 1  # no answer to a closed month's surveys can come
-    minimum = settings.public_min_count
+    settle_days = (
+        settings.evaluation.survey_days + 1
+    )  # no answer to a closed month's surveys can come
+    minimum = settings.evaluation.public_min_count
     results = await public_results(session, today, settings.timezone, minimum, settle_days)
     cards = await public_cards(session, results.end, settings.timezone, minimum)
     return templates.TemplateResponse(

@@ -27,7 +27,7 @@ def client_address(connection: HTTPConnection) -> str | None:
     for any HTTP connection or request of the app, including in middleware:
     `client_address(Request(scope))`."""
     peer = connection.client.host if connection.client else None
-    trusted: Sequence[Network] = connection.app.state.settings.trusted_proxies
+    trusted: Sequence[Network] = connection.app.state.settings.web.trusted_proxies
     return resolve(peer, connection.headers.getlist(HEADER), trusted)
 
 

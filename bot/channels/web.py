@@ -92,7 +92,7 @@ class Flood:
             )
 
     def message_from_address(self) -> Limit:
-        return Limit("chat-message", self.address, self.settings.chat_messages_per_address)
+        return Limit("chat-message", self.address, self.settings.limits.chat_messages_per_address)
 
 
 FloodCheck = Annotated[Flood, Depends(Flood)]
@@ -133,7 +133,7 @@ async def post_message(
     """Send the citizen's message; the reply is every message newer than `after`. A message
     the bot fails on is answered with an apology (bot/safety.py)."""
     async with _answering():
-        per_session = flood.settings.chat_messages_per_session
+        per_session = flood.settings.limits.chat_messages_per_session
         await flood.check(
             Limit("chat-session", body.session, per_session), flood.message_from_address()
         )
@@ -150,5 +150,7 @@ async def get_messages(
 ) -> MessagesOut:
     """Messages that arrived without a question: status changes, an agent's replies."""
     async with _answering():
-        await flood.check(Limit("chat-poll", flood.address, flood.settings.chat_polls_per_address))
+        await flood.check(
+            Limit("chat-poll", flood.address, flood.settings.limits.chat_polls_per_address)
+        )
         return await _messages(engine, session, after)

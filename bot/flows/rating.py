@@ -46,7 +46,9 @@ def score_in(turn: Turn) -> int | None:
 async def take_score(turn: Turn, score: int) -> bool:
     """Record the score on the open survey, or decline it politely when the conversation's
     survey expired or was answered; False when it has never had one (not a survey answer)."""
-    rating = await open_survey(turn.session, turn.conversation.id, turn.settings.survey_days)
+    rating = await open_survey(
+        turn.session, turn.conversation.id, turn.settings.evaluation.survey_days
+    )
     if rating is None:
         return await _decline(turn)
     record_score(rating, score)
@@ -67,7 +69,9 @@ async def _decline(turn: Turn) -> bool:
     if last.answered_at is not None:
         turn.say(texts.t("rating.already_answered"), menu_choices())
     else:
-        turn.say(texts.t("rating.closed", days=turn.settings.survey_days), menu_choices())
+        turn.say(
+            texts.t("rating.closed", days=turn.settings.evaluation.survey_days), menu_choices()
+        )
     return True
 
 
@@ -140,14 +144,16 @@ async def skip_comment(turn: Turn) -> None:
 
 def _thank(turn: Turn) -> None:
     turn.reset()
-    results = f"{turn.settings.public_url.rstrip('/')}/resultados"
+    results = f"{turn.settings.web.public_url.rstrip('/')}/resultados"
     thanks = f"{texts.t('rating.thanks')}\n{texts.t('rating.results', url=results)}"
     turn.say(thanks, menu_choices())
 
 
 async def start(turn: Turn) -> None:
     """The citizen asked to rate: offer the open survey, if any."""
-    rating = await open_survey(turn.session, turn.conversation.id, turn.settings.survey_days)
+    rating = await open_survey(
+        turn.session, turn.conversation.id, turn.settings.evaluation.survey_days
+    )
     if rating is None:
         turn.say(texts.t("rating.none"), menu_choices())
         return

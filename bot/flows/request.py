@@ -349,7 +349,7 @@ async def curp(turn: Turn, text: str) -> None:
     draft["curp"] = result.curp
     # The same sentence and the same next step whether the CURP is new, known or linked to
     # another chat (which may have been sent a code): nothing tells the two apart.
-    per_hour = turn.settings.link_codes_per_hour
+    per_hour = turn.settings.limits.link_codes_per_hour
     turn.say(await ask_code(turn.session, turn.identity, result.curp, per_hour))
     # `request_link` names, for staff and tests, that a code may be on its way; it is the
     # confirmation step all the same (bot/steps.py), so the citizen sees no difference.

@@ -34,7 +34,7 @@ from catalog.validate import CatalogError
 from foundation import texts
 from foundation.db import Database, fixed_clock
 from foundation.messages import Inbound, Location
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from nlu import factory
 from nlu.understanding import ProcedureEntry, Understander
 
@@ -202,7 +202,7 @@ async def _run_case(
     result = CaseResult(file=str(script.path), case=case.test_case)
     db = Database(_url(path))
     # No «¿Te sirvió esta respuesta?» after answers: it is asked at random, and runs repeat.
-    quiet = settings.model_copy(update={"database_url": db.url, "usefulness_rate": 0.0})
+    quiet = amended(settings, database_url=db.url, evaluation={"usefulness_rate": 0.0})
     engine = Engine(db, quiet, model)
     try:
         with fixed_clock(script.now):

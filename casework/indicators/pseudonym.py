@@ -13,7 +13,7 @@ import hmac
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.staff.instance_secrets import instance_secret
-from foundation.settings import Settings
+from foundation.settings import EvaluationSettings
 
 SECRET_NAME = "pseudonym_key"  # the instance_settings key of the generated secret
 KEY_HEX_CHARS = 20  # 80 bits: no collisions among a municipality's citizens in practice
@@ -27,7 +27,7 @@ def citizen_key(secret: bytes, citizen_id: int | None) -> str | None:
     return digest[:KEY_HEX_CHARS]
 
 
-async def pseudonym_secret(session: AsyncSession, settings: Settings) -> bytes:
+async def pseudonym_secret(session: AsyncSession, settings: EvaluationSettings) -> bytes:
     """`VENTANILLA_PSEUDONYM_SECRET`, or a random secret generated once and kept in the
     database. Changing it changes every key (old and new exports can no longer be joined)."""
     if settings.pseudonym_secret:

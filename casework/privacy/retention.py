@@ -33,7 +33,7 @@ from casework.outbox.delivery import UNDELIVERED
 from casework.outbox.models import OutboxMessage
 from casework.periodic import repeat
 from foundation.db import Database, rows_changed, utcnow
-from foundation.settings import Settings
+from foundation.settings import RetentionSettings
 
 RETENTION_INTERVAL_SECONDS = 600  # how often the app applies the retention periods
 BATCH = 1000  # rows deleted per transaction
@@ -59,7 +59,9 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, last_day))
 
 
-async def run_retention(db: Database, settings: Settings, now: datetime) -> RetentionReport:
+async def run_retention(
+    db: Database, settings: RetentionSettings, now: datetime
+) -> RetentionReport:
     inbox_cutoff = now - timedelta(days=settings.inbox_retention_days)
     transcript_cutoff = months_before(now, settings.transcript_retention_months)
     report = RetentionReport(
@@ -162,7 +164,7 @@ async def _delete_old_messages(db: Database, cutoff: datetime) -> int:
 
 async def run(
     db: Database,
-    settings: Settings,
+    settings: RetentionSettings,
     stop: asyncio.Event,
     interval: float = RETENTION_INTERVAL_SECONDS,
 ) -> None:

@@ -24,14 +24,14 @@ from foundation import texts
 from foundation.calendar import format_local
 from foundation.db import Database, rows_changed, utcnow
 from foundation.messages import Outbound
-from foundation.settings import Settings
+from foundation.settings import EvaluationSettings
 
 REMINDER_INTERVAL_SECONDS = 300  # how often the app looks for surveys to remind
 BATCH = 500  # surveys claimed per call at most; the next call takes the rest
 log = logging.getLogger(__name__)
 
 
-async def send_reminders(session: AsyncSession, settings: Settings, now: datetime) -> int:
+async def send_reminders(session: AsyncSession, settings: EvaluationSettings, now: datetime) -> int:
     """Queue one reminder (outbox purpose "survey") for each unanswered, unexpired survey asked
     more than `survey_reminder_hours` ago and not reminded yet (not while a person holds the
     conversation); returns how many were queued.
@@ -71,7 +71,7 @@ async def send_reminders(session: AsyncSession, settings: Settings, now: datetim
     return sent
 
 
-async def _remind(session: AsyncSession, settings: Settings, rating_id: int) -> bool:
+async def _remind(session: AsyncSession, settings: EvaluationSettings, rating_id: int) -> bool:
     rating = await session.get(Rating, rating_id)
     assert rating is not None
     conversation = await session.get(Conversation, rating.conversation_id)
@@ -94,7 +94,7 @@ async def _remind(session: AsyncSession, settings: Settings, rating_id: int) -> 
 
 async def run(
     db: Database,
-    settings: Settings,
+    settings: EvaluationSettings,
     stop: asyncio.Event,
     interval: float = REMINDER_INTERVAL_SECONDS,
 ) -> None:

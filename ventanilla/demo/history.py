@@ -482,7 +482,7 @@ async def _open_handoffs(world: World, count: int) -> None:
 async def write_visits(world: World, count: int, tick: Tick, chunk: int) -> None:
     """Visits the bot handled alone, and the "¿Te sirvió?" asked after some answers."""
     rng, timeline, catalogue, traits = world.rng, world.timeline, world.catalogue, world.traits
-    rate = min(1.0, world.settings.usefulness_rate * 1.25)
+    rate = min(1.0, world.settings.evaluation.usefulness_rate * 1.25)
     for started, position in timeline.sorted_times(rng, count, chunk):
         n = len(started)
         conversation = world.people.pick(rng, position, citizen=False)

@@ -155,8 +155,8 @@ class World:
         the one reminder, none after the survey expired; scores around `mean`; comments
         mostly from the unhappy; extra dimensions where switched on."""
         rng, now, count = self.rng, self.timeline.now, len(asked)
-        reminder = int(self.settings.survey_reminder_hours * HOUR)
-        expiry = asked + self.settings.survey_days * 24 * HOUR
+        reminder = int(self.settings.evaluation.survey_reminder_hours * HOUR)
+        expiry = asked + self.settings.evaluation.survey_days * 24 * HOUR
         will = rng.random(count) < np.array([0.6, 0.36, 0.5])[channel]
         delay = (rng.lognormal(np.log(25), 1.7, count) * MINUTE).astype(np.int64)
         late = (delay > reminder) & (reminder > 0)
