@@ -34,7 +34,7 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
     if state in STEPS:
         await repair.pending(turn, STEPS[state], answer)
         return
-    if turn.value is None and len(turn.text) > turn.settings.max_message_chars:
+    if turn.value is None and len(turn.text) > turn.settings.limits.max_message_chars:
         turn.say(texts.t("input.too_long", length=len(turn.text)))
         return
     if turn.value is None and cues.is_only("cancel_alone", turn.words):
@@ -104,6 +104,8 @@ async def _menu_pick(turn: Turn, option: str) -> None:
     match option:
         case "ask":
             turn.say(texts.t("info.ask_which"))
+        case "not_it":  # "No, es otra cosa" to «¿Te refieres a…?»: maybe not in the catalogue
+            info.not_it(turn)
         case "open":
             await request.start(turn, None)
         case "status":

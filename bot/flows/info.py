@@ -1,5 +1,5 @@
 """Answering questions about a procedure from the catalogue, and sometimes asking whether
-the answer helped ("¿Te sirvió esta respuesta?", at `settings.usefulness_rate`)."""
+the answer helped ("¿Te sirvió esta respuesta?", at `settings.evaluation.usefulness_rate`)."""
 
 import random
 from collections.abc import Sequence
@@ -36,7 +36,7 @@ async def answer(turn: Turn, procedure_id: str, aspects: Sequence[str] = ()) -> 
     else:
         text = answers.summary(procedure)
     turn.say(text, aspect_choices(procedure))  # the answer keeps its own buttons
-    if random.random() < turn.settings.usefulness_rate:
+    if random.random() < turn.settings.evaluation.usefulness_rate:
         await _ask_usefulness(turn, procedure, asked[0] if len(asked) == 1 else None)
 
 
@@ -80,7 +80,7 @@ async def ask(turn: Turn, understanding: Understanding) -> None:
         close = [
             c
             for c in understanding.candidates
-            if understanding.confidence - c.score <= turn.settings.nlu_ambiguity_margin
+            if understanding.confidence - c.score <= turn.settings.nlu.ambiguity_margin
         ]
         if len(close) > 1:
             await offer(turn, [c.procedure_id for c in close], aspects)
@@ -102,9 +102,26 @@ async def _confirm(turn: Turn, procedure_id: str, aspects: Sequence[str]) -> Non
     turn.understood = False
     choices = (
         Choice(texts.t("info.confirm_yes"), _pick_value(procedure.id, aspects)),
-        Choice(texts.t("info.confirm_no"), "menu:ask"),
+        Choice(texts.t("info.confirm_no"), "menu:not_it"),
     )
     turn.say(texts.t("info.confirm", name=procedure.name), choices)
+
+
+def not_it(turn: Turn) -> None:
+    """The citizen said the procedure offered is not it: perhaps the catalogue lacks it, or
+    another agency handles it. Say so, with the town hall's contact, and offer a person."""
+    turn.understood = False
+    turn.say(
+        texts.t(
+            "info.not_it",
+            municipality=turn.municipality_name,
+            town_hall=answers.town_hall(turn.municipality),
+        ).strip(),
+        (
+            Choice(texts.t("menu.person"), "menu:person"),
+            Choice(texts.t("menu.ask"), "menu:ask"),
+        ),
+    )
 
 
 def _pick_value(procedure_id: str, aspects: Sequence[str]) -> str:
