@@ -3,9 +3,8 @@
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -40,10 +39,9 @@ from backoffice.routes import (
     tokens,
     users,
 )
-from backoffice.routes import telegram as telegram_routes
-from backoffice.routes import whatsapp as whatsapp_routes
 from backoffice.templating import templates
-from bot.channels import web
+from bot.channels.plugin import ChannelPlugin
+from bot.channels.registry import CHANNELS
 from bot.engine import Engine
 from casework.inbox.service import Inbox
 from casework.indicators import rollups
@@ -53,13 +51,6 @@ from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-@dataclass
-class TelegramWebhook:
-    """Telegram is switched on: its webhook's secret, once known."""
-
-    secret: str | None = None
 
 
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
@@ -73,12 +64,14 @@ def create_app(
     engine: Engine | None = None,
     inbox: Inbox | None = None,
     background: Background | None = None,
+    channels: Sequence[ChannelPlugin] = CHANNELS,
 ) -> FastAPI:
     """The web application, HTTP only: pages, the web chat, the APIs and the webhooks, which
     store what they receive in the inbox. The bot's turns for the messaging apps, the
     deliveries and the periodic jobs run apart (ventanilla/workers.py). `engine` and `inbox`
     are given when workers in the same process share them; `background(stop)` runs for the
-    app's lifetime once the engine is warm (`ventanilla serve` gives it the workers)."""
+    app's lifetime once the engine is warm (`ventanilla serve` gives it the workers).
+    `channels` are the channel plugins whose routes are mounted (the registry's)."""
     # One thread for numpy's BLAS: the model's small products gain nothing from more, and
     # OpenBLAS's idle threads spin, taking the CPU that requests and the database need
     # (measured: 11.6 ms of CPU per message on PostgreSQL with them, 3.4 ms without).
@@ -110,16 +103,17 @@ def create_app(
     app.state.db = db
     app.state.settings = settings
     app.state.engine = engine
-    app.state.telegram = TelegramWebhook() if settings.telegram_token else None
+    app.state.channels = tuple(channels)  # their names are the indicators' channel filter
     app.state.inbox = inbox or Inbox(db)
     app.state.rate_limiter = RateLimiter(db)  # the web chat's flood limits
     app.state.secret_key = secret_key  # CSRF tokens are derived with it (backoffice/csrf.py)
     app.add_middleware(Door, limits=settings.limits)  # body size, type and depth as it streams
     headers.install(app, settings.web)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for channel in channels:  # first: the webhooks are the busiest routes, matched soonest
+        if channel.router is not None:
+            app.include_router(channel.router)
     for module in (
-        telegram_routes,  # first: the busiest routes are matched soonest
-        whatsapp_routes,
         public,
         auth,
         requests,
@@ -138,7 +132,6 @@ def create_app(
         docs,
     ):
         app.include_router(module.router)
-    app.include_router(web.router)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

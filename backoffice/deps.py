@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.routing import BaseRoute
 
 from backoffice.staff_cookie import session_token
+from bot.channels.plugin import names
 from casework.staff.models import StaffUser
 from casework.staff.sessions import session_user
 from foundation.db import Database
@@ -114,3 +115,9 @@ def required_roles(route: Any) -> frozenset[str] | None:
             found = roles if found is None else found & roles
         stack.extend(dependant.dependencies)
     return found
+
+
+def channel_names(request: Request) -> tuple[str, ...]:
+    """The names of the channels the app was built with (the registry's unless a test gave
+    others): what the indicators may be filtered by."""
+    return names(request.app.state.channels)

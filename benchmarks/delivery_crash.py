@@ -39,7 +39,7 @@ from sqlalchemy import func, select, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.channels.telegram import split  # noqa: E402
+from bot.channels.telegram.sender import split  # noqa: E402
 from casework.inbox.models import InboxItem  # noqa: E402
 from casework.outbox.models import OutboxMessage  # noqa: E402
 from casework.schema import upgrade  # noqa: E402

@@ -56,13 +56,13 @@ def machine_busy_seconds() -> float:
 
 
 async def store(url: str, updates: list[Inbound]) -> None:
-    from bot.channels import whatsapp
+    from bot.channels.plugin import inbox_entry
     from casework.inbox.service import Inbox
     from foundation.db import Database
 
     db = Database(url)
     try:
-        await Inbox(db).accept([whatsapp.to_inbox(u) for u in updates])
+        await Inbox(db).accept([inbox_entry(u) for u in updates])
     finally:
         await db.dispose()
 

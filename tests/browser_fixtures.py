@@ -2,7 +2,7 @@
 
 A test module enables them with `pytest_plugins = ("tests.browser_fixtures",)`. The server is
 started exactly as a person would start it (`python -m ventanilla serve`), on the database given
-by the `database_url` fixture from conftest.py, so every browser test runs on each backend.
+by the `database_url` fixture from tests/support.py, so every browser test runs on each backend.
 Screenshots land in test-artifacts/screenshots/ and the server's output in test-artifacts/logs/.
 """
 

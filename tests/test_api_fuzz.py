@@ -26,7 +26,7 @@ from casework.staff.tokens import create_token  # noqa: E402
 from foundation.db import Database  # noqa: E402
 from foundation.settings import Settings  # noqa: E402
 from tests.browser_fixtures import ServerProcess  # noqa: E402
-from tests.conftest import STAFF_PASSWORD  # noqa: E402
+from tests.support import STAFF_PASSWORD  # noqa: E402
 
 pytest_plugins = ("tests.browser_fixtures",)
 

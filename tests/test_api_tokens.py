@@ -17,7 +17,7 @@ from casework.staff.tokens import TokenError, create_token, token_digest, verify
 from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
-from tests.conftest import login
+from tests.support import login
 
 API = "/api/v1/evaluacion/calificaciones"
 

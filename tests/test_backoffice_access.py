@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from foundation.audit import AuditEntry
 from foundation.db import Database
-from tests.conftest import STAFF_PASSWORD, login, post_login
+from tests.support import STAFF_PASSWORD, login, post_login
 
 STAFF_PAGES = [
     "/backoffice/solicitudes",

@@ -16,7 +16,7 @@ from catalog.models import Procedure
 from foundation.audit import AuditEntry
 from foundation.db import Database
 from foundation.settings import Settings
-from tests.conftest import login
+from tests.support import login
 
 
 async def _open(db: Database, procedure_id: str, address: str) -> str:

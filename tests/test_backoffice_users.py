@@ -12,7 +12,7 @@ from casework.staff.models import StaffUser
 from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
-from tests.conftest import STAFF_PASSWORD, login, post_login
+from tests.support import STAFF_PASSWORD, login, post_login
 
 
 @pytest.fixture

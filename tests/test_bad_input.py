@@ -10,7 +10,7 @@ from casework.requests.models import Request
 from foundation import texts
 from foundation.db import Database
 from foundation.messages import Inbound
-from tests.conftest import WebChat, break_conversation, folio_in, joined, valid_curp
+from tests.support import WebChat, break_conversation, folio_in, joined, valid_curp
 
 GOOD_CURP = valid_curp("HEGA900415HGTRRN0")
 

@@ -26,7 +26,7 @@ from tests.browser_fixtures import (  # noqa: E402
     ServerProcess,
     create_staff,
 )
-from tests.conftest import valid_curp  # noqa: E402
+from tests.support import valid_curp  # noqa: E402
 
 pytest_plugins = ("tests.browser_fixtures",)
 pytestmark = pytest.mark.browser

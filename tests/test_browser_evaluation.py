@@ -12,7 +12,7 @@ from casework.staff.accounts import create_user  # noqa: E402
 from foundation.db import Database  # noqa: E402
 from tests import indicator_seed as seed  # noqa: E402
 from tests.browser_fixtures import NewPage, ReviewPage, ServerProcess  # noqa: E402
-from tests.conftest import STAFF_PASSWORD  # noqa: E402
+from tests.support import STAFF_PASSWORD  # noqa: E402
 
 pytest_plugins = ("tests.browser_fixtures",)
 pytestmark = pytest.mark.browser

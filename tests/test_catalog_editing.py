@@ -17,7 +17,7 @@ from catalog.validate import validate_text
 from foundation.audit import AuditEntry
 from foundation.db import Database
 from foundation.settings import SAMPLE_CATALOG
-from tests.conftest import WebChat, joined, login
+from tests.support import WebChat, joined, login
 
 CATALOG = "/backoffice/catalogo"
 ACTA = f"{CATALOG}/tramites/copia-certificada-acta"

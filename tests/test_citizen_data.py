@@ -13,7 +13,7 @@ from casework.requests.models import Request
 from foundation import texts
 from foundation.db import Database
 from foundation.messages import Inbound
-from tests.conftest import WebChat, folio_in, joined, login, valid_curp
+from tests.support import WebChat, folio_in, joined, login, valid_curp
 
 CURP = valid_curp("LOMP800101MJCPRR0")
 

@@ -11,7 +11,7 @@ from catalog.models import Municipality, Procedure
 from foundation import texts
 from foundation.db import Database
 from foundation.messages import Inbound
-from tests.conftest import WebChat, joined, login
+from tests.support import WebChat, joined, login
 
 
 async def test_first_contact_greets_with_the_privacy_notice_link(client: httpx.AsyncClient) -> None:

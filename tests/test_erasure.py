@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
+from bot.channels.whatsapp.tests.test_whatsapp import WhatsAppClient, bodies, wa, wa_settings
 from casework.citizens.models import ChannelIdentity, Citizen
 from casework.inbox.models import InboxItem
 from casework.outbox.models import OutboxMessage
@@ -17,12 +18,14 @@ from casework.schema import load_models
 from foundation import texts
 from foundation.db import Base, Database, utcnow
 from foundation.settings import Settings
-from tests.conftest import folio_in, login, valid_curp
 from tests.fakes.payloads import WA_ID, wa_status
 from tests.fakes.whatsapp import FakeWhatsApp
-from tests.test_whatsapp import WhatsAppClient, bodies, wa, wa_settings
+from tests.support import folio_in, login, valid_curp
 
-__all__ = ["wa", "wa_settings"]  # WhatsApp fixtures this file uses; fake_whatsapp is in conftest
+__all__ = [
+    "wa",
+    "wa_settings",
+]  # WhatsApp fixtures this file uses; fake_whatsapp is in tests/support.py
 
 CURP = valid_curp("QUZX900412MGTNRM0")
 NAME = "Ximena Quintanilla"  # her WhatsApp profile name

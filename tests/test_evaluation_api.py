@@ -30,8 +30,8 @@ from catalog.models import Department, Procedure
 from foundation.audit import AuditEntry
 from foundation.db import Database
 from foundation.settings import Settings, amended
-from tests.conftest import valid_curp
 from tests.indicator_seed import rating as seed_rating
+from tests.support import valid_curp
 
 BASE = "/api/v1/evaluacion"
 CURP_ANA = valid_curp("TORA850312MGTRZN0")

@@ -18,8 +18,8 @@ from casework.staff.accounts import create_user
 from foundation.calendar import local_midnight
 from foundation.db import Database
 from foundation.settings import EvaluationSettings, Settings, WebSettings
-from tests.conftest import STAFF_PASSWORD, login
 from tests.indicator_seed import SECRET_COMMENT, closed_month, rating, seed_history
+from tests.support import STAFF_PASSWORD, login
 
 TZ = "America/Mexico_City"
 

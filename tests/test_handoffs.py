@@ -19,7 +19,7 @@ from foundation.audit import AuditEntry
 from foundation.calendar import LOCAL_TZ
 from foundation.db import Database
 from foundation.settings import Settings, WebSettings
-from tests.conftest import STAFF_PASSWORD, WebChat, joined, login
+from tests.support import STAFF_PASSWORD, WebChat, joined, login
 
 DAY_NAMES = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
 

@@ -22,14 +22,6 @@ from casework.inbox.models import InboxItem
 from foundation import texts
 from foundation.db import Database
 from foundation.settings import Settings
-from tests.conftest import (
-    ChannelClient,
-    WebChat,
-    break_conversation,
-    joined,
-    login,
-    with_whatsapp,
-)
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     WA_ID,
@@ -45,6 +37,14 @@ from tests.fakes.payloads import (
 )
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.whatsapp import FakeWhatsApp
+from tests.support import (
+    ChannelClient,
+    WebChat,
+    break_conversation,
+    joined,
+    login,
+    with_whatsapp,
+)
 
 APP_SECRET = "secreto-de-la-app-de-prueba"
 TG_SECRET = "secreto-del-webhook-de-prueba"

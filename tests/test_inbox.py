@@ -21,9 +21,9 @@ from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.db import Database
 from foundation.settings import Settings
-from tests.conftest import ChannelClient, login, running
 from tests.fakes.payloads import TG_CHAT_ID, tg_text, tg_webhook_headers
 from tests.fakes.telegram import FakeTelegram
+from tests.support import ChannelClient, login, running
 from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import delete, select
 
 from backoffice.app import create_app
+from bot.channels.registry import NAMES
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.indicators.cards import (
@@ -29,8 +30,8 @@ from casework.ratings.models import Rating
 from foundation.audit import AuditEntry
 from foundation.db import Database
 from foundation.settings import Settings
-from tests.conftest import login
 from tests.indicator_seed import rating
+from tests.support import login
 from ventanilla.setup import prepare
 
 TODAY = date(2026, 4, 30)
@@ -129,7 +130,7 @@ def test_the_traffic_light_follows_direction_and_tolerance(
 
 async def test_a_card_is_lit_by_its_year_to_date_value(loaded_db: Database, csat_80: None) -> None:
     async with loaded_db.transaction() as session:
-        card = await create_card(session, None, VALID)
+        card = await create_card(session, None, VALID, channels=NAMES)
         status = await card_status(session, card, TODAY, ZONE)
         assert (status.value, status.count, status.target) == (80.0, 10, 85.0)
         assert (status.start, status.end) == (date(2026, 1, 1), TODAY)
@@ -156,8 +157,10 @@ async def test_a_card_is_lit_by_its_year_to_date_value(loaded_db: Database, csat
 
 async def test_only_public_cards_go_to_the_public_page(loaded_db: Database, csat_80: None) -> None:
     async with loaded_db.transaction() as session:
-        await create_card(session, None, {**VALID, "public": True})
-        await create_card(session, None, {**VALID, "code": "INTERNO", "metric": "containment"})
+        await create_card(session, None, {**VALID, "public": True}, channels=NAMES)
+        await create_card(
+            session, None, {**VALID, "code": "INTERNO", "metric": "containment"}, channels=NAMES
+        )
         shown = await public_cards(session, TODAY, ZONE, 5)
     assert [s.card.code for s in shown] == ["EVAL-01"]
     assert shown[0].value == 80.0 and not shown[0].thin_month
@@ -169,7 +172,7 @@ async def test_a_public_card_with_a_month_of_few_answers_is_not_published(
     """Ten answers in April and two in March: the year's value could be told from March's
     (two people) by comparing publications, so it is marked and the page hides it."""
     async with loaded_db.transaction() as session:
-        await create_card(session, None, {**VALID, "public": True})
+        await create_card(session, None, {**VALID, "public": True}, channels=NAMES)
         for day in (3, 4):
             await rating(session, datetime(2026, 3, day, 17, 0, tzinfo=UTC), 1, channel="whatsapp")
     async with loaded_db.transaction() as session:
@@ -184,7 +187,7 @@ async def test_a_public_card_with_a_month_of_few_answers_is_not_published(
 
 async def test_every_problem_of_a_card_is_explained_in_spanish(loaded_db: Database) -> None:
     async with loaded_db.transaction() as session:
-        await create_card(session, None, VALID)
+        await create_card(session, None, VALID, channels=NAMES)
         with pytest.raises(CardError) as caught:
             await validate_card(
                 session,
@@ -202,6 +205,7 @@ async def test_every_problem_of_a_card_is_explained_in_spanish(loaded_db: Databa
                     "department_id": "tampoco",
                     "channel": "fax",
                 },
+                channels=NAMES,
             )
     problems = caught.value.problems
     assert set(problems) == {
@@ -243,6 +247,7 @@ async def test_empty_fields_take_the_metrics_own_definition(loaded_db: Database)
                 "targets": {2026: 15},
                 "ods": ["16.6"],
             },
+            channels=NAMES,
         )
     info = METRICS["median_wait_minutes"]
     assert (values["unit"], values["formula"]) == (info.unit, info.formula)
@@ -321,8 +326,8 @@ async def test_changing_a_cards_code_to_one_taken_is_refused(
     evaluator: httpx.AsyncClient, loaded_db: Database
 ) -> None:
     async with loaded_db.transaction() as session:
-        await create_card(session, None, VALID)
-        other = await create_card(session, None, {**VALID, "code": "EVAL-02"})
+        await create_card(session, None, VALID, channels=NAMES)
+        other = await create_card(session, None, {**VALID, "code": "EVAL-02"}, channels=NAMES)
     response = await evaluator.post(f"/backoffice/indicadores/{other.id}", data=VALID)
     assert response.status_code == 422
     assert "ya hay una ficha con la clave «EVAL-01»" in response.text

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from casework.ratings.models import Rating
 from catalog.models import Procedure
 from foundation.db import Database
-from tests.conftest import folio_in, login, valid_curp
+from tests.support import folio_in, login, valid_curp
 
 
 def chat(database_url: str, *lines: str, user: str = "ana") -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from casework.ratings.models import Rating
 from catalog.models import Procedure
 from foundation.db import Database
-from tests.conftest import WebChat, folio_in, joined, login, valid_curp
+from tests.support import WebChat, folio_in, joined, login, valid_curp
 
 
 async def test_citizen_journey_on_web_chat(

@@ -13,7 +13,7 @@ from casework.outbox.models import OutboxMessage
 from foundation import texts
 from foundation.db import Database
 from foundation.messages import Inbound
-from tests.conftest import folio_in, valid_curp
+from tests.support import folio_in, valid_curp
 
 KNOWN = valid_curp("LOMP800101MJCPRR0")
 UNKNOWN = valid_curp("GARC900215HDFRRL0")

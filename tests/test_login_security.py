@@ -16,7 +16,7 @@ from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
 from foundation.settings import Settings, WebSettings
-from tests.conftest import STAFF_PASSWORD, post_login
+from tests.support import STAFF_PASSWORD, post_login
 
 WRONG = STAFF_PASSWORD + "x"
 FREE_FROM_ONE_ADDRESS = throttle.PER_USERNAME_AND_ADDRESS.free

@@ -12,8 +12,8 @@ from foundation.db import Database
 from foundation.settings import Settings, amended
 from nlu.rasa import RasaUnderstander
 from nlu.understanding import Context
-from tests.conftest import WebChat, joined
 from tests.fakes.rasa import FakeRasa
+from tests.support import WebChat, joined
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from aiogram import Bot
 from sqlalchemy import func, select, update
 
 from backoffice.app import create_app
-from bot.channels.telegram import TelegramSender, make_bot, split
+from bot.channels.telegram.dispatch import make_bot
+from bot.channels.telegram.sender import TelegramSender, split
 from casework.citizens.service import identity_for
 from casework.conversations.service import conversation_for
 from casework.outbox.delivery import Deliverer, RetryPolicy
@@ -19,8 +20,8 @@ from casework.outbox.service import enqueue
 from foundation.db import Database, utcnow
 from foundation.messages import Outbound
 from foundation.settings import Settings
-from tests.conftest import login
 from tests.fakes.telegram import FakeTelegram
+from tests.support import login
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from casework.staff.models import ROLES, ApiToken, StaffUser
 from casework.staff.tokens import TOKEN_PREFIX, create_token, token_digest
 from foundation.db import Database
 from foundation.settings import Settings
-from tests.conftest import login
+from tests.support import login
 
 # Routes anyone may open, each with the reason. Nothing else is public.
 PUBLIC = {
@@ -269,7 +269,7 @@ async def test_nav_shows_only_the_sections_of_the_role(
 async def test_login_lands_on_the_first_section_of_the_role(
     app: FastAPI, staff_of_every_role: dict[str, str]
 ) -> None:
-    from tests.conftest import STAFF_PASSWORD, post_login
+    from tests.support import STAFF_PASSWORD, post_login
 
     landing = {
         "admin": "/backoffice/solicitudes",

@@ -15,7 +15,7 @@ from casework.staff import throttle
 from foundation.audit import AuditEntry
 from foundation.db import Database
 from foundation.settings import Settings, WebSettings
-from tests.conftest import STAFF_PASSWORD, post_login
+from tests.support import STAFF_PASSWORD, post_login
 
 # The fixtures module is also a plugin (below); have pytest rewrite its asserts before import.
 pytest.register_assert_rewrite("tests.browser_fixtures")

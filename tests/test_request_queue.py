@@ -13,7 +13,7 @@ from casework.staff.models import StaffUser
 from catalog.models import Procedure
 from foundation.audit import AuditEntry
 from foundation.db import Database
-from tests.conftest import STAFF_PASSWORD, login
+from tests.support import STAFF_PASSWORD, login
 
 
 async def _open(

@@ -22,7 +22,7 @@ from casework.schema import upgrade
 from foundation.db import Database
 from foundation.messages import Outbound
 from foundation.settings import Settings, amended
-from tests.conftest import running
+from tests.support import running
 from ventanilla.workers import Workers
 
 NOW = datetime.now().astimezone()

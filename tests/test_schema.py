@@ -10,7 +10,7 @@ from sqlalchemy import Connection, text
 
 from casework.schema import MIGRATIONS, load_models, upgrade
 from foundation.db import Base, Database
-from tests.conftest import BACKENDS, PG_ADMIN_DSN, _pg_admin
+from tests.support import BACKENDS, PG_ADMIN_DSN, _pg_admin
 
 VERSIONS = [p for p in (MIGRATIONS / "versions").glob("0*.py")]
 

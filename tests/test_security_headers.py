@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from backoffice.app import create_app
 from foundation.db import Database
 from foundation.settings import Settings, WebSettings
-from tests.conftest import STAFF_PASSWORD, login, post_login
+from tests.support import STAFF_PASSWORD, login, post_login
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "backoffice" / "templates"
 EMBEDDER = "https://www.municipio.gob.mx"

@@ -21,7 +21,7 @@ from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
 from foundation.settings import Settings, amended
 from tests.browser_fixtures import free_port
-from tests.conftest import STAFF_PASSWORD, WebChat, csrf_from, login, post_login
+from tests.support import STAFF_PASSWORD, WebChat, csrf_from, login, post_login
 
 COOKIE = "ventanilla_staff"
 SOLICITUDES = "/backoffice/solicitudes"

@@ -26,10 +26,10 @@ from foundation.audit import AuditEntry
 from foundation.db import Database, utcnow
 from foundation.messages import Inbound
 from foundation.settings import Settings, amended
-from tests.conftest import ChannelClient, login, running, with_whatsapp
 from tests.fakes.payloads import WA_ID, _wa_inbound, wa_text
 from tests.fakes.payloads import wa_signed as signed
 from tests.fakes.whatsapp import FakeWhatsApp
+from tests.support import ChannelClient, login, running, with_whatsapp
 from ventanilla.workers import Workers
 
 _ids = itertools.count(1)

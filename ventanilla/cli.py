@@ -200,7 +200,7 @@ def chat(
         typer.Option("--user", help="Identidad de quien escribe (por omisión, tu usuario)."),
     ] = None,
 ) -> None:
-    from bot.channels import terminal
+    from bot.channels.terminal import chat as terminal
     from bot.engine import Engine
     from catalog.validate import CatalogError
     from ventanilla.setup import prepare
@@ -369,7 +369,8 @@ def telegram_set_webhook(
     url: Annotated[str, typer.Argument(help="https://su-dominio/telegram/webhook")],
     database: DatabaseOption = None,
 ) -> None:
-    from bot.channels.telegram import make_bot, webhook_secret
+    from bot.channels.telegram.dispatch import make_bot
+    from bot.channels.telegram.webhook import webhook_secret
     from casework.schema import upgrade
 
     settings = _settings(database)

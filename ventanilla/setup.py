@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.channels.registry import NAMES
 from casework.indicators.cards import load_sample_cards
 from casework.schema import upgrade
 from casework.staff.accounts import count_users, create_user, generate_password
@@ -41,5 +42,5 @@ async def prepare(
         if first_user and await count_users(session) == 0:
             password = generate_password()
             await create_user(session, "admin", password, "admin", "Administración")
-        cards = await load_sample_cards(session)
+        cards = await load_sample_cards(session, NAMES)
     return Prepared(secret, report, password, cards)

@@ -11,13 +11,13 @@ here.
 import asyncio
 import gc
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from aiogram import Bot
 from threadpoolctl import threadpool_limits
 
-from bot.channels import telegram, whatsapp
+from bot.channels.plugin import ChannelPlugin, Started, WorkerContext
+from bot.channels.registry import CHANNELS
 from bot.engine import Engine
 from casework.inbox.drain import Drainer
 from casework.inbox.service import Inbox
@@ -35,7 +35,9 @@ STOP_GRACE_SECONDS = 10.0  # how long the jobs under way may take to end once to
 class Workers:
     """The background jobs of one process. `engine` and `inbox` are the web app's when both
     run in one process (a catalogue edit is then seen by the bot at once, and a webhook wakes
-    the drainer at once); otherwise the workers make their own."""
+    the drainer at once); otherwise the workers make their own. Each of `channels` (the
+    registry's) that is switched on brings its inbox handler, its sender and its tasks;
+    `telegram_polling` asks the channels that can to fetch their updates."""
 
     def __init__(
         self,
@@ -49,6 +51,7 @@ class Workers:
         deliver: bool = True,
         periodic: bool = True,
         telegram_polling: bool = False,
+        channels: Sequence[ChannelPlugin] = CHANNELS,
     ) -> None:
         # As in backoffice/app.py: one BLAS thread (idle OpenBLAS threads spin, taking the
         # CPU the turns and the database need), and the rollups' settled days.
@@ -59,16 +62,18 @@ class Workers:
         self.engine = engine or Engine(db, settings)
         self.inbox = inbox or Inbox(db)
         self.handle_inbox, self.periodic = handle_inbox, periodic
-        self.telegram_polling = telegram_polling
-        self.bot: Bot | None = telegram.make_bot(settings) if settings.telegram_token else None
-        handlers = {whatsapp.CHANNEL: whatsapp.inbox_handler(self.engine)}
-        senders: list[Sender] = []
-        if self.bot is not None:
-            dispatcher = telegram.build_dispatcher(self.engine)
-            handlers[telegram.CHANNEL] = telegram.inbox_handler(dispatcher, self.bot)
-            senders.append(telegram.TelegramSender(self.bot))
-        if settings.whatsapp_token and settings.whatsapp_phone_number_id:
-            senders.append(whatsapp.WhatsAppSender(settings, db))
+        context = WorkerContext(settings, db, self.engine, self.inbox, polling=telegram_polling)
+        started: dict[str, Started] = {}
+        for channel in channels:
+            running = channel.start(context) if channel.start is not None else None
+            if running is not None:
+                started[channel.name] = running
+        handlers = {name: s.handler for name, s in started.items() if s.handler is not None}
+        senders: list[Sender] = [s.sender for s in started.values() if s.sender is not None]
+        self.tasks = [task for s in started.values() for task in s.tasks]
+        self.closers: list[Callable[[], Awaitable[None]]] = [
+            s.close for s in started.values() if s.close is not None
+        ]
         self.drainer = Drainer(db, handlers, name, arrived=self.inbox.arrived)
         self.deliverer = (
             Deliverer(db, senders, in_flight=settings.outbox_in_flight)
@@ -87,7 +92,6 @@ class Workers:
             await self.engine.warm_up()
             gc.freeze()  # see backoffice/app.py: what lives as long as the process
         jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
-        cut: list[Callable[[], Coroutine[Any, Any, None]]] = []  # ended at once when told to stop
         if self.handle_inbox:
             jobs.append(lambda: self.drainer.run(stop))
         if self.deliverer is not None:
@@ -96,11 +100,9 @@ class Workers:
         if self.periodic:
             jobs.append(lambda: reminders.run(self.db, self.settings.evaluation, stop))
             jobs.append(lambda: retention.run(self.db, self.settings.retention, stop))
-        if self.telegram_polling and self.bot is not None:
-            bot = self.bot
-            cut.append(lambda: telegram.poll(self.inbox, bot, stop))
         tasks = [asyncio.create_task(job()) for job in jobs]
-        cut_tasks = [asyncio.create_task(job()) for job in cut]
+        # The channels' own (Telegram's long polling): ended at once when told to stop.
+        cut_tasks = [asyncio.create_task(task(stop)) for task in self.tasks]
         try:
             await stop.wait()
             for task in cut_tasks:
@@ -116,9 +118,9 @@ class Workers:
             await self.close()
 
     async def close(self) -> None:
-        """Let go of what the jobs hold open (the Telegram client's connections)."""
-        if self.bot is not None:
-            await self.bot.session.close()
+        """Let go of what the channels hold open (the Telegram client's connections)."""
+        for close in self.closers:
+            await close()
 
 
 async def run(

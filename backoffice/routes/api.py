@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from backoffice import permissions
-from backoffice.deps import RoleRequired, database
+from backoffice.deps import RoleRequired, channel_names, database
 from casework.indicators.export import (
     MAX_PAGE,
     ExportError,
@@ -24,7 +24,7 @@ from casework.indicators.export import (
     xlsx_chunks,
 )
 from casework.indicators.pseudonym import pseudonym_secret
-from casework.indicators.scope import CHANNELS, Scope, local_today
+from casework.indicators.scope import Scope, local_today
 from casework.indicators.service import METRICS, metric_value
 from casework.staff.models import StaffUser
 from casework.staff.tokens import verify_token
@@ -102,8 +102,9 @@ async def _scope(
     start = _day(desde, "desde") or date(end.year, 1, 1)
     if start > end:
         raise _bad("«desde» es posterior a «hasta».")
-    if canal and canal not in CHANNELS:
-        raise _bad(f"«canal» debe ser uno de: {', '.join(CHANNELS)}.")
+    channels = channel_names(request)
+    if canal and canal not in channels:
+        raise _bad(f"«canal» debe ser uno de: {', '.join(channels)}.")
     if tramite or area:
         async with db.transaction() as session:
             if tramite and await get_procedure(session, tramite) is None:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import RoleRequired, Session
+from backoffice.deps import RoleRequired, Session, channel_names
 from backoffice.templating import label, templates
 from casework.indicators.dashboard import (
     lowest_csat,
@@ -19,7 +19,7 @@ from casework.indicators.dashboard import (
     score_distribution,
     worst_compliance,
 )
-from casework.indicators.scope import CHANNELS, Scope, last_months, local_today
+from casework.indicators.scope import Scope, last_months, local_today
 from casework.indicators.service import METRICS, Measure, MetricInfo, measures
 from casework.staff.models import StaffUser
 from catalog.service import department_options, procedure_options
@@ -94,6 +94,7 @@ async def dashboard(
     agrupar: str = "mes",
 ) -> Response:
     settings: Settings = request.app.state.settings
+    channels = channel_names(request)
     tz = settings.timezone
     default_start, default_end = last_months(local_today(tz), 12)
     start, end = _day(desde) or default_start, _day(hasta) or default_end
@@ -106,7 +107,7 @@ async def dashboard(
         end,
         procedure_id=tramite if tramite in {p.value for p in procedures} else None,
         department_id=dependencia if dependencia in {d.value for d in departments} else None,
-        channel=canal if canal in CHANNELS else None,
+        channel=canal if canal in channels else None,
     )
     grain_name = agrupar if agrupar in GRAINS else "mes"
     grain = GRAINS[grain_name]
@@ -153,7 +154,7 @@ async def dashboard(
             "grain": grain,
             "procedures": procedures,
             "departments": departments,
-            "channels": [(code, label("channel", code)) for code in CHANNELS],
+            "channels": [(code, label("channel", code)) for code in channels],
             "tiles": _tiles(found, min_count),
             "min_count": min_count,
             "ratings": ratings,

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backoffice import permissions
 from backoffice.csrf import verify_csrf
-from backoffice.deps import RoleRequired, Session
+from backoffice.deps import RoleRequired, Session, channel_names
 from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.indicators.cards import (
@@ -26,7 +26,7 @@ from casework.indicators.cards import (
     update_card,
 )
 from casework.indicators.models import IndicatorCard
-from casework.indicators.scope import CHANNELS, local_today
+from casework.indicators.scope import local_today
 from casework.indicators.service import METRICS
 from casework.staff.models import StaffUser
 from catalog.service import department_options, procedure_options
@@ -114,7 +114,7 @@ async def _form(
         "lights": LIGHTS,
         "metrics": METRICS,
         "frequencies": FREQUENCIES,
-        "channels": CHANNELS,
+        "channels": channel_names(request),
         "procedures": await procedure_options(session),
         "departments": await department_options(session),
         "min_count": settings.evaluation.min_reliable_count,
@@ -141,7 +141,7 @@ async def new_card_form(request: Request, session: Session, staff: Staff) -> Res
 async def new_card(request: Request, session: Session, staff: Staff) -> Response:
     values = await _submitted(request)
     try:
-        card = await create_card(session, staff, values)
+        card = await create_card(session, staff, values, channels=channel_names(request))
     except CardError as exc:
         return await _form(request, session, staff, None, values, exc.problems, 422)
     return RedirectResponse(f"/backoffice/indicadores/{card.id}?aviso=creada", status_code=303)
@@ -160,7 +160,7 @@ async def edit_card(request: Request, card_id: RowId, session: Session, staff: S
     card = await _card(session, card_id)
     values = await _submitted(request)
     try:
-        await update_card(session, staff, card, values)
+        await update_card(session, staff, card, values, channels=channel_names(request))
     except CardError as exc:
         return await _form(request, session, staff, card, values, exc.problems, 422)
     return RedirectResponse(f"/backoffice/indicadores/{card.id}?aviso=guardada", status_code=303)

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.channels.registry import NAMES as CHANNELS
 from casework.citizens.service import check_curp
 from foundation import texts
 
@@ -55,9 +56,16 @@ def _valid_regex(value: str) -> str:
     return value
 
 
+def _registered_channel(value: str) -> str:
+    if value not in CHANNELS:
+        expected = ", ".join(repr(name) for name in CHANNELS[:-1]) + f" or {CHANNELS[-1]!r}"
+        raise ValueError(texts.t("rehearsal.errors.literal_error", expected=expected))
+    return value
+
+
 Curp = Annotated[str, AfterValidator(_valid_curp)]
 Regex = Annotated[str, AfterValidator(_valid_regex)]
-Channel = Literal["web", "whatsapp", "telegram", "terminal"]
+Channel = Annotated[str, AfterValidator(_registered_channel)]  # a registered channel's name
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 

@@ -1,5 +1,6 @@
 """Loading a conversation for one turn and recording what the citizen said."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -90,3 +91,10 @@ def set_slots(conversation: Conversation, **changes: Any) -> None:
         else:
             slots[key] = value
     conversation.slots = slots
+
+
+async def last_heard_from(session: AsyncSession, identity: ChannelIdentity) -> datetime | None:
+    """When the chat last wrote (None: never), e.g. for a channel's reply window."""
+    query = select(Conversation.last_inbound_at).where(Conversation.identity_id == identity.id)
+    last: datetime | None = await session.scalar(query)
+    return last

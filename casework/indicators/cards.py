@@ -7,7 +7,7 @@ file holds) and explains each problem in Spanish.
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.indicators.models import IndicatorCard
-from casework.indicators.scope import CHANNELS, Scope
+from casework.indicators.scope import Scope
 from casework.indicators.service import METRICS, metric_value
 from casework.staff.models import InstanceSetting, StaffUser
 from catalog.models import Department, Procedure
@@ -145,10 +145,15 @@ def _ods(value: Any, problems: list[str]) -> list[str]:
 
 
 async def validate_card(
-    session: AsyncSession, data: Mapping[str, Any], card: IndicatorCard | None = None
+    session: AsyncSession,
+    data: Mapping[str, Any],
+    card: IndicatorCard | None = None,
+    *,
+    channels: Collection[str],
 ) -> dict[str, Any]:
     """The card's clean values from a form or a YAML entry, or CardError with every problem.
-    Empty unit, formula and direction are taken from the metric."""
+    Empty unit, formula and direction are taken from the metric. `channels` are the names a
+    card may be narrowed to (the channel registry's, bot/channels/registry.py)."""
     problems: dict[str, list[str]] = {}
 
     def bad(field: str, message: str) -> None:
@@ -226,8 +231,8 @@ async def validate_card(
     if department_id and await session.get(Department, department_id) is None:
         bad("department_id", f"no existe el área «{department_id}»")
     channel = _text(data.get("channel")) or None
-    if channel and channel not in CHANNELS:
-        bad("channel", f"elija uno de: {', '.join(CHANNELS)}")
+    if channel and channel not in channels:
+        bad("channel", f"elija uno de: {', '.join(channels)}")
 
     if problems:
         raise CardError(problems)
@@ -285,9 +290,13 @@ def _snapshot(card: IndicatorCard) -> dict[str, Any]:
 
 
 async def create_card(
-    session: AsyncSession, actor: StaffUser | None, data: Mapping[str, Any]
+    session: AsyncSession,
+    actor: StaffUser | None,
+    data: Mapping[str, Any],
+    *,
+    channels: Collection[str],
 ) -> IndicatorCard:
-    values = await validate_card(session, data)
+    values = await validate_card(session, data, channels=channels)
     card = IndicatorCard(**values)
     session.add(card)
     await session.flush()
@@ -298,9 +307,14 @@ async def create_card(
 
 
 async def update_card(
-    session: AsyncSession, actor: StaffUser, card: IndicatorCard, data: Mapping[str, Any]
+    session: AsyncSession,
+    actor: StaffUser,
+    card: IndicatorCard,
+    data: Mapping[str, Any],
+    *,
+    channels: Collection[str],
 ) -> None:
-    values = await validate_card(session, data, card)
+    values = await validate_card(session, data, card, channels=channels)
     before = _snapshot(card)
     for field, value in values.items():
         setattr(card, field, value)
@@ -435,10 +449,12 @@ def read_cards_file(path: Path) -> Sequence[Mapping[str, Any]]:
     return entries
 
 
-async def load_sample_cards(session: AsyncSession, path: Path = SAMPLE_CARDS) -> int:
+async def load_sample_cards(
+    session: AsyncSession, channels: Collection[str], path: Path = SAMPLE_CARDS
+) -> int:
     """On an installation's first run, with no cards yet, load the sample cards (a flag in
     instance_settings makes sure cards an evaluator deleted do not come back). Returns how
-    many were created."""
+    many were created; `channels` as for `validate_card`."""
     first_time = await insert_ignore(
         session, InstanceSetting, {"key": "sample_indicator_cards", "value": str(path.name)}
     )
@@ -448,5 +464,5 @@ async def load_sample_cards(session: AsyncSession, path: Path = SAMPLE_CARDS) ->
         return 0
     entries = read_cards_file(path)
     for entry in entries:
-        await create_card(session, None, entry)
+        await create_card(session, None, entry, channels=channels)
     return len(entries)

@@ -10,8 +10,6 @@ from sqlalchemy import ColumnElement, select
 from catalog.models import Procedure
 from foundation.db import utcnow
 
-CHANNELS = ("telegram", "whatsapp", "web", "terminal")
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -19,7 +17,7 @@ class Scope:
     end: date  # last local day, inclusive
     procedure_id: str | None = None
     department_id: str | None = None
-    channel: str | None = None  # "telegram" | "whatsapp" | "web" | "terminal"
+    channel: str | None = None  # a channel's name (bot/channels/registry.py)
 
     def bounds(self, timezone: str) -> tuple[datetime, datetime]:
         """UTC [start 00:00 local, (end + 1 day) 00:00 local)."""

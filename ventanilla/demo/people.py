@@ -14,6 +14,8 @@ from datetime import date, timedelta
 import numpy as np
 from stdnum.mx import curp as stdnum_curp
 
+from bot.channels.registry import NAMES
+
 # (channel, the block slot of the citizen it belongs to or None)
 PATTERN: tuple[tuple[str, int | None], ...] = (
     ("whatsapp", 0), ("web", 1), ("telegram", 2), ("whatsapp", 3), ("whatsapp", None),
@@ -27,7 +29,7 @@ CITIZENS_PER_BLOCK = 12
 FIRST_POSITION = tuple(
     next(i for i, (_, slot) in enumerate(PATTERN) if slot == s) for s in range(CITIZENS_PER_BLOCK)
 )
-CHANNELS = ("whatsapp", "web", "telegram")
+CHANNELS = NAMES  # the channel registry's names; a name in PATTERN must be registered
 CHANNEL_OF = np.array([CHANNELS.index(channel) for channel, _ in PATTERN])
 SLOT_OF = np.array([-1 if slot is None else slot for _, slot in PATTERN])
 

@@ -15,7 +15,6 @@ from catalog.models import Procedure
 from foundation import texts
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
-from tests.conftest import ChannelClient, login, with_whatsapp
 from tests.fakes.payloads import (
     WA_BSUID,
     WA_ID,
@@ -29,6 +28,7 @@ from tests.fakes.payloads import (
 )
 from tests.fakes.payloads import wa_signed as signed
 from tests.fakes.whatsapp import FakeWhatsApp
+from tests.support import ChannelClient, login, with_whatsapp
 
 APP_SECRET = "secreto-de-la-app-de-meta"
 VERIFY = "token-de-verificacion"

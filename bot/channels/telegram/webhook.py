@@ -6,9 +6,12 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from bot.channels import telegram
+from bot.channels.telegram.wire import to_inbox
 from bot.channels.wire import json_object
+from casework.staff.instance_secrets import instance_secret
 from foundation import texts
+from foundation.db import Database
+from foundation.settings import Settings
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -18,26 +21,33 @@ OK = b'{"ok":true}'  # written once: this route answers every update a bot recei
 
 @router.post("/telegram/webhook", include_in_schema=False)
 async def telegram_webhook(request: Request) -> Response:
-    channel = getattr(request.app.state, "telegram", None)
-    if channel is None:
+    settings: Settings = request.app.state.settings
+    if not settings.telegram_token:
         raise HTTPException(404, "Telegram no está configurado.")
     given = request.headers.get(SECRET_HEADER)
     if given is None:
         log.warning("telegram webhook without secret from %s", request.client)
         raise HTTPException(401, "Falta el secreto del webhook.")
-    if channel.secret is None:  # set by `ventanilla telegram set-webhook`, read once
-        channel.secret = await telegram.webhook_secret(
-            request.app.state.db, request.app.state.settings
-        )
-    expected = channel.secret
+    expected: str | None = getattr(request.app.state, "telegram_webhook_secret", None)
+    if expected is None:  # set by `ventanilla telegram set-webhook`, read once
+        expected = await webhook_secret(request.app.state.db, settings)
+        request.app.state.telegram_webhook_secret = expected
     if not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("telegram webhook with a wrong secret from %s", request.client)
         raise HTTPException(403, "Secreto del webhook incorrecto.")
     body = await request.body()
     try:
-        entry = telegram.to_inbox(json_object(body))
+        entry = to_inbox(json_object(body))
     except ValueError as exc:  # pydantic's ValidationError too
         log.warning("malformed telegram update refused: %s; body=%r", exc, body[:200])
         raise HTTPException(400, texts.t("door.malformed")) from exc
     await request.app.state.inbox.accept([entry])
     return Response(OK, media_type="application/json")
+
+
+async def webhook_secret(db: Database, settings: Settings) -> str:
+    """The secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token."""
+    if settings.telegram_webhook_secret:
+        return settings.telegram_webhook_secret
+    async with db.transaction() as session:
+        return await instance_secret(session, "telegram_webhook_secret")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from bot import safety
 from bot.channels.peer import client_address
+from bot.channels.web import CHANNEL
 from bot.channels.wire import StorableText
 from bot.engine import Engine
 from casework.citizens.service import identity_at
@@ -29,7 +30,6 @@ from foundation.db import MAX_ROW_ID
 from foundation.messages import Inbound
 from foundation.settings import Settings
 
-CHANNEL = "web"
 SESSION_PATTERN = r"^[A-Za-z0-9_-]{32,64}$"
 RETRY_SECONDS = 5  # how soon to try again when the database was briefly unavailable
 

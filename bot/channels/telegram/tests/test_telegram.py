@@ -18,7 +18,6 @@ from catalog.models import Procedure
 from foundation import texts
 from foundation.db import Database
 from foundation.settings import Settings
-from tests.conftest import ChannelClient, running, valid_curp
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     tg_callback,
@@ -31,6 +30,7 @@ from tests.fakes.payloads import (
     tg_webhook_headers,
 )
 from tests.fakes.telegram import FakeTelegram
+from tests.support import ChannelClient, running, valid_curp
 from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"

@@ -16,7 +16,7 @@ from casework.ratelimits.models import RateCounter
 from foundation import texts
 from foundation.db import Database
 from foundation.settings import Settings, amended
-from tests.conftest import WebChat
+from tests.support import WebChat
 
 RANDOM_SESSION = "Zx9" * 15
 MID_MINUTE = 1_800_000_030.0  # 30 s into a one-minute window

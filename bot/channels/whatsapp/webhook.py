@@ -6,7 +6,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
 
-from bot.channels import whatsapp
+from bot.channels.plugin import inbox_entry
+from bot.channels.whatsapp.wire import parse, signed_body
 from bot.channels.wire import json_object
 from casework.outbox.service import record_receipt
 from foundation import texts
@@ -46,16 +47,16 @@ async def deliver(request: Request) -> dict[str, bool]:
     if signature is None:
         log.warning("whatsapp webhook without signature from %s", request.client)
         raise HTTPException(401, "Falta la firma.")
-    body = await whatsapp.signed_body(request.stream(), signature, settings.whatsapp_app_secret)
+    body = await signed_body(request.stream(), signature, settings.whatsapp_app_secret)
     if body is None:
         log.warning("whatsapp webhook with a wrong signature from %s", request.client)
         raise HTTPException(403, "Firma incorrecta.")
     try:
-        messages, receipts = whatsapp.parse(json_object(body))
+        messages, receipts = parse(json_object(body))
     except (ValueError, ValidationError) as exc:
         log.warning("malformed whatsapp webhook refused: %s; body=%r", exc, body[:200])
         raise HTTPException(400, texts.t("door.malformed")) from exc
-    await request.app.state.inbox.accept([whatsapp.to_inbox(m) for m in messages])
+    await request.app.state.inbox.accept([inbox_entry(m) for m in messages])
     if receipts:
         async with request.app.state.db.transaction() as session:
             for receipt in receipts:

@@ -6,6 +6,8 @@ typing the number picks one (the engine maps numbers to the choices it offered).
 
 from typing import TextIO
 
+from bot.channels.choices import numbered
+from bot.channels.terminal import CHANNEL
 from bot.engine import Engine
 from casework.citizens.service import identity_for
 from casework.outbox.models import OutboxMessage
@@ -13,13 +15,11 @@ from casework.outbox.service import pull
 from foundation.db import Database
 from foundation.messages import Inbound
 
-CHANNEL = "terminal"
-
 
 def render(item: OutboxMessage) -> str:
     prefix = "Asesor: " if item.sender == "agent" else "Bot: "
     lines = [prefix + item.text.replace("\n", "\n     ")]
-    lines += [f"  {n}. {c['label']}" for n, c in enumerate(item.choices, start=1)]
+    lines += [f"  {line}" for line in numbered(item.choices)]
     return "\n".join(lines)
 
 
