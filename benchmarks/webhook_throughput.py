@@ -106,15 +106,15 @@ def serve(kind: str, url: str, port: int) -> None:
     from bot.engine import Engine
     from casework.inbox.service import Inbox
     from foundation.db import Database
-    from foundation.settings import Settings
+    from foundation.settings import Settings, TelegramSettings
     from ventanilla.setup import prepare
     from ventanilla.workers import Workers
 
     settings = Settings(
         database_url=url,
-        telegram_token="123456:benchmark",
-        telegram_api_base="http://127.0.0.1:9",
-        telegram_webhook_secret=SECRET,
+        telegram=TelegramSettings(
+            token="123456:benchmark", api_base="http://127.0.0.1:9", webhook_secret=SECRET
+        ),
         _env_file=None,
     )
 

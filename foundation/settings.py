@@ -197,6 +197,42 @@ class RasaSettings(_Part):
     timeout: float = 3.0
 
 
+class TelegramSettings(_Part):
+    """The Telegram bot (bot/channels/telegram/)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VENTANILLA_TELEGRAM_", env_file=".env", extra="ignore"
+    )
+
+    token: str = ""
+    api_base: str = "https://api.telegram.org"
+    webhook_secret: str = Field(
+        default="", description="Generated once and kept in the database when empty"
+    )
+
+
+class WhatsAppSettings(_Part):
+    """The WhatsApp Cloud API number (bot/channels/whatsapp/)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VENTANILLA_WHATSAPP_", env_file=".env", extra="ignore"
+    )
+
+    token: str = ""
+    phone_number_id: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+    api_base: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    template_language: str = "es_MX"
+    template_status: str = Field(
+        default="aviso_solicitud", description="Approved template for status updates: {{1}}"
+    )
+    template_survey: str = Field(
+        default="encuesta_servicio", description="Approved template for the survey: {{1}}"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VENTANILLA_", env_file=".env", extra="ignore")
 
@@ -226,30 +262,14 @@ class Settings(BaseSettings):
         description="Replies being sent at once to Telegram and WhatsApp: the most a crash "
         "can send twice",
     )
-    telegram_token: str = ""
-    telegram_api_base: str = "https://api.telegram.org"
-    telegram_webhook_secret: str = Field(
-        default="", description="Generated once and kept in the database when empty"
-    )
-    whatsapp_token: str = ""
-    whatsapp_phone_number_id: str = ""
-    whatsapp_app_secret: str = ""
-    whatsapp_verify_token: str = ""
-    whatsapp_api_base: str = "https://graph.facebook.com"
-    whatsapp_api_version: str = "v21.0"
-    whatsapp_template_language: str = "es_MX"
-    whatsapp_template_status: str = Field(
-        default="aviso_solicitud", description="Approved template for status updates: {{1}}"
-    )
-    whatsapp_template_survey: str = Field(
-        default="encuesta_servicio", description="Approved template for the survey: {{1}}"
-    )
     web: WebSettings = Field(default_factory=WebSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     nlu: NluSettings = Field(default_factory=NluSettings)
     rasa: RasaSettings = Field(default_factory=RasaSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    whatsapp: WhatsAppSettings = Field(default_factory=WhatsAppSettings)
 
 
 def amended(settings: Settings, **changes: Any) -> Settings:

@@ -30,7 +30,7 @@ from casework.staff.accounts import create_user
 from catalog.models import Department
 from catalog.transfer import load_catalog_file
 from foundation.db import Database
-from foundation.settings import SAMPLE_CATALOG, EvaluationSettings, Settings, WebSettings
+from foundation.settings import SAMPLE_CATALOG, EvaluationSettings, Settings, WebSettings, amended
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.whatsapp import FakeWhatsApp
 from ventanilla.workers import Workers
@@ -300,15 +300,16 @@ def fake_whatsapp() -> Iterator[FakeWhatsApp]:
 
 def with_whatsapp(settings: Settings, fake: FakeWhatsApp, app_secret: str) -> Settings:
     """`settings` with WhatsApp switched on against the fake Graph API."""
-    return settings.model_copy(
-        update={
-            "whatsapp_token": fake.token,
-            "whatsapp_phone_number_id": fake.phone_number_id,
-            "whatsapp_app_secret": app_secret,
-            "whatsapp_verify_token": "v",
-            "whatsapp_api_base": fake.base_url,
-            "whatsapp_api_version": fake.version,
-        }
+    return amended(
+        settings,
+        whatsapp={
+            "token": fake.token,
+            "phone_number_id": fake.phone_number_id,
+            "app_secret": app_secret,
+            "verify_token": "v",
+            "api_base": fake.base_url,
+            "api_version": fake.version,
+        },
     )
 
 

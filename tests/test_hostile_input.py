@@ -21,7 +21,7 @@ from casework.conversations.models import Message
 from casework.inbox.models import InboxItem
 from foundation import texts
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     WA_ID,
@@ -60,12 +60,13 @@ async def door(
     fake_whatsapp: FakeWhatsApp,
 ) -> AsyncIterator[ChannelClient]:
     """The app with both messaging channels switched on, posted to in process."""
-    configured = with_whatsapp(settings, fake_whatsapp, APP_SECRET).model_copy(
-        update={
-            "telegram_token": fake_telegram.token,
-            "telegram_api_base": fake_telegram.base_url,
-            "telegram_webhook_secret": TG_SECRET,
-        }
+    configured = amended(
+        with_whatsapp(settings, fake_whatsapp, APP_SECRET),
+        telegram={
+            "token": fake_telegram.token,
+            "api_base": fake_telegram.base_url,
+            "webhook_secret": TG_SECRET,
+        },
     )
     app = create_app(configured, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)

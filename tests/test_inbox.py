@@ -20,7 +20,7 @@ from casework.outbox.models import OutboxMessage
 from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.fakes.payloads import TG_CHAT_ID, tg_text, tg_webhook_headers
 from tests.fakes.telegram import FakeTelegram
 from tests.support import ChannelClient, login, running
@@ -30,12 +30,9 @@ SECRET = "secreto-del-webhook-de-prueba"
 
 
 def tg_settings(settings: Settings, fake: FakeTelegram) -> Settings:
-    return settings.model_copy(
-        update={
-            "telegram_token": fake.token,
-            "telegram_api_base": fake.base_url,
-            "telegram_webhook_secret": SECRET,
-        }
+    return amended(
+        settings,
+        telegram={"token": fake.token, "api_base": fake.base_url, "webhook_secret": SECRET},
     )
 
 

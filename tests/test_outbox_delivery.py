@@ -19,15 +19,15 @@ from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue
 from foundation.db import Database, utcnow
 from foundation.messages import Outbound
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.fakes.telegram import FakeTelegram
 from tests.support import login
 
 
 @pytest.fixture
 async def bot(fake_telegram: FakeTelegram, settings: Settings) -> AsyncIterator[Bot]:
-    configured = settings.model_copy(
-        update={"telegram_token": fake_telegram.token, "telegram_api_base": fake_telegram.base_url}
+    configured = amended(
+        settings, telegram={"token": fake_telegram.token, "api_base": fake_telegram.base_url}
     )
     telegram_bot = make_bot(configured)
     yield telegram_bot

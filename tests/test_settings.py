@@ -21,6 +21,8 @@ def test_each_group_reads_the_documented_variable_names(
         "VENTANILLA_NLU_BACKEND": "baseline",
         "VENTANILLA_NLU_PROCEDURE_THRESHOLD": "0.6",
         "VENTANILLA_RASA_URL": "http://rasa:5005",
+        "VENTANILLA_TELEGRAM_API_BASE": "http://127.0.0.1:9",
+        "VENTANILLA_WHATSAPP_PHONE_NUMBER_ID": "5215550001",
     }.items():
         monkeypatch.setenv(name, value)
     settings = Settings(_env_file=None)
@@ -33,6 +35,8 @@ def test_each_group_reads_the_documented_variable_names(
     assert settings.nlu.backend == "baseline"
     assert settings.nlu.procedure_threshold == 0.6
     assert settings.rasa.url == "http://rasa:5005"
+    assert settings.telegram.api_base == "http://127.0.0.1:9"
+    assert settings.whatsapp.phone_number_id == "5215550001"
 
 
 def test_a_group_reads_the_env_file_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -408,7 +408,7 @@ async def test_outside_the_window_the_survey_is_a_template_whose_buttons_score(
     await wa.deliver()
     survey = fake_whatsapp.sent()[before:][-1]
     assert survey["type"] == "template"
-    assert survey["template"]["name"] == settings.whatsapp_template_survey
+    assert survey["template"]["name"] == settings.whatsapp.template_survey
     buttons = [c for c in survey["template"]["components"] if c["type"] == "button"]
     assert buttons == [
         {

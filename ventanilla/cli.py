@@ -374,7 +374,7 @@ def telegram_set_webhook(
     from casework.schema import upgrade
 
     settings = _settings(database)
-    if not settings.telegram_token:
+    if not settings.telegram.token:
         typer.echo("Error: falta VENTANILLA_TELEGRAM_TOKEN.", err=True)
         raise typer.Exit(1)
 

@@ -14,7 +14,7 @@ is too long", "Too Many Requests: retry after 3", "Forbidden: bot was blocked by
 Usage::
 
     with FakeTelegram() as tg:
-        settings = Settings(telegram_api_base=tg.base_url, telegram_token=tg.token)
+        settings = Settings(telegram=TelegramSettings(api_base=tg.base_url, token=tg.token))
         tg.rate_limit_next("sendMessage", retry_after=1)
         ...
         assert tg.sent_messages(chat_id=42)[0]["text"] == "Hola"

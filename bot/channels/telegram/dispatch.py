@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 
 def make_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    return Bot(settings.telegram_token, session=session)
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+    return Bot(settings.telegram.token, session=session)
 
 
 def _inbound(message: Message, update: Update, **fields: Any) -> Inbound:

@@ -12,7 +12,7 @@ from bot.channels.telegram.wire import parse
 def start(context: WorkerContext) -> Started | None:
     """The bot's client, shared by the handler, the sender and long polling (when asked
     for); None without a token."""
-    if not context.settings.telegram_token:
+    if not context.settings.telegram.token:
         return None
     bot = make_bot(context.settings)
     inbox = context.inbox

@@ -22,7 +22,7 @@ OK = b'{"ok":true}'  # written once: this route answers every update a bot recei
 @router.post("/telegram/webhook", include_in_schema=False)
 async def telegram_webhook(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    if not settings.telegram_token:
+    if not settings.telegram.token:
         raise HTTPException(404, "Telegram no está configurado.")
     given = request.headers.get(SECRET_HEADER)
     if given is None:
@@ -47,7 +47,7 @@ async def telegram_webhook(request: Request) -> Response:
 
 async def webhook_secret(db: Database, settings: Settings) -> str:
     """The secret Telegram sends back in X-Telegram-Bot-Api-Secret-Token."""
-    if settings.telegram_webhook_secret:
-        return settings.telegram_webhook_secret
+    if settings.telegram.webhook_secret:
+        return settings.telegram.webhook_secret
     async with db.transaction() as session:
         return await instance_secret(session, "telegram_webhook_secret")

@@ -13,7 +13,7 @@ def start(context: WorkerContext) -> Started:
     settings = context.settings
     sender = (
         WhatsAppSender(settings, context.db)
-        if settings.whatsapp_token and settings.whatsapp_phone_number_id
+        if settings.whatsapp.token and settings.whatsapp.phone_number_id
         else None
     )
     return Started(handler=inbound_handler(context.engine), sender=sender)

@@ -73,9 +73,9 @@ class WhatsAppSender:
         self.settings = settings
         self.db = db
         self.client = client or httpx.AsyncClient(timeout=10)
-        base = settings.whatsapp_api_base.rstrip("/")
+        base = settings.whatsapp.api_base.rstrip("/")
         self.url = (
-            f"{base}/{settings.whatsapp_api_version}/{settings.whatsapp_phone_number_id}/messages"
+            f"{base}/{settings.whatsapp.api_version}/{settings.whatsapp.phone_number_id}/messages"
         )
 
     async def _last_inbound(self, identity: ChannelIdentity) -> datetime | None:
@@ -84,9 +84,9 @@ class WhatsAppSender:
 
     def _template(self, item: OutboxMessage, to: str) -> dict[str, Any]:
         name = (
-            self.settings.whatsapp_template_status
+            self.settings.whatsapp.template_status
             if item.purpose == "status"
-            else self.settings.whatsapp_template_survey
+            else self.settings.whatsapp.template_survey
         )
         parameter = {"type": "text", "text": _trim(item.text.replace("\n", " "), MAX_BODY)}
         components: list[dict[str, Any]] = [{"type": "body", "parameters": [parameter]}]
@@ -110,7 +110,7 @@ class WhatsAppSender:
             "type": "template",
             "template": {
                 "name": name,
-                "language": {"code": self.settings.whatsapp_template_language},
+                "language": {"code": self.settings.whatsapp.template_language},
                 "components": components,
             },
         }
@@ -129,7 +129,7 @@ class WhatsAppSender:
         return provider_id
 
     async def _post(self, body: dict[str, Any]) -> str:
-        headers = {"Authorization": f"Bearer {self.settings.whatsapp_token}"}
+        headers = {"Authorization": f"Bearer {self.settings.whatsapp.token}"}
         try:
             response = await self.client.post(self.url, json=body, headers=headers)
         except httpx.HTTPError as exc:  # timeouts and connection errors: try again later

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
-    if not settings.whatsapp_app_secret:
+    if not settings.whatsapp.app_secret:
         raise HTTPException(404, "WhatsApp no está configurado.")
     return settings
 
@@ -32,7 +32,7 @@ async def verify(
     challenge: str = Query("", alias="hub.challenge"),
 ) -> PlainTextResponse:
     settings = _settings(request)
-    if mode == "subscribe" and token and token == settings.whatsapp_verify_token:
+    if mode == "subscribe" and token and token == settings.whatsapp.verify_token:
         return PlainTextResponse(challenge)
     log.warning("whatsapp webhook verification refused (mode=%r)", mode)
     raise HTTPException(403, "Verificación rechazada.")
@@ -47,7 +47,7 @@ async def deliver(request: Request) -> dict[str, bool]:
     if signature is None:
         log.warning("whatsapp webhook without signature from %s", request.client)
         raise HTTPException(401, "Falta la firma.")
-    body = await signed_body(request.stream(), signature, settings.whatsapp_app_secret)
+    body = await signed_body(request.stream(), signature, settings.whatsapp.app_secret)
     if body is None:
         log.warning("whatsapp webhook with a wrong signature from %s", request.client)
         raise HTTPException(403, "Firma incorrecta.")

@@ -17,7 +17,7 @@ from casework.requests.models import Request
 from catalog.models import Procedure
 from foundation import texts
 from foundation.db import Database
-from foundation.settings import Settings
+from foundation.settings import Settings, TelegramSettings, amended
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     tg_callback,
@@ -52,12 +52,13 @@ class TelegramClient(ChannelClient):
 async def tg(
     fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
 ) -> AsyncIterator[TelegramClient]:
-    configured = settings.model_copy(
-        update={
-            "telegram_token": fake_telegram.token,
-            "telegram_api_base": fake_telegram.base_url,
-            "telegram_webhook_secret": SECRET,
-        }
+    configured = amended(
+        settings,
+        telegram={
+            "token": fake_telegram.token,
+            "api_base": fake_telegram.base_url,
+            "webhook_secret": SECRET,
+        },
     )
     app = create_app(configured, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)
@@ -196,8 +197,7 @@ async def test_set_webhook_registers_the_secret_the_route_accepts(
 
     settings = Settings(
         database_url=database_url,
-        telegram_token=fake_telegram.token,
-        telegram_api_base=fake_telegram.base_url,
+        telegram=TelegramSettings(token=fake_telegram.token, api_base=fake_telegram.base_url),
         _env_file=None,
     )
     app = create_app(settings, loaded_db, "k")
@@ -211,8 +211,8 @@ async def test_set_webhook_registers_the_secret_the_route_accepts(
 async def test_long_polling_receives_updates_without_a_webhook(
     fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
 ) -> None:
-    configured = settings.model_copy(
-        update={"telegram_token": fake_telegram.token, "telegram_api_base": fake_telegram.base_url}
+    configured = amended(
+        settings, telegram={"token": fake_telegram.token, "api_base": fake_telegram.base_url}
     )
     workers = Workers(configured, loaded_db, telegram_polling=True)
     fake_telegram.queue_update(tg_text(900, TG_CHAT_ID, "quiero hablar con un asesor"))

@@ -14,7 +14,7 @@ from casework.outbox.models import OutboxMessage
 from catalog.models import Procedure
 from foundation import texts
 from foundation.db import Database, utcnow
-from foundation.settings import Settings
+from foundation.settings import Settings, amended
 from tests.fakes.payloads import (
     WA_BSUID,
     WA_ID,
@@ -47,8 +47,8 @@ class WhatsAppClient(ChannelClient):
 
 @pytest.fixture
 def wa_settings(settings: Settings, fake_whatsapp: FakeWhatsApp) -> Settings:
-    return with_whatsapp(settings, fake_whatsapp, APP_SECRET).model_copy(
-        update={"whatsapp_verify_token": VERIFY}
+    return amended(
+        with_whatsapp(settings, fake_whatsapp, APP_SECRET), whatsapp={"verify_token": VERIFY}
     )
 
 
