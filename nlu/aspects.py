@@ -73,6 +73,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         "horario",
         "horarios",
         "what time",
+        "what hours",
         "opening hours",
         "office hours",
         "are you open",
@@ -236,10 +237,11 @@ WEAK: dict[str, tuple[str, ...]] = {
 
 
 # Cues with a gap: what is asked for between the question word and the verb ("que permiso
-# ocupo", "que papeles nos piden", "que le llevo" is not one: "que llevo 5 años aqui")
+# ocupo", "que papeles nos piden", "que le llevo" is not one: "que llevo 5 años aqui"), or
+# none for any person of the verb ("que ocupamos", "que necesitan")
 GAPPED: dict[str, re.Pattern[str]] = {
     "requirements": re.compile(
-        r"\bque (?:\w+ ){1,2}(?:ocup|necesit|requier)\w*|\bque (?:\w+ ){1,2}pid(?:e|en|ieron)\b"
+        r"\bque (?:\w+ ){0,2}(?:ocup|necesit|requier)\w*|\bque (?:\w+ ){1,2}pid(?:e|en|ieron)\b"
     ),
 }
 

@@ -42,6 +42,7 @@ PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
 # the municipal police holds as a guarantee: getting it back is the municipality's business
 OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
+HELD = frozenset({"curp"})  # other agencies' data the bot itself keeps: "borren mi curp"
 ARTICLES = frozenset("el la los las un una unos unas".split())
 OWN = ARTICLES | frozenset("mi mis su sus tu tus".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
@@ -110,8 +111,11 @@ class DefaultUnderstander:
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
-        # "renovar mi pasaporte que ya se vencio" is about the passport, not a request
-        about_other = bool(external) and intent == "request_status"
+        # "renovar mi pasaporte que ya se vencio" is about the passport, not a request;
+        # "como retiro mi afore" is about the AFORE's records, not the data the bot holds
+        about_other = bool(external) and (
+            intent == "request_status" or (intent == "my_data" and external not in HELD)
+        )
         if intent in CONVERSATION_INTENTS and p >= t.intent and not about_other:
             return Understanding(intent, None, None, p, found)
 
@@ -157,6 +161,12 @@ class DefaultUnderstander:
                 or self._risky(candidates, ranking, text)
             )
             return self._about_procedure(best, candidates, ranking, asked, found, confirm)
+        by_topic = self._by_topic(candidates, text, intent, p)
+        if by_topic is not None:  # "voy a echar un segundo piso q requisitos": the words
+            # match no entry well, but the topic they name is one some entry covers
+            asked = self._asked(text, words)
+            candidates = (by_topic, *(c for c in candidates if c != by_topic))
+            return self._about_procedure(by_topic, candidates, ranking, asked, found, True)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
             asked = self._asked(text, words) or (cue,)
@@ -209,6 +219,25 @@ class DefaultUnderstander:
         if len(left) < len(mentioned) or self.index.names(best.procedure_id, text):
             return None, True  # it explains part of the message: at most ask to confirm
         return (lacking[0], False) if lacking else (None, True)
+
+    def _by_topic(
+        self, candidates: tuple[Candidate, ...], text: str, intent: str, p: float
+    ) -> Candidate | None:
+        """When the message surely asks about or reports something, matches no entry well
+        and names a topic of municipal business (not as a place or what a paper is for)
+        that entries of the catalogue cover: the best of those entries, to confirm. Not
+        when another topic it names is one the catalogue lacks."""
+        if intent not in ("ask_procedure", "open_request") or p < self.thresholds.intent:
+            return None
+        mentioned = [m for m in self.topics.mentioned(text) if not m.for_purpose]
+        if not mentioned or any(not self.topics.covered(m.topic) for m in mentioned):
+            return None
+        covering = set().union(*(self.topics.entries(m.topic) for m in mentioned))
+        if intent == "open_request":
+            covering = {c for c in covering if self.procedures[c].takes_requests} or covering
+        scores = {c.procedure_id: c.score for c in self.index.search(text, len(self.procedures))}
+        best = max(sorted(covering), key=lambda c: scores.get(c, 0.0))
+        return Candidate(best, max(scores.get(best, 0.0), self.thresholds.candidate))
 
     def _unexplained(self, procedure_id: str, text: str) -> bool:
         share, missing = self.index.explained(procedure_id, text)

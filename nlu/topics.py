@@ -106,6 +106,10 @@ class Topics:
         """Whether some entry of the catalogue uses a keyword of `topic`."""
         return bool(self._covered.get(topic))
 
+    def entries(self, topic: int) -> frozenset[str]:
+        """The procedures whose entries use a keyword of `topic`."""
+        return frozenset(self._covered.get(topic, ()))
+
     def explains(self, procedure_id: str, topic: int) -> bool:
         """Whether the procedure's entry uses a keyword of `topic`."""
         return procedure_id in self._covered.get(topic, ())
