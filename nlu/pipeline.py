@@ -136,6 +136,8 @@ class DefaultUnderstander:
             self.index.other_kind(best.procedure_id, text)
             or self.index.other_purpose(best.procedure_id, text)
         )
+        if unlisted and self._kind_of_topic(best.procedure_id, unlisted, text):
+            unlisted = None  # "los cursos de rcp" to the first-aid course: a topic it covers
         if unlisted:  # "constancia de origen" where the catalogue only has "de residencia",
             # "permiso pa quemar cuetes" where no entry speaks of fireworks
             found["unlisted"] = unlisted
@@ -239,6 +241,17 @@ class DefaultUnderstander:
         best = max(sorted(covering), key=lambda c: scores.get(c, 0.0))
         return Candidate(best, max(scores.get(best, 0.0), self.thresholds.candidate))
 
+    def _kind_of_topic(self, procedure_id: str, word: str, text: str) -> bool:
+        """Whether `word`, an unlisted kind or purpose, is part of a topic keyword the message
+        says and the procedure's entry covers: "platica de novios" to the pre-marriage talk,
+        "curso de rcp" to the first-aid course, though neither entry says the word."""
+        stemmed = stem(word)
+        return any(
+            stemmed in {stem(w) for w in normalize(m.keyword).split()}
+            and self.topics.explains(procedure_id, m.topic)
+            for m in self.topics.mentioned(text)
+        )
+
     def _unexplained(self, procedure_id: str, text: str) -> bool:
         share, missing = self.index.explained(procedure_id, text)
         return share < self.thresholds.explained and bool(missing)
@@ -300,6 +313,12 @@ class DefaultUnderstander:
             return True
         if self.index.named_in_title(best.procedure_id, external):
             return False
+        if (
+            ASKER & set(self.procedure_lexicon.following(external, text, 2))
+            and len(self.procedure_lexicon.lookup_all(EXTERNAL, text)) == 1
+        ):
+            return False  # "el notario dice q hay q pagar un impuesto al municipio": the
+            # other agency only asks, whatever the catalogue match
         if best.score >= self.thresholds.procedure:
             before = self.procedure_lexicon.preceding(external, text, 3)
             if SEIZED & set(before) or self._negated(before, best):
