@@ -51,6 +51,8 @@ ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split()) 
 # me pide un papel de no adeudo": the other agency is who wants the municipal paper
 UNSURE = 0.5  # the confidence of an answer that the catalogue lacks what was asked, while
 # its candidates come close: the dialogue may offer them
+REPORT_SURE = 0.8  # a report this likely that only seems to ask where is a report ...
+INSIDE = 4  # ... when its "donde" comes after this many words
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -162,13 +164,13 @@ class DefaultUnderstander:
                 or self._off_focus(best.procedure_id, text)
                 or self._risky(candidates, ranking, text)
             )
-            return self._about_procedure(best, candidates, ranking, asked, found, confirm)
+            return self._about_procedure(best, candidates, ranking, asked, found, confirm, text)
         by_topic = self._by_topic(candidates, text, intent, p)
         if by_topic is not None:  # "voy a echar un segundo piso q requisitos": the words
             # match no entry well, but the topic they name is one some entry covers
             asked = self._asked(text, words)
             candidates = (by_topic, *(c for c in candidates if c != by_topic))
-            return self._about_procedure(by_topic, candidates, ranking, asked, found, True)
+            return self._about_procedure(by_topic, candidates, ranking, asked, found, True, text)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
             asked = self._asked(text, words) or (cue,)
@@ -407,11 +409,15 @@ class DefaultUnderstander:
         asked: tuple[str, ...],
         found: dict[str, str],
         confirm: bool,
+        text: str = "",
     ) -> Understanding:
         probabilities = dict(ranking)
         procedure = self.procedures[best.procedure_id]
         asks = probabilities.get("ask_procedure", 0)
         reports = probabilities.get("open_request", 0) > asks or asks < ASK_SURE
+        if procedure.takes_requests and _where_it_is(asked, probabilities, text):
+            asked = ()  # "hay un hundimiento x donde pasan los camiones": where the problem
+            # is, in a message that surely reports it, not where a procedure is done
         if procedure.takes_requests and reports and not asked:
             return Understanding(
                 "open_request", best.procedure_id, None, best.score, found, candidates, (), confirm
@@ -431,6 +437,17 @@ def _owned_by(before: list[str]) -> str:
     if before[-2:-1] == ["de"] and before[-1] in ("la", "las", "los", "el"):
         return before[-3] if len(before) > 2 else ""
     return ""
+
+
+def _where_it_is(asked: tuple[str, ...], probabilities: dict[str, float], text: str) -> bool:
+    """Whether a "donde" read as the only question of a message the intent classifier
+    surely takes for a report says where the problem is: a "donde" well inside the
+    sentence ("una barda sobre la banqueta donde pasan los niños"), not one that opens it
+    ("donde denuncio a un taller q tira aceite")."""
+    if asked != ("location",) or probabilities.get("open_request", 0) < REPORT_SURE:
+        return False
+    words = normalize(text).split()
+    return "donde" in words and words.index("donde") >= INSIDE
 
 
 def _content(words: list[str]) -> list[str]:
