@@ -246,11 +246,14 @@ class DefaultUnderstander:
     def _kind_of_topic(self, procedure_id: str, word: str, text: str) -> bool:
         """Whether `word`, an unlisted kind or purpose, is part of a topic keyword the message
         says and the procedure's entry covers: "platica de novios" to the pre-marriage talk,
-        "curso de rcp" to the first-aid course, though neither entry says the word."""
+        "curso de rcp" to the first-aid course, though neither entry says the word; not
+        when the entry names another kind of the same thing ("acta de nacimiento" against
+        "acta de defuncion")."""
         stemmed = stem(word)
         return any(
             stemmed in {stem(w) for w in normalize(m.keyword).split()}
             and self.topics.explains(procedure_id, m.topic)
+            and not self.topics.names_another_kind(procedure_id, m.topic, m.keyword)
             for m in self.topics.mentioned(text)
         )
 
