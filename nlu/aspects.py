@@ -32,6 +32,11 @@ STRONG: dict[str, tuple[str, ...]] = {
         "que necesito",
         "que ocupo",
         "que llevo",
+        "que le llevo",
+        "que les llevo",
+        "que lleva",
+        "que llevamos",
+        "que le llevamos",
         "que hay que llevar",
         "que debo llevar",
         "que se necesita",
@@ -73,6 +78,7 @@ STRONG: dict[str, tuple[str, ...]] = {
         "horario",
         "horarios",
         "what time",
+        "what hours",
         "opening hours",
         "office hours",
         "are you open",
@@ -114,6 +120,9 @@ STRONG: dict[str, tuple[str, ...]] = {
         "en donde",
         "que dependencia",
         "con quien voy",
+        "en el oxxo",
+        "en oxxo",
+        "en que banco",
     ),
     "duration": (
         "tarda",
@@ -179,6 +188,11 @@ STRONG: dict[str, tuple[str, ...]] = {
         "sigue valiendo",
         "sigue vigente",
         "caducidad",
+        "me sirve",
+        "le sirve",
+        "sirve todo",
+        "vale todo",
+        "vale para todo",
     ),
     "online": (
         "en linea",
@@ -236,10 +250,14 @@ WEAK: dict[str, tuple[str, ...]] = {
 
 
 # Cues with a gap: what is asked for between the question word and the verb ("que permiso
-# ocupo", "que papeles nos piden", "que le llevo" is not one: "que llevo 5 años aqui")
+# ocupo", "que papeles nos piden", "que le llevo" is not one: "que llevo 5 años aqui"), or
+# none for any person of the verb ("que ocupamos", "que necesitan"); not a need stated with
+# its object ("fijese q mi mama ocupa su acta")
 GAPPED: dict[str, re.Pattern[str]] = {
     "requirements": re.compile(
-        r"\bque (?:\w+ ){1,2}(?:ocup|necesit|requier)\w*|\bque (?:\w+ ){1,2}pid(?:e|en|ieron)\b"
+        r"\bque (?:\w+ ){0,2}(?:ocup|necesit|requier)\w*\b"
+        r"(?! (?:su|sus|el|la|los|las|un|una|mi|mis)\b)"
+        r"|\bque (?:\w+ ){1,2}pid(?:e|en|ieron)\b"
     ),
 }
 
@@ -313,6 +331,7 @@ HOW = (
 # (but "la constancia de no adeudo cuanto cuesta" asks)
 NEGATED = re.compile(r"\b(?:ni|no (?:tengo|tenemos|tiene|tienen|se|sabemos|hay|puedo|podemos))\b")
 VAGUE = ("cuando", "tiempo")
+NEGATION_REACH = 3  # words before a cue where a negation makes it what the citizen lacks
 
 
 def clauses(text: str) -> list[str]:
@@ -353,7 +372,9 @@ def _clause_aspect(words: str, weak_cues: bool = True) -> str | None:
     if found is None:
         return ALONE.get(words)
     at, aspect = found
-    return None if NEGATED.search(words[:at]) else aspect
+    near = " ".join(words[:at].split()[-NEGATION_REACH:])  # "no tenemos hijos q necesitamos
+    # pa separarnos" asks what they need: the negation is about something else
+    return None if NEGATED.search(near) else aspect
 
 
 def aspects_asked(prepared: list[str], weak_cues: bool = True) -> list[str]:

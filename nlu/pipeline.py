@@ -42,6 +42,7 @@ PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
 # the municipal police holds as a guarantee: getting it back is the municipality's business
 OWNER = frozenset("del de".split())  # "la multa del SAT": the other agency's own paper,
+HELD = frozenset({"curp"})  # other agencies' data the bot itself keeps: "borren mi curp"
 ARTICLES = frozenset("el la los las un una unos unas".split())
 OWN = ARTICLES | frozenset("mi mis su sus tu tus".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
@@ -50,6 +51,8 @@ ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split()) 
 # me pide un papel de no adeudo": the other agency is who wants the municipal paper
 UNSURE = 0.5  # the confidence of an answer that the catalogue lacks what was asked, while
 # its candidates come close: the dialogue may offer them
+REPORT_SURE = 0.8  # a report this likely that only seems to ask where is a report ...
+INSIDE = 4  # ... when its "donde" comes after this many words
 ASK_SURE = 0.8  # a problem described for a procedure that takes reports opens one, unless
 # the message reads this clearly as a question
 
@@ -110,8 +113,11 @@ class DefaultUnderstander:
         ranking = self.intents.ranking(words)
         intent, p = ranking[0]
         external = self.procedure_lexicon.lookup(EXTERNAL, text)
-        # "renovar mi pasaporte que ya se vencio" is about the passport, not a request
-        about_other = bool(external) and intent == "request_status"
+        # "renovar mi pasaporte que ya se vencio" is about the passport, not a request;
+        # "como retiro mi afore" is about the AFORE's records, not the data the bot holds
+        about_other = bool(external) and (
+            intent == "request_status" or (intent == "my_data" and external not in HELD)
+        )
         if intent in CONVERSATION_INTENTS and p >= t.intent and not about_other:
             return Understanding(intent, None, None, p, found)
 
@@ -132,6 +138,8 @@ class DefaultUnderstander:
             self.index.other_kind(best.procedure_id, text)
             or self.index.other_purpose(best.procedure_id, text)
         )
+        if unlisted and self._kind_of_topic(best.procedure_id, unlisted, text):
+            unlisted = None  # "los cursos de rcp" to the first-aid course: a topic it covers
         if unlisted:  # "constancia de origen" where the catalogue only has "de residencia",
             # "permiso pa quemar cuetes" where no entry speaks of fireworks
             found["unlisted"] = unlisted
@@ -156,7 +164,13 @@ class DefaultUnderstander:
                 or self._off_focus(best.procedure_id, text)
                 or self._risky(candidates, ranking, text)
             )
-            return self._about_procedure(best, candidates, ranking, asked, found, confirm)
+            return self._about_procedure(best, candidates, ranking, asked, found, confirm, text)
+        by_topic = self._by_topic(candidates, text, intent, p)
+        if by_topic is not None:  # "voy a echar un segundo piso q requisitos": the words
+            # match no entry well, but the topic they name is one some entry covers
+            asked = self._asked(text, words)
+            candidates = (by_topic, *(c for c in candidates if c != by_topic))
+            return self._about_procedure(by_topic, candidates, ranking, asked, found, True, text)
         cue = find_aspect(words)  # a follow-up names its aspect outright
         if cue and context.last_procedure_id in self.procedures and _reads_as_follow_up(intent):
             asked = self._asked(text, words) or (cue,)
@@ -209,6 +223,39 @@ class DefaultUnderstander:
         if len(left) < len(mentioned) or self.index.names(best.procedure_id, text):
             return None, True  # it explains part of the message: at most ask to confirm
         return (lacking[0], False) if lacking else (None, True)
+
+    def _by_topic(
+        self, candidates: tuple[Candidate, ...], text: str, intent: str, p: float
+    ) -> Candidate | None:
+        """When the message surely asks about or reports something, matches no entry well
+        and names a topic of municipal business (not as a place or what a paper is for)
+        that entries of the catalogue cover: the best of those entries, to confirm. Not
+        when another topic it names is one the catalogue lacks."""
+        if intent not in ("ask_procedure", "open_request") or p < self.thresholds.intent:
+            return None
+        mentioned = [m for m in self.topics.mentioned(text) if not m.for_purpose]
+        if not mentioned or any(not self.topics.covered(m.topic) for m in mentioned):
+            return None
+        covering = set().union(*(self.topics.entries(m.topic) for m in mentioned))
+        if intent == "open_request":
+            covering = {c for c in covering if self.procedures[c].takes_requests} or covering
+        scores = {c.procedure_id: c.score for c in self.index.search(text, len(self.procedures))}
+        best = max(sorted(covering), key=lambda c: scores.get(c, 0.0))
+        return Candidate(best, max(scores.get(best, 0.0), self.thresholds.candidate))
+
+    def _kind_of_topic(self, procedure_id: str, word: str, text: str) -> bool:
+        """Whether `word`, an unlisted kind or purpose, is part of a topic keyword the message
+        says and the procedure's entry covers: "platica de novios" to the pre-marriage talk,
+        "curso de rcp" to the first-aid course, though neither entry says the word; not
+        when the entry names another kind of the same thing ("acta de nacimiento" against
+        "acta de defuncion")."""
+        stemmed = stem(word)
+        return any(
+            stemmed in {stem(w) for w in normalize(m.keyword).split()}
+            and self.topics.explains(procedure_id, m.topic)
+            and not self.topics.names_another_kind(procedure_id, m.topic, m.keyword)
+            for m in self.topics.mentioned(text)
+        )
 
     def _unexplained(self, procedure_id: str, text: str) -> bool:
         share, missing = self.index.explained(procedure_id, text)
@@ -271,6 +318,12 @@ class DefaultUnderstander:
             return True
         if self.index.named_in_title(best.procedure_id, external):
             return False
+        if (
+            ASKER & set(self.procedure_lexicon.following(external, text, 2))
+            and len(self.procedure_lexicon.lookup_all(EXTERNAL, text)) == 1
+        ):
+            return False  # "el notario dice q hay q pagar un impuesto al municipio": the
+            # other agency only asks, whatever the catalogue match
         if best.score >= self.thresholds.procedure:
             before = self.procedure_lexicon.preceding(external, text, 3)
             if SEIZED & set(before) or self._negated(before, best):
@@ -359,11 +412,15 @@ class DefaultUnderstander:
         asked: tuple[str, ...],
         found: dict[str, str],
         confirm: bool,
+        text: str = "",
     ) -> Understanding:
         probabilities = dict(ranking)
         procedure = self.procedures[best.procedure_id]
         asks = probabilities.get("ask_procedure", 0)
         reports = probabilities.get("open_request", 0) > asks or asks < ASK_SURE
+        if procedure.takes_requests and _where_it_is(asked, probabilities, text):
+            asked = ()  # "hay un hundimiento x donde pasan los camiones": where the problem
+            # is, in a message that surely reports it, not where a procedure is done
         if procedure.takes_requests and reports and not asked:
             return Understanding(
                 "open_request", best.procedure_id, None, best.score, found, candidates, (), confirm
@@ -383,6 +440,17 @@ def _owned_by(before: list[str]) -> str:
     if before[-2:-1] == ["de"] and before[-1] in ("la", "las", "los", "el"):
         return before[-3] if len(before) > 2 else ""
     return ""
+
+
+def _where_it_is(asked: tuple[str, ...], probabilities: dict[str, float], text: str) -> bool:
+    """Whether a "donde" read as the only question of a message the intent classifier
+    surely takes for a report says where the problem is: a "donde" well inside the
+    sentence ("una barda sobre la banqueta donde pasan los niños"), not one that opens it
+    ("donde denuncio a un taller q tira aceite")."""
+    if asked != ("location",) or probabilities.get("open_request", 0) < REPORT_SURE:
+        return False
+    words = normalize(text).split()
+    return "donde" in words and words.index("donde") >= INSIDE
 
 
 def _content(words: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ about something the catalogue lacks, even when it shares other words with an ent
 entries when the model is built.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ PLACE = frozenset(
 PURPOSE = frozenset("para pa pal".split())  # "la constancia pa la beca": what it is for
 # ... but a permit "pa" something is a permit of that kind: "permiso pa demoler"
 PERMITS = frozenset("permiso licencia autorizacion concesion anuencia".split())
+KIND = re.compile(r"^\w+ del? \w")  # "acta de nacimiento", "clases de costura"
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,13 @@ class Topics:
         }
         # the procedures whose entries use some keyword of each topic
         self._covered: dict[int, set[str]] = {}
-        for words, number, _ in keywords:
+        # who uses each keyword that names a kind ("acta de nacimiento")
+        self._users: dict[tuple[int, tuple[str, ...]], set[str]] = {}
+        for words, number, written in keywords:
             users = {pid for pid in texts if _uses(index, pid, texts[pid], words)}
             self._covered.setdefault(number, set()).update(users)
+            if KIND.search(normalize(written)):  # "acta de nacimiento": a kind of acta
+                self._users[(number, words)] = users
 
     def mentioned(self, text: str) -> list[Mention]:
         """The topics `text` names, each once, in the order said, leaving out keywords that
@@ -105,6 +111,23 @@ class Topics:
     def covered(self, topic: int) -> bool:
         """Whether some entry of the catalogue uses a keyword of `topic`."""
         return bool(self._covered.get(topic))
+
+    def names_another_kind(self, procedure_id: str, topic: int, keyword: str) -> bool:
+        """Whether the procedure's entry uses a keyword of `topic` with the same head as
+        `keyword` and another kind ("acta de nacimiento" against "acta de defuncion"): then
+        the entry is for that kind, not for the whole topic."""
+        words = _content(keyword)
+        if not KIND.search(normalize(keyword)):
+            return False
+        return any(
+            other != words and other[:1] == words[:1] and procedure_id in users
+            for (number, other), users in self._users.items()
+            if number == topic and len(other) > 1 and len(words) > 1
+        )
+
+    def entries(self, topic: int) -> frozenset[str]:
+        """The procedures whose entries use a keyword of `topic`."""
+        return frozenset(self._covered.get(topic, ()))
 
     def explains(self, procedure_id: str, topic: int) -> bool:
         """Whether the procedure's entry uses a keyword of `topic`."""

@@ -25,7 +25,6 @@ KNOWN_FAILING = {
     "cancela_en_curp_mejor_no": "'se tapó la coladera' is unsure between leak and drainage",
     "divorcio_no_esta_en_el_catalogo": "divorce is answered with the certified copies' cost",
     "cancela_en_foto_dejalo_asi": "'se tapó la alcantarilla' is matched to the paving permit",
-    "antecedentes_penales_y_gas_no_son_tramites": "a gas leak is matched to the water leak",
     "ayuda_y_saludo_en_direccion": "'se tapó el registro' is matched to the water leak",
 }
 
