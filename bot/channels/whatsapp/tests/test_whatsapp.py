@@ -208,7 +208,7 @@ async def test_outside_the_24_hour_window_updates_go_as_templates_and_agents_are
     await wa.deliver()
     new = fake_whatsapp.sent()[sent_before:]
     assert [s["type"] for s in new] == ["template"]  # only the survey; free text is not sent
-    assert new[0]["template"]["name"] == wa_settings.whatsapp_template_survey
+    assert new[0]["template"]["name"] == wa_settings.whatsapp.template_survey
     async with loaded_db.transaction() as session:
         failed = list(
             await session.scalars(
