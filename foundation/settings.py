@@ -236,6 +236,16 @@ class WhatsAppSettings(_Part):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VENTANILLA_", env_file=".env", extra="ignore")
 
+    def __init__(self, **values: Any) -> None:
+        """`Settings(_env_file=None)` (or another file) holds for the groups too."""
+        if "_env_file" in values:
+            source: dict[str, Any] = {"_env_file": values["_env_file"]}  # not a field: no kwarg
+            for name, field in type(self).model_fields.items():
+                part = field.annotation
+                if name not in values and isinstance(part, type) and issubclass(part, _Part):
+                    values[name] = part(**source)
+        super().__init__(**values)
+
     database_url: str = Field(
         default="sqlite+aiosqlite:///ventanilla.db",
         description="SQLAlchemy async URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://...",

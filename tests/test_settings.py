@@ -44,6 +44,7 @@ def test_a_group_reads_the_env_file_too(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.delenv("VENTANILLA_SURVEY_DAYS", raising=False)
     (tmp_path / ".env").write_text("VENTANILLA_SURVEY_DAYS=9\n", encoding="utf-8")
     assert Settings().evaluation.survey_days == 9
+    assert Settings(_env_file=None).evaluation.survey_days == 7  # no file: not the groups either
 
 
 def test_a_bad_value_in_a_group_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
