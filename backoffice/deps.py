@@ -13,6 +13,7 @@ from backoffice.staff_cookie import session_token
 from bot.channels.plugin import names
 from casework.staff.models import StaffUser
 from casework.staff.sessions import session_user
+from foundation import texts
 from foundation.db import Database
 
 
@@ -76,7 +77,7 @@ class RoleRequired:
 
     async def __call__(self, staff: Staff) -> StaffUser:
         if staff.role not in self.roles:
-            raise HTTPException(403, "Tu rol no tiene permiso para esta sección.")
+            raise HTTPException(403, texts.t("errors.role_forbidden"))
         return staff
 
 

@@ -29,6 +29,7 @@ from casework.indicators.service import METRICS, metric_value
 from casework.staff.models import StaffUser
 from casework.staff.tokens import verify_token
 from catalog.service import get_department, get_procedure
+from foundation import texts
 from foundation.audit import audit
 from foundation.db import Database
 from foundation.settings import Settings
@@ -60,7 +61,7 @@ class BearerRequired(RoleRequired):
                 'Bearer realm="ventanilla", error="invalid_token"',
             )
         if staff.role not in self.roles:
-            raise HTTPException(403, "Tu rol no tiene permiso para esta sección.")
+            raise HTTPException(403, texts.t("errors.role_forbidden"))
         return staff
 
 

@@ -15,6 +15,7 @@ from casework.inbox import service as inbox
 from casework.inbox.service import given_up
 from casework.outbox.service import failed, retry
 from casework.staff.models import StaffUser
+from foundation import texts
 
 router = APIRouter(prefix="/backoffice/envios", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.DELIVERIES
@@ -30,12 +31,12 @@ async def failed_list(request: Request, session: Session, staff: Staff) -> Respo
 @router.post("/{item_id}/reintentar")
 async def failed_retry(item_id: RowId, session: Session, staff: Staff) -> Response:
     if not await retry(session, item_id, staff):
-        raise HTTPException(404, "No hay un envío fallido con ese número.")
+        raise HTTPException(404, texts.t("errors.no_failed_delivery"))
     return RedirectResponse("/backoffice/envios", status_code=303)
 
 
 @router.post("/recibidos/{item_id}/reintentar")
 async def received_retry(item_id: RowId, session: Session, staff: Staff) -> Response:
     if not await inbox.retry(session, item_id, staff):
-        raise HTTPException(404, "No hay un mensaje recibido sin atender con ese número.")
+        raise HTTPException(404, texts.t("errors.no_failed_update"))
     return RedirectResponse("/backoffice/envios", status_code=303)

@@ -34,6 +34,7 @@ from casework.handoffs.service import (
 )
 from casework.staff.accounts import department_scope
 from casework.staff.models import StaffUser
+from foundation import texts
 from foundation.db import Database
 
 router = APIRouter(prefix="/backoffice/canalizaciones", dependencies=[Depends(verify_csrf)])
@@ -46,7 +47,7 @@ async def _get(session: Session, staff: StaffUser, handoff_id: int) -> Handoff:
     """Another department's conversation answers like an unknown one (404)."""
     handoff = await get_for_staff(session, handoff_id, department_scope(staff))
     if handoff is None:
-        raise HTTPException(404, "No existe esa conversación.")
+        raise HTTPException(404, texts.t("errors.no_conversation"))
     return handoff
 
 

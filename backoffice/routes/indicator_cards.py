@@ -30,6 +30,7 @@ from casework.indicators.scope import local_today
 from casework.indicators.service import METRICS
 from casework.staff.models import StaffUser
 from catalog.service import department_options, procedure_options
+from foundation import texts
 from foundation.settings import Settings
 
 router = APIRouter(prefix="/backoffice/indicadores", dependencies=[Depends(verify_csrf)])
@@ -70,7 +71,7 @@ def _settings(request: Request) -> Settings:
 async def _card(session: Session, card_id: int) -> IndicatorCard:
     card = await get_card(session, card_id)
     if card is None:
-        raise HTTPException(404, "No existe esa ficha.")
+        raise HTTPException(404, texts.t("errors.no_card"))
     return card
 
 

@@ -24,6 +24,7 @@ from casework.requests.service import (
 from casework.staff.accounts import active_staff, department_scope, get_user
 from casework.staff.models import StaffUser
 from catalog.service import department_options, request_procedure_options
+from foundation import texts
 from foundation.db import utcnow
 
 router = APIRouter(prefix="/backoffice/solicitudes", dependencies=[Depends(verify_csrf)])
@@ -36,7 +37,7 @@ async def _get(session: Session, staff: StaffUser, folio: str) -> CaseRequest:
     not revealed to an agent who may not see it."""
     item = await get_by_folio(session, folio, department_scope(staff))
     if item is None:
-        raise HTTPException(404, "No existe esa solicitud.")
+        raise HTTPException(404, texts.t("errors.no_request"))
     return item
 
 
@@ -122,7 +123,7 @@ async def request_assign(
         chosen = id_in(assignee)
         person = await get_user(session, chosen) if chosen is not None else None
         if person is None or not _can_work(person, item.department_id):
-            raise HTTPException(422, "Esa persona no puede atender solicitudes de esta área.")
+            raise HTTPException(422, texts.t("errors.assignee_outside_area"))
     await assign(session, item, staff, person)
     return RedirectResponse(f"/backoffice/solicitudes/{folio}", status_code=303)
 

@@ -18,6 +18,7 @@ from casework.ratings.dimensions import (
 )
 from casework.staff.models import StaffUser
 from catalog.service import department_options, get_procedure, procedures_of
+from foundation import texts
 
 router = APIRouter(prefix="/backoffice/encuestas", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.RATINGS
@@ -67,7 +68,7 @@ async def save_dimensions(
     area: Annotated[str, Form()] = "",
 ) -> Response:
     if await get_procedure(session, procedure_id) is None:
-        raise HTTPException(404, "No existe ese trámite.")
+        raise HTTPException(404, texts.t("errors.no_procedure"))
     try:
         changed = await set_dimensions(session, staff, procedure_id, dimensiones or [])
     except DimensionError as exc:

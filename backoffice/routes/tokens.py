@@ -12,6 +12,7 @@ from backoffice.params import RowId
 from backoffice.templating import templates
 from casework.staff.models import ApiToken, StaffUser
 from casework.staff.tokens import TokenError, create_token, get_token, list_tokens, revoke_token
+from foundation import texts
 
 router = APIRouter(prefix="/backoffice/tokens", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.RATINGS
@@ -65,7 +66,7 @@ async def new_token(
 async def revoke(request: Request, token_id: RowId, session: Session, staff: Staff) -> Response:
     token = await get_token(session, staff, token_id)
     if token is None:  # another person's token answers like an unknown one
-        raise HTTPException(404, "No existe ese token.")
+        raise HTTPException(404, texts.t("errors.no_token"))
     await revoke_token(session, staff, token)
     return RedirectResponse("/backoffice/tokens?aviso=revocado", status_code=303)
 

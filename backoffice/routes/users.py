@@ -22,6 +22,7 @@ from casework.staff.accounts import (
 from casework.staff.models import ROLES as ALL_ROLES
 from casework.staff.models import StaffUser
 from catalog.service import department_options
+from foundation import texts
 
 router = APIRouter(prefix="/backoffice/usuarios", dependencies=[Depends(verify_csrf)])
 ROLES = permissions.USERS
@@ -39,7 +40,7 @@ NOTICES = {
 async def _get(session: Session, user_id: int) -> StaffUser:
     user = await get_user(session, user_id, for_update=True)
     if user is None:
-        raise HTTPException(404, "No existe esa cuenta.")
+        raise HTTPException(404, texts.t("errors.no_account"))
     return user
 
 

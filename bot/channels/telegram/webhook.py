@@ -23,18 +23,18 @@ OK = b'{"ok":true}'  # written once: this route answers every update a bot recei
 async def telegram_webhook(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if not settings.telegram.token:
-        raise HTTPException(404, "Telegram no está configurado.")
+        raise HTTPException(404, texts.t("errors.telegram_off"))
     given = request.headers.get(SECRET_HEADER)
     if given is None:
         log.warning("telegram webhook without secret from %s", request.client)
-        raise HTTPException(401, "Falta el secreto del webhook.")
+        raise HTTPException(401, texts.t("errors.secret_missing"))
     expected: str | None = getattr(request.app.state, "telegram_webhook_secret", None)
     if expected is None:  # set by `ventanilla telegram set-webhook`, read once
         expected = await webhook_secret(request.app.state.db, settings)
         request.app.state.telegram_webhook_secret = expected
     if not hmac.compare_digest(given.encode(), expected.encode()):
         log.warning("telegram webhook with a wrong secret from %s", request.client)
-        raise HTTPException(403, "Secreto del webhook incorrecto.")
+        raise HTTPException(403, texts.t("errors.secret_wrong"))
     body = await request.body()
     try:
         entry = to_inbox(json_object(body))

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     if not settings.whatsapp.app_secret:
-        raise HTTPException(404, "WhatsApp no está configurado.")
+        raise HTTPException(404, texts.t("errors.whatsapp_off"))
     return settings
 
 
@@ -35,7 +35,7 @@ async def verify(
     if mode == "subscribe" and token and token == settings.whatsapp.verify_token:
         return PlainTextResponse(challenge)
     log.warning("whatsapp webhook verification refused (mode=%r)", mode)
-    raise HTTPException(403, "Verificación rechazada.")
+    raise HTTPException(403, texts.t("errors.verification_refused"))
 
 
 @router.post("/whatsapp/webhook", include_in_schema=False)
@@ -46,11 +46,11 @@ async def deliver(request: Request) -> dict[str, bool]:
     signature = request.headers.get("X-Hub-Signature-256")
     if signature is None:
         log.warning("whatsapp webhook without signature from %s", request.client)
-        raise HTTPException(401, "Falta la firma.")
+        raise HTTPException(401, texts.t("errors.signature_missing"))
     body = await signed_body(request.stream(), signature, settings.whatsapp.app_secret)
     if body is None:
         log.warning("whatsapp webhook with a wrong signature from %s", request.client)
-        raise HTTPException(403, "Firma incorrecta.")
+        raise HTTPException(403, texts.t("errors.signature_wrong"))
     try:
         messages, receipts = parse(json_object(body))
     except (ValueError, ValidationError) as exc:
