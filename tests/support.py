@@ -298,6 +298,15 @@ def fake_whatsapp() -> Iterator[FakeWhatsApp]:
         yield fake
 
 
+def with_telegram(settings: Settings, fake: FakeTelegram, webhook_secret: str = "") -> Settings:
+    """`settings` with Telegram switched on against the fake Bot API ("" for the secret: the
+    one generated and kept in the database)."""
+    return amended(
+        settings,
+        telegram={"token": fake.token, "api_base": fake.base_url, "webhook_secret": webhook_secret},
+    )
+
+
 def with_whatsapp(settings: Settings, fake: FakeWhatsApp, app_secret: str) -> Settings:
     """`settings` with WhatsApp switched on against the fake Graph API."""
     return amended(

@@ -21,7 +21,7 @@ from casework.conversations.models import Message
 from casework.inbox.models import InboxItem
 from foundation import texts
 from foundation.db import Database
-from foundation.settings import Settings, amended
+from foundation.settings import Settings
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     WA_ID,
@@ -43,6 +43,7 @@ from tests.support import (
     break_conversation,
     joined,
     login,
+    with_telegram,
     with_whatsapp,
 )
 
@@ -60,13 +61,8 @@ async def door(
     fake_whatsapp: FakeWhatsApp,
 ) -> AsyncIterator[ChannelClient]:
     """The app with both messaging channels switched on, posted to in process."""
-    configured = amended(
-        with_whatsapp(settings, fake_whatsapp, APP_SECRET),
-        telegram={
-            "token": fake_telegram.token,
-            "api_base": fake_telegram.base_url,
-            "webhook_secret": TG_SECRET,
-        },
+    configured = with_telegram(
+        with_whatsapp(settings, fake_whatsapp, APP_SECRET), fake_telegram, TG_SECRET
     )
     app = create_app(configured, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)

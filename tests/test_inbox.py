@@ -20,20 +20,17 @@ from casework.outbox.models import OutboxMessage
 from foundation import texts
 from foundation.audit import AuditEntry
 from foundation.db import Database
-from foundation.settings import Settings, amended
+from foundation.settings import Settings
 from tests.fakes.payloads import TG_CHAT_ID, tg_text, tg_webhook_headers
 from tests.fakes.telegram import FakeTelegram
-from tests.support import ChannelClient, login, running
+from tests.support import ChannelClient, login, running, with_telegram
 from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"
 
 
 def tg_settings(settings: Settings, fake: FakeTelegram) -> Settings:
-    return amended(
-        settings,
-        telegram={"token": fake.token, "api_base": fake.base_url, "webhook_secret": SECRET},
-    )
+    return with_telegram(settings, fake, SECRET)
 
 
 @pytest.fixture

@@ -19,16 +19,14 @@ from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue
 from foundation.db import Database, utcnow
 from foundation.messages import Outbound
-from foundation.settings import Settings, amended
+from foundation.settings import Settings
 from tests.fakes.telegram import FakeTelegram
-from tests.support import login
+from tests.support import login, with_telegram
 
 
 @pytest.fixture
 async def bot(fake_telegram: FakeTelegram, settings: Settings) -> AsyncIterator[Bot]:
-    configured = amended(
-        settings, telegram={"token": fake_telegram.token, "api_base": fake_telegram.base_url}
-    )
+    configured = with_telegram(settings, fake_telegram)
     telegram_bot = make_bot(configured)
     yield telegram_bot
     await telegram_bot.session.close()

@@ -17,7 +17,7 @@ from casework.requests.models import Request
 from catalog.models import Procedure
 from foundation import texts
 from foundation.db import Database
-from foundation.settings import Settings, TelegramSettings, amended
+from foundation.settings import Settings, TelegramSettings
 from tests.fakes.payloads import (
     TG_CHAT_ID,
     tg_callback,
@@ -30,7 +30,7 @@ from tests.fakes.payloads import (
     tg_webhook_headers,
 )
 from tests.fakes.telegram import FakeTelegram
-from tests.support import ChannelClient, running, valid_curp
+from tests.support import ChannelClient, running, valid_curp, with_telegram
 from ventanilla.workers import Workers
 
 SECRET = "secreto-del-webhook-de-prueba"
@@ -52,14 +52,7 @@ class TelegramClient(ChannelClient):
 async def tg(
     fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
 ) -> AsyncIterator[TelegramClient]:
-    configured = amended(
-        settings,
-        telegram={
-            "token": fake_telegram.token,
-            "api_base": fake_telegram.base_url,
-            "webhook_secret": SECRET,
-        },
-    )
+    configured = with_telegram(settings, fake_telegram, SECRET)
     app = create_app(configured, loaded_db, "k")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -211,9 +204,7 @@ async def test_set_webhook_registers_the_secret_the_route_accepts(
 async def test_long_polling_receives_updates_without_a_webhook(
     fake_telegram: FakeTelegram, loaded_db: Database, settings: Settings
 ) -> None:
-    configured = amended(
-        settings, telegram={"token": fake_telegram.token, "api_base": fake_telegram.base_url}
-    )
+    configured = with_telegram(settings, fake_telegram)
     workers = Workers(configured, loaded_db, telegram_polling=True)
     fake_telegram.queue_update(tg_text(900, TG_CHAT_ID, "quiero hablar con un asesor"))
     async with running(workers):
