@@ -16,7 +16,8 @@ from casework.citizens.service import identity_for
 from casework.conversations.service import conversation_for
 from casework.outbox.delivery import Deliverer, RetryPolicy
 from casework.outbox.models import OutboxMessage
-from casework.outbox.service import enqueue
+from casework.conversations.models import Message
+from casework.outbox.service import enqueue, enqueue_all
 from foundation.db import Database, utcnow
 from foundation.messages import Outbound
 from foundation.settings import Settings
@@ -54,6 +55,31 @@ async def make_due(db: Database) -> None:
             .where(OutboxMessage.status == "pending")
             .values(next_attempt_at=utcnow() - timedelta(seconds=1))
         )
+
+
+async def test_a_turns_replies_keep_their_order_each_linked_to_its_transcript_line(
+    db: Database,
+) -> None:
+    """The replies of one turn are written with one insert per table: each outbox row must
+    still point at its own transcript line, in the order the bot said them, on a busy table."""
+    texts = [f"respuesta {n}" for n in range(7)]
+    await queue(db, "otro", "antes")  # another chat's rows already in both tables
+    async with db.transaction() as session:
+        identity = await identity_for(session, "telegram", "orden")
+        conversation = await conversation_for(session, identity)
+        items = await enqueue_all(session, identity, conversation.id, [Outbound(t) for t in texts])
+    assert [i.text for i in items] == texts
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(OutboxMessage.id, OutboxMessage.text, Message.text)
+                .join(Message, Message.id == OutboxMessage.message_id)
+                .where(OutboxMessage.identity_id == identity.id)
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    assert [(r[1], r[2]) for r in rows] == [(t, t) for t in texts]
+    assert [r[0] for r in rows] == [i.id for i in items]
 
 
 async def test_rate_limits_wait_for_the_time_telegram_asks(

@@ -84,9 +84,14 @@ async def enqueue_all(
 async def _insert_returning_ids(
     session: AsyncSession, table: type[Message] | type[OutboxMessage], rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Insert `rows` in one statement; their new ids, in the rows' order."""
-    statement = insert(table_of(table)).returning(table.id, sort_by_parameter_order=True)
-    return list((await session.execute(statement, rows)).scalars())
+    """Insert `rows` in one statement; their new ids, in the rows' order.
+
+    One multi-row INSERT gives its rows increasing ids in the order of its VALUES (SQLite's
+    rowids and PostgreSQL's sequence both count up as the rows are inserted), so sorting the
+    returned ids puts them in the rows' order. SQLAlchemy's `sort_by_parameter_order` would
+    do the same on PostgreSQL but falls back to one INSERT per row on SQLite."""
+    statement = insert(table_of(table)).returning(table.id)
+    return sorted((await session.execute(statement, rows)).scalars())
 
 
 async def pull(
