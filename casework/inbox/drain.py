@@ -34,9 +34,10 @@ import os
 import socket
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Boolean, Exists, Update, func, literal_column, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from casework.claims import first_set, pump
@@ -96,72 +97,58 @@ class Drainer:
 
     async def claim(self, chats: int) -> list[Claim]:
         """Hold up to `chats` chats that nobody holds and whose oldest pending update is due;
-        with each, its first CHAT_BATCH pending updates."""
+        with each, its first CHAT_BATCH pending updates.
+
+        One statement leases the heads and returns them, with whether more of their chat's
+        updates wait; only those chats' further updates are read then (a chat with one message
+        waiting, the usual case, costs that one statement)."""
         now = utcnow()
-        earlier = aliased(InboxItem)
-        earlier_pending = (
-            select(earlier.id)
-            .where(
-                earlier.channel == InboxItem.channel,
-                earlier.chat == InboxItem.chat,
-                earlier.processed_at.is_(None),
-                earlier.id < InboxItem.id,
-            )
-            .exists()
-        )
-        heads_query = (
-            select(InboxItem.id, InboxItem.channel, InboxItem.chat)
+        heads = (
+            select(InboxItem.id)
             .where(
                 InboxItem.processed_at.is_(None),
                 (InboxItem.retry_at.is_(None)) | (InboxItem.retry_at <= now),
                 (InboxItem.claimed_until.is_(None)) | (InboxItem.claimed_until < now),
-                ~earlier_pending,
+                ~_earlier_pending(),
             )
             .order_by(InboxItem.id)
             .limit(chats)
             .with_for_update(skip_locked=True)
         )
+        lease = (
+            update(InboxItem)
+            .where(InboxItem.id.in_(heads))
+            .values(claimed_by=self.name, claimed_until=now + timedelta(seconds=self.lease))
+            .returning(*_CLAIMED, _LATER_PENDING)
+        )
         async with self.db.transaction() as session:
-            heads = (await session.execute(heads_query)).all()
-            if not heads:
-                return []
-            await session.execute(
-                update(InboxItem)
-                .where(InboxItem.id.in_([h.id for h in heads]))
-                .values(claimed_by=self.name, claimed_until=now + timedelta(seconds=self.lease))
-            )
-            place = (
-                func.row_number()
-                .over(partition_by=(InboxItem.channel, InboxItem.chat), order_by=InboxItem.id)
-                .label("place")
-            )
-            pending = (
-                select(
-                    InboxItem.id,
-                    InboxItem.channel,
-                    InboxItem.chat,
-                    InboxItem.payload,
-                    InboxItem.attempts,
-                    place,
-                )
-                .where(
-                    InboxItem.processed_at.is_(None),
-                    tuple_(InboxItem.channel, InboxItem.chat).in_(
-                        [(h.channel, h.chat) for h in heads]
-                    ),
-                )
-                .subquery()
-            )
-            rows = (
-                await session.execute(
-                    select(pending).where(pending.c.place <= CHAT_BATCH).order_by(pending.c.id)
-                )
-            ).all()
+            leased = sorted((await session.execute(lease)).all(), key=lambda row: row.id)
+            busy = [(h.channel, h.chat) for h in leased if h.more]
+            rows = await self._batches(session, busy) if busy else []
         expires = asyncio.get_running_loop().time() + self.lease / 2
         chats_: dict[tuple[str, str], list[AnyRow]] = {}
         for row in rows:
             chats_.setdefault((row.channel, row.chat), []).append(row)
-        return [Claim(h.id, chats_[(h.channel, h.chat)], expires) for h in heads]
+        return [Claim(h.id, chats_.get((h.channel, h.chat), [h]), expires) for h in leased]
+
+    @staticmethod
+    async def _batches(session: AsyncSession, chats: list[tuple[str, str]]) -> list[AnyRow]:
+        """The first CHAT_BATCH pending updates of each of `chats`, in order."""
+        place = (
+            func.row_number()
+            .over(partition_by=(InboxItem.channel, InboxItem.chat), order_by=InboxItem.id)
+            .label("place")
+        )
+        pending = (
+            select(*_CLAIMED, place)
+            .where(
+                InboxItem.processed_at.is_(None),
+                tuple_(InboxItem.channel, InboxItem.chat).in_(chats),
+            )
+            .subquery()
+        )
+        query = select(pending).where(pending.c.place <= CHAT_BATCH).order_by(pending.c.id)
+        return list((await session.execute(query)).all())
 
     async def handle(self, claim: Claim) -> int:
         """Hand a held chat's updates to their handlers in order, record what happened and let
@@ -191,39 +178,47 @@ class Drainer:
         """Mark what was handled and let the chat go, if this worker still holds it: when its
         lease lapsed and another worker took the chat, that one handles (again) and records."""
         now = utcnow()
-        async with self.db.transaction() as session:
-            held = await session.execute(
-                update(InboxItem)
-                .where(InboxItem.id == claim.head, InboxItem.claimed_by == self.name)
-                .values(claimed_by=None, claimed_until=None)
+        try:
+            async with self.db.transaction() as session:
+                await self._release(session, claim, now)
+                if failure is not None:
+                    await session.execute(self._failed(*failure, now))
+        except _LostClaim:
+            log.warning("inbox: lost the claim on update %s; not recorded", claim.head)
+
+    async def _release(self, session: AsyncSession, claim: Claim, now: datetime) -> None:
+        """Let the chat go and mark `claim.done` handled, in one statement when any was (the
+        head is the first of them); `_LostClaim` (the transaction rolls back) when another
+        worker holds the chat by now."""
+        head_held = (InboxItem.id != claim.head) | (InboxItem.claimed_by == self.name)
+        statement = (
+            update(InboxItem)
+            .where(InboxItem.id.in_(claim.done or [claim.head]), head_held)
+            .values(claimed_by=None, claimed_until=None)
+        )
+        if claim.done:
+            statement = statement.values(processed_at=now, handled_by=self.name)
+        if rows_changed(await session.execute(statement)) != max(len(claim.done), 1):
+            raise _LostClaim
+
+    def _failed(self, item: AnyRow, error: str, again: bool, now: datetime) -> Update:
+        """The update that records a failed try: retried later, or given up for staff."""
+        attempts = item.attempts + 1
+        last = attempts >= MAX_ATTEMPTS or not again
+        if last:
+            log.error("inbox update %s given up after %s attempts", item.id, attempts)
+        return (
+            update(InboxItem)
+            .where(InboxItem.id == item.id)
+            .values(
+                attempts=attempts,
+                last_error=error[:2000],
+                retry_at=now + backoff(attempts),
+                processed_at=now if last else None,
+                handled_by=self.name if last else None,
+                failed=last,
             )
-            if not rows_changed(held):
-                log.warning("inbox: lost the claim on update %s; not recorded", claim.head)
-                return
-            if claim.done:
-                await session.execute(
-                    update(InboxItem)
-                    .where(InboxItem.id.in_(claim.done))
-                    .values(processed_at=now, handled_by=self.name)
-                )
-            if failure is not None:
-                item, error, again = failure
-                attempts = item.attempts + 1
-                last = attempts >= MAX_ATTEMPTS or not again
-                if last:
-                    log.error("inbox update %s given up after %s attempts", item.id, attempts)
-                await session.execute(
-                    update(InboxItem)
-                    .where(InboxItem.id == item.id)
-                    .values(
-                        attempts=attempts,
-                        last_error=error[:2000],
-                        retry_at=now + backoff(attempts),
-                        processed_at=now if last else None,
-                        handled_by=self.name if last else None,
-                        failed=last,
-                    )
-                )
+        )
 
     async def drain(self) -> int:
         """Claim up to `parallel` chats and handle them concurrently; how many updates were
@@ -287,3 +282,36 @@ class Drainer:
 
     def _notified(self, *_: object) -> None:
         self.arrived.set()
+
+
+class _LostClaim(Exception):
+    """Another worker took the chat after this one's lease lapsed."""
+
+
+# What a worker reads of each update it claims.
+_CLAIMED = (InboxItem.id, InboxItem.channel, InboxItem.chat, InboxItem.payload, InboxItem.attempts)
+
+
+def _earlier_pending() -> Exists:
+    """Whether an earlier update of the same chat is still pending."""
+    earlier = aliased(InboxItem)
+    return (
+        select(earlier.id)
+        .where(
+            earlier.channel == InboxItem.channel,
+            earlier.chat == InboxItem.chat,
+            earlier.processed_at.is_(None),
+            earlier.id < InboxItem.id,
+        )
+        .exists()
+    )
+
+
+# Whether a later update of the same chat is pending, returned with each claimed head. Written
+# out because SQLAlchemy renders SQLite's RETURNING without table names, which would turn a
+# subquery's `later.chat = inbox.chat` into `chat = chat`.
+_LATER_PENDING = literal_column(
+    "EXISTS (SELECT 1 FROM inbox AS later WHERE later.channel = inbox.channel"
+    " AND later.chat = inbox.chat AND later.processed_at IS NULL AND later.id > inbox.id)",
+    Boolean,
+).label("more")
