@@ -24,13 +24,13 @@ from casework.handoffs.service import open_for
 from casework.outbox.models import OutboxMessage
 from casework.outbox.service import enqueue_all
 from catalog import service as catalog
-from catalog.models import Municipality
+from catalog.models import Municipality, Procedure
 from foundation.calendar import is_business_day, local
 from foundation.db import Database, utcnow
 from foundation.messages import Inbound
 from foundation.settings import Settings
 from nlu import factory
-from nlu.entries import entries_from_database
+from nlu.entries import entries_from_procedures
 from nlu.understanding import ProcedureEntry, Understander
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 class _CatalogView:
     """What every turn needs from the catalogue, kept between messages."""
 
-    version: tuple[int, str]
+    version: tuple[int, str, str]
     municipality: Municipality | None
+    procedures: dict[str, Procedure]  # by id, with their departments; read by every turn
     entries: list[ProcedureEntry]  # what the model was built from
     nlu: Understander
     checked_at: float
@@ -76,22 +77,25 @@ class Engine:
         is_business_day(local(utcnow()).date())
 
     async def _catalog_view(self, session: AsyncSession) -> _CatalogView:
-        """The municipality and the understanding model, reloaded when the catalogue changes;
-        the model is rebuilt (seconds) only when what it reads changed: names, synonyms,
-        descriptions, requirements, not a cost or an office's hours. Another process's edits
-        are noticed within `catalog_refresh_seconds`."""
+        """The municipality, the procedures and the understanding model, reloaded when the
+        catalogue changes; the model is rebuilt (seconds) only when what it reads changed:
+        names, synonyms, descriptions, requirements, not a cost or an office's hours. Another
+        process's edits are noticed within `catalog_refresh_seconds`. The procedures are
+        kept (detached once their session ends) for turns to read, at no query per turn."""
         view, now = self._catalog, time.monotonic()
         if view is not None and now - view.checked_at < self.settings.catalog_refresh_seconds:
             return view
         current = await catalog.version(session)
         if view is None or view.version != current:
-            entries = await entries_from_database(session)
+            procedures = await catalog.all_procedures(session)
+            entries = entries_from_procedures(procedures)
             if view is not None and view.entries == entries:
                 nlu = view.nlu
             else:
                 nlu = self._build_model(self.settings, entries)
             municipality = await catalog.municipality(session)
-            view = _CatalogView(current, municipality, entries, nlu, now)
+            by_id = {p.id: p for p in procedures}
+            view = _CatalogView(current, municipality, by_id, entries, nlu, now)
         view.checked_at = now
         self._catalog = view
         return view
@@ -126,6 +130,7 @@ class Engine:
                 conversation=conversation,
                 inbound=inbound,
                 municipality=view.municipality,
+                procedures=view.procedures,
                 nlu=view.nlu,
                 text=inbound.text.strip(),
                 value=_picked(conversation, inbound.text.strip()),

@@ -1,6 +1,7 @@
 """One turn of the dialogue: the citizen's message, the conversation row, and the replies."""
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +10,7 @@ from bot import cues
 from casework.citizens.models import ChannelIdentity
 from casework.conversations.models import Conversation
 from casework.conversations.service import set_slots
-from catalog.models import Municipality
+from catalog.models import Municipality, Procedure
 from foundation import texts
 from foundation.messages import Choice, Inbound, Outbound
 from foundation.settings import Settings
@@ -25,6 +26,7 @@ class Turn:
     conversation: Conversation
     inbound: Inbound
     municipality: Municipality | None
+    procedures: Mapping[str, Procedure]  # the catalogue's, by id: read them, never change them
     nlu: Understander
     text: str  # what the citizen wrote, stripped
     value: str | None = None  # the value of the choice they picked, if they picked one
@@ -45,6 +47,14 @@ class Turn:
                 found = self.nlu.understand(self.text, context)
             self._understanding = found
         return self._understanding
+
+    def procedure(self, procedure_id: str | None) -> Procedure | None:
+        return self.procedures.get(procedure_id) if procedure_id else None
+
+    def report_types(self) -> dict[str, Procedure]:
+        """The procedures that take requests, by id, in the order of their names."""
+        takes = sorted((p for p in self.procedures.values() if p.request_enabled), key=_name)
+        return {p.id: p for p in takes}
 
     @property
     def words(self) -> str:
@@ -110,3 +120,7 @@ def menu_choices() -> tuple[Choice, ...]:
 
 def yes_no(yes_key: str, no_key: str) -> tuple[Choice, ...]:
     return (Choice(texts.t(yes_key), "yes"), Choice(texts.t(no_key), "no"))
+
+
+def _name(procedure: Procedure) -> str:
+    return procedure.name

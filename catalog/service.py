@@ -68,9 +68,18 @@ async def department_options(session: AsyncSession) -> list[Option]:
     return [Option(value, label) for value, label in rows]
 
 
-async def version(session: AsyncSession) -> tuple[int, str]:
-    """Changes whenever a procedure is added or edited: a cache key for derived models."""
-    count, latest = (
-        await session.execute(select(func.count(Procedure.id), func.max(Procedure.updated_at)))
+async def version(session: AsyncSession) -> tuple[int, str, str]:
+    """Changes whenever a procedure is added or edited, or a department edited (its office,
+    hours and phone are part of the answers): a cache key for what is derived from them."""
+    departments = select(func.max(Department.updated_at)).scalar_subquery()
+    count, latest, offices = (
+        await session.execute(
+            select(func.count(Procedure.id), func.max(Procedure.updated_at), departments)
+        )
     ).one()
-    return int(count), str(latest)
+    return int(count), str(latest), str(offices)
+
+
+async def all_procedures(session: AsyncSession) -> list[Procedure]:
+    """Every procedure with its department, by id."""
+    return list(await session.scalars(select(Procedure).order_by(Procedure.id)))

@@ -1,9 +1,7 @@
 """What understanding reads of a catalogue, from its YAML file or from the database."""
 
+from collections.abc import Iterable
 from pathlib import Path
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.models import Procedure
 from catalog.validate import CatalogError, validate_file
@@ -27,8 +25,8 @@ def entries_from_catalog(path: Path) -> list[ProcedureEntry]:
     ]
 
 
-async def entries_from_database(session: AsyncSession) -> list[ProcedureEntry]:
-    rows = await session.scalars(select(Procedure).order_by(Procedure.id))
+def entries_from_procedures(procedures: Iterable[Procedure]) -> list[ProcedureEntry]:
+    """The entries of procedures read from the database."""
     return [
         ProcedureEntry(
             id=p.id,
@@ -38,5 +36,5 @@ async def entries_from_database(session: AsyncSession) -> list[ProcedureEntry]:
             requirements=tuple(p.requirements or ()),
             takes_requests=p.request_enabled,
         )
-        for p in rows
+        for p in procedures
     ]

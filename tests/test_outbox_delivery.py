@@ -13,10 +13,10 @@ from backoffice.app import create_app
 from bot.channels.telegram.dispatch import make_bot
 from bot.channels.telegram.sender import TelegramSender, split
 from casework.citizens.service import identity_for
+from casework.conversations.models import Message
 from casework.conversations.service import conversation_for
 from casework.outbox.delivery import Deliverer, RetryPolicy
 from casework.outbox.models import OutboxMessage
-from casework.conversations.models import Message
 from casework.outbox.service import enqueue, enqueue_all
 from foundation.db import Database, utcnow
 from foundation.messages import Outbound

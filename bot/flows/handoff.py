@@ -8,7 +8,6 @@ from bot.turn import Turn
 from casework.handoffs.service import place_in_queue, request_person
 from casework.hours import parse_hours
 from catalog.models import Department
-from catalog.service import get_procedure
 from foundation import texts
 from foundation.db import utcnow
 from foundation.messages import Choice
@@ -17,7 +16,7 @@ from foundation.messages import Choice
 async def to_person(turn: Turn, *, even_if_closed: bool = False) -> None:
     department = None
     if turn.conversation.last_procedure_id:
-        procedure = await get_procedure(turn.session, turn.conversation.last_procedure_id)
+        procedure = turn.procedure(turn.conversation.last_procedure_id)
         if procedure is not None:
             department = await turn.session.get(Department, procedure.department_id)
     hours = department.hours if department else turn.settings.desk_hours

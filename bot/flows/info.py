@@ -8,7 +8,6 @@ from bot.turn import Turn, menu_choices
 from casework.ratings.service import ask_usefulness, record_usefulness
 from catalog import answers
 from catalog.models import Procedure
-from catalog.service import get_procedure
 from foundation import texts
 from foundation.db import MAX_ROW_ID
 from foundation.messages import Choice
@@ -25,7 +24,7 @@ def aspect_choices(p: Procedure) -> tuple[Choice, ...]:
 
 async def answer(turn: Turn, procedure_id: str, aspects: Sequence[str] = ()) -> None:
     """The procedure's summary, or every aspect asked, in the order asked, in one reply."""
-    procedure = await get_procedure(turn.session, procedure_id)
+    procedure = turn.procedure(procedure_id)
     if procedure is None:
         turn.say(texts.t("info.not_found"), menu_choices())
         return
@@ -95,7 +94,7 @@ async def ask(turn: Turn, understanding: Understanding) -> None:
 
 async def _confirm(turn: Turn, procedure_id: str, aspects: Sequence[str]) -> None:
     """Plausible but not certain: ask "¿Te refieres a …?" rather than answer wrongly."""
-    procedure = await get_procedure(turn.session, procedure_id)
+    procedure = turn.procedure(procedure_id)
     if procedure is None:
         turn.not_understood(texts.t("info.not_found"))
         return
@@ -131,7 +130,7 @@ def _pick_value(procedure_id: str, aspects: Sequence[str]) -> str:
 async def offer(turn: Turn, procedure_ids: list[str], aspects: Sequence[str]) -> None:
     choices = []
     for pid in procedure_ids[:5]:
-        procedure = await get_procedure(turn.session, pid)
+        procedure = turn.procedure(pid)
         if procedure is not None:
             choices.append(Choice(procedure.name, _pick_value(pid, aspects)))
     turn.say(texts.t("info.which"), tuple(choices))

@@ -7,7 +7,6 @@ from casework.citizens.models import Citizen
 from casework.citizens.service import mask_curp
 from casework.requests.service import visible_requests
 from catalog import answers
-from catalog.service import get_procedure
 from foundation import texts
 from foundation.db import utcnow
 from nlu.understanding import Understanding
@@ -56,7 +55,7 @@ async def decline(turn: Turn, procedure_id: str | None) -> None:
     """Consent refused or the request dropped at consent: nothing is kept, and the citizen
     learns where to do it in person (or online) so this is no dead end."""
     turn.reset()
-    procedure = await get_procedure(turn.session, procedure_id) if procedure_id else None
+    procedure = turn.procedure(procedure_id)
     where = answers.office(procedure) if procedure else answers.town_hall(turn.municipality)
     turn.say(f"{texts.t('consent.declined')}\n{where}", menu_choices())
 

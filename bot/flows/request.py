@@ -14,7 +14,6 @@ from casework.citizens.service import attach_curp, check_curp, citizen_by_curp, 
 from casework.requests.service import NewRequest, open_request
 from catalog import answers
 from catalog.models import Procedure
-from catalog.service import get_procedure, request_procedures
 from foundation import texts
 from foundation.calendar import format_local
 from foundation.messages import Choice
@@ -45,7 +44,7 @@ async def start(turn: Turn, procedure_id: str | None, said: Draft | None = None)
     """Begin: a procedure that takes no requests is explained, then consent comes before any
     personal data, then which procedure, then each field it asks for. What the citizen
     already `said` (a description, an address) is kept through consent and not asked again."""
-    procedure = await get_procedure(turn.session, procedure_id) if procedure_id else None
+    procedure = turn.procedure(procedure_id)
     if procedure is not None and not procedure.request_enabled:
         turn.reset()
         how = answers.aspect(procedure, "online")
@@ -65,15 +64,9 @@ async def start(turn: Turn, procedure_id: str | None, said: Draft | None = None)
     await _next(turn, draft)
 
 
-async def ask_which(
-    turn: Turn,
-    draft: Draft,
-    likely: Sequence[str] = (),
-    types: dict[str, Procedure] | None = None,
-) -> None:
-    """Which report or request: the catalogue's (`types`, when already read this turn), the
-    `likely` ones first."""
-    procedures = list((types or await _report_types(turn)).values())
+async def ask_which(turn: Turn, draft: Draft, likely: Sequence[str] = ()) -> None:
+    """Which report or request: the catalogue's, the `likely` ones first."""
+    procedures = list(turn.report_types().values())
     rank = {pid: i for i, pid in enumerate(likely)}
     procedures.sort(key=lambda p: rank.get(p.id, len(rank)))
     choices = tuple(Choice(p.name, f"open:{p.id}") for p in procedures)
@@ -92,18 +85,11 @@ async def report(turn: Turn, understanding: Understanding) -> None:
         await start(turn, None)
 
 
-async def _report_types(turn: Turn) -> dict[str, Procedure]:
-    """The procedures that take requests, by id, in the catalogue's order."""
-    return {p.id: p for p in await request_procedures(turn.session)}
-
-
-async def picked_type(
-    turn: Turn, understanding: Understanding, types: dict[str, Procedure] | None = None
-) -> None:
+async def picked_type(turn: Turn, understanding: Understanding) -> None:
     """A message that may name the report type ("se fundió la lámpara de mi calle"): the type
     when it is clear, with what was said kept as the description (and the address); the
-    likely types as choices when unsure. `types`: the report types, when already read."""
-    takes = types or await _report_types(turn)
+    likely types as choices when unsure."""
+    takes = turn.report_types()
     ranked = [c for c in understanding.candidates if c.procedure_id in takes]
     likely = [c.procedure_id for c in ranked]
     said = described(turn, takes.get(likely[0]) if likely else None)
@@ -115,7 +101,7 @@ async def picked_type(
     if sure:
         await start(turn, understanding.procedure_id, said)
     else:
-        await ask_which(turn, {**_draft(turn), **said}, likely[:4], takes)
+        await ask_which(turn, {**_draft(turn), **said}, likely[:4])
 
 
 def _stands_out(ranked: Sequence[Candidate]) -> bool:
@@ -149,10 +135,10 @@ async def which(turn: Turn) -> bool:
         await start(turn, turn.value.removeprefix("open:"))
         return True
     understanding = await turn.understand()
-    takes = await _report_types(turn)
+    takes = turn.report_types()
     if not any(c.procedure_id in takes for c in understanding.candidates):
         return False
-    await picked_type(turn, understanding, takes)
+    await picked_type(turn, understanding)
     return True
 
 
@@ -160,7 +146,7 @@ async def change_type(turn: Turn, understanding: Understanding) -> bool:
     """A correction of the type ("perdón, no es bache, es fuga de agua"): the new type,
     keeping what applies to it. False when the message names no other type."""
     draft = _draft(turn)
-    takes = await _report_types(turn)
+    takes = turn.report_types()
     other = next(
         (
             c.procedure_id
@@ -201,14 +187,14 @@ def change_address(turn: Turn) -> bool:
 async def subject(turn: Turn) -> str:
     """What is under way, for "¿Seguimos con …?"."""
     pid = _draft(turn).get("procedure")
-    procedure = await get_procedure(turn.session, pid) if pid else None
+    procedure = turn.procedure(pid)
     if procedure is None:
         return texts.t("request.subject_any")
     return texts.t("request.subject", name=procedure.name)
 
 
 async def _procedure(turn: Turn, draft: dict[str, Any]) -> Procedure:
-    procedure = await get_procedure(turn.session, draft["procedure"])
+    procedure = turn.procedure(draft["procedure"])
     assert procedure is not None
     return procedure
 
