@@ -10,7 +10,7 @@ from aiogram import Bot
 from sqlalchemy import func, select, update
 
 from backoffice.app import create_app
-from bot.channels.telegram.dispatch import make_bot
+from bot.channels.telegram.client import make_bot
 from bot.channels.telegram.sender import TelegramSender, split
 from casework.citizens.service import identity_for
 from casework.conversations.models import Message

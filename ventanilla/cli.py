@@ -369,7 +369,7 @@ def telegram_set_webhook(
     url: Annotated[str, typer.Argument(help="https://su-dominio/telegram/webhook")],
     database: DatabaseOption = None,
 ) -> None:
-    from bot.channels.telegram.dispatch import make_bot
+    from bot.channels.telegram.client import make_bot
     from bot.channels.telegram.webhook import webhook_secret
     from casework.schema import upgrade
 

@@ -1,5 +1,5 @@
 """Telegram through aiogram 3: updates in (the webhook, webhook.py, or long polling,
-polling.py) are stored in the inbox (wire.py) and handed to the bot after (dispatch.py);
+polling.py) are read and stored in the inbox as Inbounds (wire.py), handed to the bot after;
 the outbox goes out through sendMessage (sender.py). plugin.py puts them together."""
 
 from bot.channels.plugin import Capabilities

@@ -1,12 +1,14 @@
-"""The Telegram webhook: check the secret, check the Update as the bot will read it, store it
-in the inbox."""
+"""The Telegram webhook: check the secret, read the Update, store what the citizen said in the
+inbox. A pressed button is acknowledged in the webhook's answer (Telegram calls the method an
+answer names), so its spinner stops at once, however long the bot's queue."""
 
 import hmac
+import json
 import logging
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from bot.channels.telegram.wire import to_inbox
+from bot.channels.telegram.wire import callback_query_id, to_inbox
 from bot.channels.wire import json_object
 from casework.staff.instance_secrets import instance_secret
 from foundation import texts
@@ -37,12 +39,17 @@ async def telegram_webhook(request: Request) -> Response:
         raise HTTPException(403, texts.t("errors.secret_wrong"))
     body = await request.body()
     try:
-        entry = to_inbox(json_object(body))
+        data = json_object(body)
+        entries = to_inbox(data)
     except ValueError as exc:  # pydantic's ValidationError too
         log.warning("malformed telegram update refused: %s; body=%r", exc, body[:200])
         raise HTTPException(400, texts.t("door.malformed")) from exc
-    await request.app.state.inbox.accept([entry])
-    return Response(OK, media_type="application/json")
+    await request.app.state.inbox.accept(entries)
+    query = callback_query_id(data)
+    if query is None:
+        return Response(OK, media_type="application/json")
+    answer = {"method": "answerCallbackQuery", "callback_query_id": query}
+    return Response(json.dumps(answer), media_type="application/json")
 
 
 async def webhook_secret(db: Database, settings: Settings) -> str:

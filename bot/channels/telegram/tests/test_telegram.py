@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 
 from backoffice.app import create_app
 from casework.conversations.models import Message
+from casework.inbox.models import InboxItem
+from casework.inbox.service import Update as InboxUpdate
 from casework.requests.models import Request
 from catalog.models import Procedure
 from foundation import texts
@@ -92,10 +94,46 @@ async def test_a_pressed_button_is_answered_and_picks_the_choice(
     assert predial is not None
     await tg.say("cuanto cuesta el predial")
     message_id = fake_telegram.calls_to("sendMessage")[-1].response["result"]["message_id"]
-    await tg.post(tg_callback(next(updates), TG_CHAT_ID, "aspect:requirements", message_id))
+    pressed = tg_callback(next(updates), TG_CHAT_ID, "aspect:requirements", message_id)
+    response = await tg.post(pressed)
+    # acknowledged in the webhook's answer, before the bot has even read it
+    assert response.json() == {
+        "method": "answerCallbackQuery",
+        "callback_query_id": pressed["callback_query"]["id"],
+    }
     await tg.deliver()
-    assert fake_telegram.calls_to("answerCallbackQuery")
     assert predial.requirements[0] in texts_sent(fake_telegram)[-1]
+
+
+async def test_start_with_a_deep_link_or_addressed_to_the_bot_is_a_greeting(
+    tg: TelegramClient, fake_telegram: FakeTelegram
+) -> None:
+    await tg.post(tg_command("/start", update_id=next(updates), args="campana-predial"))
+    await tg.post(tg_text(next(updates), TG_CHAT_ID, "/start@VentanillaAcaciasBot"))
+    await tg.deliver()
+    assert texts_sent(fake_telegram).count(texts.t("menu.prompt")) == 2
+
+
+async def test_what_the_bot_does_not_answer_is_not_stored(
+    tg: TelegramClient, loaded_db: Database
+) -> None:
+    edited = tg_text(next(updates), TG_CHAT_ID, "cuanto cuesta el predial?")
+    edited["edited_message"] = edited.pop("message")
+    assert (await tg.post(edited)).status_code == 200
+    async with loaded_db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxItem)) == 0
+
+
+async def test_an_update_stored_raw_by_an_earlier_version_is_still_answered(
+    tg: TelegramClient, fake_telegram: FakeTelegram
+) -> None:
+    """Versions before the one inbox format stored Telegram's raw Update; rows still queued
+    at an upgrade are read as the door reads an Update now."""
+    raw = tg_text(next(updates), TG_CHAT_ID, "quiero hablar con un asesor")
+    stored = InboxUpdate("telegram", str(raw["update_id"]), str(TG_CHAT_ID), raw)
+    await tg.workers.inbox.accept([stored])
+    await tg.deliver()
+    assert any(texts.t("handoff.requested") in sent for sent in texts_sent(fake_telegram))
 
 
 @pytest.mark.parametrize(("secret", "status"), [(None, 401), ("otro-secreto", 403)])
@@ -207,6 +245,7 @@ async def test_long_polling_receives_updates_without_a_webhook(
     configured = with_telegram(settings, fake_telegram)
     workers = Workers(configured, loaded_db, telegram_polling=True)
     fake_telegram.queue_update(tg_text(900, TG_CHAT_ID, "quiero hablar con un asesor"))
+    fake_telegram.queue_update(tg_callback(901, TG_CHAT_ID, "menu:ask", 1))
     async with running(workers):
         for _ in range(100):
             if any(texts.t("handoff.requested") in sent for sent in texts_sent(fake_telegram)):
@@ -214,3 +253,5 @@ async def test_long_polling_receives_updates_without_a_webhook(
             await asyncio.sleep(0.1)
     assert any(texts.t("handoff.requested") in sent for sent in texts_sent(fake_telegram))
     assert fake_telegram.calls_to("deleteWebhook")
+    [acknowledged] = fake_telegram.calls_to("answerCallbackQuery")
+    assert acknowledged.params["callback_query_id"] == str(4382000000000000000 + 901)
