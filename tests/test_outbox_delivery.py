@@ -28,7 +28,7 @@ from tests.support import login, with_telegram
 @pytest.fixture
 async def bot(fake_telegram: FakeTelegram, settings: Settings) -> AsyncIterator[Bot]:
     configured = with_telegram(settings, fake_telegram)
-    telegram_bot = make_bot(configured)
+    telegram_bot = make_bot(configured.telegram)
     yield telegram_bot
     await telegram_bot.session.close()
 

@@ -380,7 +380,7 @@ def telegram_set_webhook(
 
     async def work(db: Database) -> None:
         await upgrade(db)
-        bot = make_bot(settings)
+        bot = make_bot(settings.telegram)
         try:
             await bot.set_webhook(
                 url,

@@ -44,7 +44,9 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class WorkerContext:
-    """What a channel's worker side may use: one per worker process."""
+    """What a channel's worker side may use: one per worker process. `settings` is whole
+    because this is where a channel picks its own group (`settings.telegram`) and hands only
+    that on to its client and sender."""
 
     settings: Settings
     db: Database

@@ -4,9 +4,9 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from foundation.settings import Settings
+from foundation.settings import TelegramSettings
 
 
-def make_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
-    return Bot(settings.telegram.token, session=session)
+def make_bot(settings: TelegramSettings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base))
+    return Bot(settings.token, session=session)

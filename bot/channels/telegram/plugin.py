@@ -20,7 +20,7 @@ def start(context: WorkerContext) -> Started | None:
     without a token."""
     if not context.settings.telegram.token:
         return None
-    bot = make_bot(context.settings)
+    bot = make_bot(context.settings.telegram)
     inbox = context.inbox
     return Started(
         handler=_handler(context.engine),

@@ -10,10 +10,10 @@ from bot.channels.whatsapp.wire import to_inbox
 def start(context: WorkerContext) -> Started:
     """Stored messages are always handled (they may have arrived while WhatsApp was
     configured); the sender needs the token and the phone number id."""
-    settings = context.settings
+    settings = context.settings.whatsapp
     sender = (
         WhatsAppSender(settings, context.db)
-        if settings.whatsapp.token and settings.whatsapp.phone_number_id
+        if settings.token and settings.phone_number_id
         else None
     )
     return Started(handler=inbound_handler(context.engine), sender=sender)

@@ -23,7 +23,7 @@ from casework.outbox.delivery import DeliveryError
 from casework.outbox.models import OutboxMessage
 from foundation.db import Database, utcnow
 from foundation.messages import reply_window_open
-from foundation.settings import Settings
+from foundation.settings import WhatsAppSettings
 
 MAX_TEMPLATE_BUTTONS = 10  # quick-reply buttons a template may carry
 RATE_LIMIT_CODES = {4, 80007, 130429, 131048, 131056}
@@ -69,14 +69,14 @@ def message_bodies(item: OutboxMessage, to: str) -> list[dict[str, Any]]:
 class WhatsAppSender:
     channel = CHANNEL
 
-    def __init__(self, settings: Settings, db: Database, client: httpx.AsyncClient | None = None):
+    def __init__(
+        self, settings: WhatsAppSettings, db: Database, client: httpx.AsyncClient | None = None
+    ):
         self.settings = settings
         self.db = db
         self.client = client or httpx.AsyncClient(timeout=10)
-        base = settings.whatsapp.api_base.rstrip("/")
-        self.url = (
-            f"{base}/{settings.whatsapp.api_version}/{settings.whatsapp.phone_number_id}/messages"
-        )
+        base = settings.api_base.rstrip("/")
+        self.url = f"{base}/{settings.api_version}/{settings.phone_number_id}/messages"
 
     async def _last_inbound(self, identity: ChannelIdentity) -> datetime | None:
         async with self.db.transaction() as session:
@@ -84,9 +84,9 @@ class WhatsAppSender:
 
     def _template(self, item: OutboxMessage, to: str) -> dict[str, Any]:
         name = (
-            self.settings.whatsapp.template_status
+            self.settings.template_status
             if item.purpose == "status"
-            else self.settings.whatsapp.template_survey
+            else self.settings.template_survey
         )
         parameter = {"type": "text", "text": _trim(item.text.replace("\n", " "), MAX_BODY)}
         components: list[dict[str, Any]] = [{"type": "body", "parameters": [parameter]}]
@@ -110,7 +110,7 @@ class WhatsAppSender:
             "type": "template",
             "template": {
                 "name": name,
-                "language": {"code": self.settings.whatsapp.template_language},
+                "language": {"code": self.settings.template_language},
                 "components": components,
             },
         }
@@ -129,7 +129,7 @@ class WhatsAppSender:
         return provider_id
 
     async def _post(self, body: dict[str, Any]) -> str:
-        headers = {"Authorization": f"Bearer {self.settings.whatsapp.token}"}
+        headers = {"Authorization": f"Bearer {self.settings.token}"}
         try:
             response = await self.client.post(self.url, json=body, headers=headers)
         except httpx.HTTPError as exc:  # timeouts and connection errors: try again later
