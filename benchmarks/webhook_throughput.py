@@ -1,4 +1,4 @@
-"""Inbound Telegram webhook to reply queued: throughput and latency of one worker.
+"""Inbound Telegram webhook to reply queued: throughput and latency of the workers.
 
 Drives each target with wrk (a C load generator, so the generator is not what is measured)
 from 32 concurrent connections: a bare FastAPI echo route (the reference), then the real app
@@ -8,8 +8,8 @@ sets (`nlu/eval/*_dev*.csv`) from 500 chats, so the bot does real work.
 Each backend runs as it is deployed. SQLite: plain `ventanilla serve`, one process (uvicorn on
 uvloop) that answers webhooks and runs the dialogue, as the README's set-up does. PostgreSQL:
 as in docker-compose, `ventanilla serve --web-only` checks each webhook, stores it in the
-inbox and answers, and one `ventanilla worker` process runs the dialogue. Three measures per
-backend:
+inbox and answers, and `ventanilla worker` processes (one, or `--workers N`) run the dialogue.
+Three measures per backend:
 
 - "webhook" (the top level): wrk at full speed for `--seconds`: the webhook's throughput and
   latency, against the echo's. The split layout's worker is stopped meanwhile; in one
@@ -24,7 +24,7 @@ backend:
 throughout. Prints one JSON line.
 
     uv run python benchmarks/webhook_throughput.py [--seconds 10] [--rate 100]
-                                   [--paced-seconds 30] [--together | --split]
+                                   [--paced-seconds 30] [--together | --split] [--workers N]
 
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -277,19 +277,18 @@ def measure(kind: str, url: str, args: argparse.Namespace, folder: Path) -> dict
     seconds, concurrency, rate = args.seconds, args.concurrency, args.rate
     port = free_port()
     server = start(kind, url, port)
-    worker = None
+    workers: list[subprocess.Popen[bytes]] = []
 
     def start_worker() -> None:
-        nonlocal worker
         if kind == "web":
-            worker = start("worker", url, 0)
+            workers.extend(start("worker", url, 0) for _ in range(args.workers))
 
     def stop_worker() -> None:
-        nonlocal worker
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
-            worker = None
+        for process in workers:
+            process.terminate()
+        for process in workers:
+            process.wait(timeout=30)
+        workers.clear()
 
     try:
         wait_ready(port, server)
@@ -310,7 +309,9 @@ def measure(kind: str, url: str, args: argparse.Namespace, folder: Path) -> dict
         script = lua_script(folder, 2 * 10**7, pause_ms)
         paced = {"offered_per_s": rate, **wrk(port, script, args.paced_seconds, concurrency)}
         result["paced"] = {**paced, **asyncio.run(follow_up(url, started, 300))}
-        result["layout"] = "one process" if kind == "together" else "web + worker"
+        result["layout"] = (
+            "one process" if kind == "together" else f"web + {args.workers} worker(s)"
+        )
         return result
     finally:
         stop_worker()
@@ -328,6 +329,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100, help="messages/s offered when paced")
     parser.add_argument("--paced-seconds", type=int, default=30)
     parser.add_argument("--only", choices=("echo", "sqlite", "postgresql"), action="append")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="`ventanilla worker` processes (split layout)"
+    )
     layout = parser.add_mutually_exclusive_group()
     layout.add_argument(
         "--together",
