@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.citizens.models import ChannelIdentity
-from casework.citizens.service import identity_for
+from casework.citizens.service import identity_at
 from casework.conversations.models import Conversation, Message
 from foundation.db import insert_ignore
 from foundation.messages import Inbound
@@ -15,11 +15,18 @@ from foundation.messages import Inbound
 
 async def conversation_for(session: AsyncSession, identity: ChannelIdentity) -> Conversation:
     """The identity's conversation, locked for this turn so two workers never interleave."""
-    query = select(Conversation).where(Conversation.identity_id == identity.id).with_for_update()
-    conversation = await session.scalar(query)
-    if conversation is None:
-        await insert_ignore(session, Conversation, {"identity_id": identity.id, "slots": {}})
-        conversation = await session.scalar(query)
+    conversation = await session.scalar(_locked(identity.id))
+    return conversation if conversation is not None else await _created(session, identity.id)
+
+
+def _locked(identity_id: int) -> Select[Conversation]:
+    return select(Conversation).where(Conversation.identity_id == identity_id).with_for_update()
+
+
+async def _created(session: AsyncSession, identity_id: int) -> Conversation:
+    """A new conversation for the identity, locked (or the one a concurrent turn created)."""
+    await insert_ignore(session, Conversation, {"identity_id": identity_id, "slots": {}})
+    conversation = await session.scalar(_locked(identity_id))
     assert conversation is not None
     return conversation
 
@@ -39,8 +46,13 @@ async def conversation_at(
     if row is not None:
         identity, conversation = row
         return identity, conversation
-    identity = await identity_for(session, channel, address, display_name)
-    return identity, await conversation_for(session, identity)
+    # First contact (or a chat whose conversation was erased): create what is missing; a
+    # concurrent first contact may win either insert.
+    values = {"channel": channel, "address": address, "display_name": display_name}
+    await insert_ignore(session, ChannelIdentity, values)
+    created = await identity_at(session, channel, address)
+    assert created is not None
+    return created, await _created(session, created.id)
 
 
 async def record_inbound(

@@ -3,7 +3,7 @@ visit until they pause for longer than the session gap; each handled turn is one
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Integer, String, bindparam, func, or_, update
+from sqlalchemy import Boolean, Integer, String, bindparam, func, insert, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from casework.conversations.models import BotSession, Conversation
@@ -26,19 +26,19 @@ async def record_turn(
     not_understood = 0 if understood else 1
     procedure_id = conversation.last_procedure_id
     if conversation.bot_session_id is None or previous_at is None or now - previous_at > gap:
-        visit = BotSession(
-            conversation_id=conversation.id,
-            channel=channel,
-            started_at=now,
-            last_at=now,
-            messages=1,
-            not_understood=not_understood,
-            handed_off=handed_off,
-            procedure_id=procedure_id,
-        )
-        session.add(visit)
-        await session.flush()
-        conversation.bot_session_id = visit.id
+        visit = {
+            "conversation_id": conversation.id,
+            "channel": channel,
+            "started_at": now,
+            "last_at": now,
+            "messages": 1,
+            "not_understood": not_understood,
+            "handed_off": handed_off,
+            "procedure_id": procedure_id,
+        }
+        # The conversation's changes are written once, with the new visit's id, at the commit.
+        with session.no_autoflush:
+            conversation.bot_session_id = await session.scalar(_START_VISIT, visit)
         return
     values = {
         "visit": conversation.bot_session_id,
@@ -52,6 +52,7 @@ async def record_turn(
 
 # Built once with named parameters: this runs on nearly every message.
 _visits = table_of(BotSession).c
+_START_VISIT = insert(table_of(BotSession)).returning(_visits.id)
 _COUNT_TURN = (
     update(table_of(BotSession))
     .where(_visits.id == bindparam("visit"))
