@@ -86,7 +86,7 @@ def stem(word: str) -> str:
     return word
 
 
-def _infinitive(word: str) -> bool:
+def infinitive(word: str) -> bool:
     """Whether `word` is a verb's infinitive: it ends like one and its participle is a
     word in use ("derrumbar", "derrumbado"; not "kinder", "kindido")."""
     if not INFINITIVE.match(word):
@@ -266,7 +266,7 @@ class ProcedureIndex:
             if word in self._title_words[procedure_id]:
                 continue  # "permiso pa tirar un cuartito" to a demolition permit: its own paper
             after = [w for w in tokens[at + 2 :] if w not in ARTICLES and w not in OWNERS]
-            if not after or not _infinitive(after[0]) or after[0] in self.ignore:
+            if not after or not infinitive(after[0]) or after[0] in self.ignore:
                 continue
             activity = [w for w in after[:PURPOSE_WORDS] if self._content(w)]
             if not any(self._explains(procedure_id, w, w) for w in activity):
@@ -353,7 +353,7 @@ class ProcedureIndex:
             zipf = max([frequency.zipf(word), *(frequency.zipf(v) for v, _ in options[:1])])
             if options and zipf < REAL_WORD:
                 zipf = 3.5  # a catalogue word the lists barely know, as in `explained`
-            if zipf < REAL_WORD or _infinitive(word):
+            if zipf < REAL_WORD or infinitive(word):
                 continue  # what to do ("derrumbar un cuarto") is no topic of its own
             if rarest is None or zipf < rarest[0]:
                 rarest = (zipf, word, bool(options))

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from nlu.normalize import normalize
-from nlu.procedures import ProcedureIndex, stem
+from nlu.procedures import ProcedureIndex, infinitive, stem
 from nlu.understanding import ProcedureEntry
 
 TOPICS_FILE = Path(__file__).resolve().parent / "data" / "topics.yml"
@@ -27,7 +27,7 @@ DETERMINERS = FUNCTION | frozenset("este esta ese esa aquel aquella".split())
 PLACE = frozenset(
     """en al frente enfrente junto cerca detras atras afuera adentro dentro lado esquina
     calle avenida av blvd boulevard col colonia fraccionamiento fracc barrio rumbo hacia
-    entre""".split()
+    entre hasta""".split()
 )
 PURPOSE = frozenset("para pa pal".split())  # "la constancia pa la beca": what it is for
 # ... but a permit "pa" something is a permit of that kind: "permiso pa demoler"
@@ -105,7 +105,9 @@ class Topics:
             start = content[at]
             at += len(words)
             if not _placed(tokens, start) and all(m.topic != number for m in found):
-                found.append(Mention(number, keyword, _for_purpose(tokens, start)))
+                # "pa levantar el acta de defuncion" asks to do that, not what a paper is for
+                purpose = _for_purpose(tokens, start) and not infinitive(tokens[start])
+                found.append(Mention(number, keyword, purpose))
         return found
 
     def covered(self, topic: int) -> bool:
