@@ -37,6 +37,12 @@ from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 CONVERSATION_INTENTS = ("human_agent", "my_data", "request_status", "rate_service")
 SMALL_TALK = ("greet", "goodbye", "thanks", "help", "affirm", "deny")
 EXTERNAL = "external_procedure"
+OPINION = "opinion"  # insults and judgements of the government (a lookup of nlu.yml)
+QUESTIONS = frozenset(
+    "q k que cuanto cuanta cuantos cuantas donde como cuando cual cuales quien quienes"
+    " how what where when which who".split()
+)
+REPORTING = frozenset("reportar reporto reporte reportarlo reportarla reporten queja".split())
 NEGATION = frozenset("no sin nunca ni".split())  # "no tengo INE": what they lack, not ask for
 PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what it is for
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
@@ -122,6 +128,10 @@ class DefaultUnderstander:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
+        if self._opinion(text) and not (intent == "open_request" and p >= REPORT_SURE):
+            # "el predial carisimo son unos rateros": nothing asked; a sure report with a
+            # complaint ("hay un bache enorme y no hacen nada") is still a report
+            return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         for_purpose = external is not None and self._for_purpose(external, text)
         if for_purpose:
             # "la carta de no infracciones pa renovar la licencia de manejo": the procedure
@@ -188,6 +198,15 @@ class DefaultUnderstander:
             return Understanding("ask_procedure", None, first, near[0].score, found, near, asked)
         return Understanding("out_of_scope", None, None, p, found, candidates)
 
+    def _opinion(self, text: str) -> bool:
+        """Whether the message insults or judges the government and asks or reports nothing:
+        no question mark, no question word, no wish to report ("ustedes cobran el predial
+        bien caro y ni hacen nada"; not "hay un bache y no hacen nada, quiero reportarlo")."""
+        if "?" in text or not self.procedure_lexicon.lookup(OPINION, text):
+            return False
+        words = set(normalize(text).split())
+        return not (words & QUESTIONS or words & REPORTING)
+
     def _asked(self, text: str, words: str) -> tuple[str, ...]:
         """Every aspect asked, in order: the clauses' own when they ask several ("donde se
         saca y cuanto cuesta"), else the one the classifier reads in the whole message
@@ -220,8 +239,12 @@ class DefaultUnderstander:
         if not left:
             return None, False
         lacking = [m.keyword for m in left if not self.topics.covered(m.topic)]
-        if len(left) < len(mentioned) or self.index.names(best.procedure_id, text):
+        if len(left) < len(mentioned) or self.index.names(
+            best.procedure_id, _without(text, lacking)
+        ):
             return None, True  # it explains part of the message: at most ask to confirm
+            # (named apart from the lacking topic's own words: "acta" of "levantar el acta
+            # de defuncion" does not name the copies of acts)
         return (lacking[0], False) if lacking else (None, True)
 
     def _by_topic(
@@ -451,6 +474,12 @@ def _where_it_is(asked: tuple[str, ...], probabilities: dict[str, float], text: 
         return False
     words = normalize(text).split()
     return "donde" in words and words.index("donde") >= INSIDE
+
+
+def _without(text: str, keywords: list[str]) -> str:
+    """`text` (normalised) without the words of `keywords` (in any stemmed form)."""
+    said = {stem(w) for k in keywords for w in normalize(k).split()}
+    return " ".join(w for w in normalize(text).split() if stem(w) not in said)
 
 
 def _content(words: list[str]) -> list[str]:
