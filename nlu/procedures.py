@@ -180,6 +180,11 @@ class ProcedureIndex:
             | set(self._tokens(" ".join((p.name, *p.synonyms, p.description)), False))
             for p, body in zip(procedures, bodies, strict=True)
         }
+        self._own_vocabulary = {  # what the entry is about, not the papers it asks for
+            p.id: set(self.words(" ".join((p.name, *p.synonyms, p.description))))
+            | set(self._tokens(" ".join((p.name, *p.synonyms, p.description)), False))
+            for p in procedures
+        }
         self._kinds = {p.id: self._kinds_of((p.name, *p.synonyms)) for p in procedures}
         self._title_weights: dict[str, list[tuple[dict[str, float], float]]] = defaultdict(list)
         for words, owner in zip(titles, self._title_owner, strict=True):
@@ -290,10 +295,10 @@ class ProcedureIndex:
         """Whether some word of `phrase` is in the procedure's name or synonyms."""
         return bool(set(self.words(phrase)) & self._title_words[procedure_id])
 
-    def uses(self, procedure_id: str, words: Iterable[str]) -> bool:
-        """Whether the procedure's entry (name, synonyms, description, requirements) uses
-        every one of `words` (stemmed)."""
-        vocabulary = self._vocabulary[procedure_id]
+    def uses(self, procedure_id: str, words: Iterable[str], requirements: bool = True) -> bool:
+        """Whether the procedure's entry (name, synonyms, description and, unless not
+        `requirements`, requirements) uses every one of `words` (stemmed)."""
+        vocabulary = (self._vocabulary if requirements else self._own_vocabulary)[procedure_id]
         return all(w in vocabulary for w in words)
 
     def names(self, procedure_id: str, text: str) -> bool:

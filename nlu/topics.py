@@ -62,11 +62,10 @@ class Topics:
             self._by_first.setdefault(k[0][0], []).append(k)
         # each entry's texts, content words only, to find a keyword of several words said
         # together ("curso de manejo" is not "manejo de extintores" in a first-aid course)
+        # (not its requirements: "certificado medico de defuncion" among what registering a
+        # death asks for does not make the catalogue issue medical certificates)
         texts = {
-            p.id: [
-                f" {' '.join(_content(t))} "
-                for t in (p.name, *p.synonyms, p.description, *p.requirements)
-            ]
+            p.id: [f" {' '.join(_content(t))} " for t in (p.name, *p.synonyms, p.description)]
             for p in procedures
         }
         # the procedures whose entries use some keyword of each topic
@@ -140,7 +139,7 @@ def _uses(index: ProcedureIndex, pid: str, texts: list[str], words: tuple[str, .
     """Whether an entry uses a keyword: a word in any form the index knows it by, several
     words together in one of its texts."""
     if len(words) == 1:
-        return index.uses(pid, words)
+        return index.uses(pid, words, requirements=False)
     phrase = f" {' '.join(words)} "
     return any(phrase in t for t in texts)
 
