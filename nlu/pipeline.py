@@ -190,6 +190,11 @@ class DefaultUnderstander:
         if intent in SMALL_TALK:
             return Understanding(intent, None, None, p, found, candidates)
         if intent == "open_request":
+            lacking = self._lacking(text)
+            if lacking:  # "la barda del vecino esta a punto de caerse" where no entry takes
+                # risk reports: not a report the catalogue can open
+                found["unlisted"] = lacking
+                return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
             return Understanding("open_request", None, None, p, found, candidates)
         near = tuple(c for c in candidates if c.score >= t.candidate)
         if intent == "ask_procedure" and near:
@@ -246,6 +251,19 @@ class DefaultUnderstander:
             # (named apart from the lacking topic's own words: "acta" of "levantar el acta
             # de defuncion" does not name the copies of acts)
         return (lacking[0], False) if lacking else (None, True)
+
+    def _lacking(self, text: str) -> str | None:
+        """For a report that matched no entry: the keyword of a topic the message is about
+        (not as a place or a purpose) that no entry of the catalogue covers, when no topic it
+        names is one an entry taking reports covers ("la barda del vecino esta a punto de
+        caerse": walls are building permits, and nothing takes risk reports)."""
+        about = [m for m in self.topics.mentioned(text) if not m.for_purpose]
+        if any(
+            self.procedures[e].takes_requests for m in about for e in self.topics.entries(m.topic)
+        ):
+            return None
+        lacking = [m.keyword for m in about if not self.topics.covered(m.topic)]
+        return lacking[0] if lacking else None
 
     def _by_topic(
         self, candidates: tuple[Candidate, ...], text: str, intent: str, p: float
