@@ -344,7 +344,9 @@ HOW = (
 # (but "la constancia de no adeudo cuanto cuesta" asks)
 NEGATED = re.compile(r"\b(?:ni|no (?:tengo|tenemos|tiene|tienen|se|sabemos|hay|puedo|podemos))\b")
 # an apology for the hour of writing asks no hours: "buenas noches, perdon la hora"
-COURTESY = re.compile(r"\b(?:perdon|perdone|perdona|disculpe|disculpa|disculpen)(?: por)? la hora\b")
+COURTESY = re.compile(
+    r"\b(?:perdon|perdone|perdona|disculpe|disculpa|disculpen)(?: por)? la hora\b"
+)
 VAGUE = ("cuando", "tiempo")
 NEGATION_REACH = 3  # words before a cue where a negation makes it what the citizen lacks
 

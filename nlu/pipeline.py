@@ -53,7 +53,9 @@ ARTICLES = frozenset("el la los las un una unos unas".split())
 OWN = ARTICLES | frozenset("mi mis su sus tu tus".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
 # what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
-ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
+ASKER = frozenset(
+    "pide piden pidio pidieron dice dijo solicita exige quiere quieren requiere requieren".split()
+)  # "el notario
 # me pide un papel de no adeudo": the other agency is who wants the municipal paper
 UNSURE = 0.5  # the confidence of an answer that the catalogue lacks what was asked, while
 # its candidates come close: the dialogue may offer them

@@ -60,6 +60,8 @@ LINKS = frozenset("de del".split())
 ARTICLES = frozenset("la el los las lo un una".split())
 OWNERS = frozenset(
     "mi mis su sus tu tus nuestro nuestra municipio municipal gobierno ayuntamiento".split()
+    # whose or where, not what kind: "permiso de ustedes", "la numeracion de la calle"
+    + "usted ustedes nosotros ellos aqui aca alla calle avenida casa colonia cuadra".split()
 )
 # "permiso pa quemar cuetes", "licencia pa cazar": a paper asked for an activity is that
 # activity's paper; an entry that never speaks of the activity is not it
