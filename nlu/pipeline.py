@@ -37,6 +37,13 @@ from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 CONVERSATION_INTENTS = ("human_agent", "my_data", "request_status", "rate_service")
 SMALL_TALK = ("greet", "goodbye", "thanks", "help", "affirm", "deny")
 EXTERNAL = "external_procedure"
+EVENT = frozenset(  # a birth or death just happened, or registering it is asked
+    """nacio nacieron nacido nacida fallecio fallecieron fallecido fallecida murio murieron
+    muerto muerta difunto recien registrar registrarlo registrarla registrarlos asentar
+    asentarlo asentarla levantar levantamos levanta levantan bebe presentar""".split()
+)
+REGISTRY_REACH = 3  # how far down the matches the other kind of registry entry may be
+GETTING_A_COPY = frozenset("copia copias sacar saco saque actualizada certificada".split())
 OPINION = "opinion"  # insults and judgements of the government (a lookup of nlu.yml)
 QUESTIONS = frozenset(
     "q k que cuanto cuanta cuantos cuantas donde como cuando cual cuales quien quienes"
@@ -107,6 +114,18 @@ class DefaultUnderstander:
         self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases(), semantic)
         self.topics = Topics(self.index, procedures)
         self.intents = IntentClassifier(data, procedures, self.lexicon)
+        # the civil registry's two kinds of entry about the same acts: copies of an act
+        # already made, and registering a birth or death (making the act)
+        self._copies = {
+            p.id
+            for p in procedures
+            if any({"copia", "copias"} & set(normalize(t).split()) for t in (p.name, *p.synonyms))
+        }
+        self._registers = {
+            p.id
+            for p in procedures
+            if normalize(p.name).split()[:1] in (["registro"], ["asentamiento"])
+        }
         self.aspects = AspectClassifier(data, self.intents.prepare)
 
     def understand(self, text: str, context: Context) -> Understanding:
@@ -159,6 +178,11 @@ class DefaultUnderstander:
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
         lacking, elsewhere = self._topics_left(best, text)
+        if not lacking:
+            candidates = self._copy_or_register(candidates, text)
+            if candidates and candidates[0] != best:
+                best = candidates[0]
+                lacking, elsewhere = self._topics_left(best, text)
         if lacking:  # "una fosa en el panteón" where the catalogue has no cemetery
             found["unlisted"] = lacking
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
@@ -204,6 +228,33 @@ class DefaultUnderstander:
             first = asked[0] if asked else None
             return Understanding("ask_procedure", None, first, near[0].score, found, near, asked)
         return Understanding("out_of_scope", None, None, p, found, candidates)
+
+    def _copy_or_register(
+        self, candidates: tuple[Candidate, ...], text: str
+    ) -> tuple[Candidate, ...]:
+        """Between a copies entry and a registering entry near the top, the one the message
+        means: the event happening ("fallecio mi suegra ayer, donde levantamos el acta",
+        "nacio mi bebe") is registering it, an act asked for without one ("el acta de
+        nacimiento cuanto cuesta", "ocupo otra copia del acta") is a copy."""
+        if not candidates:
+            return candidates
+        first = candidates[0].procedure_id
+        if first in self._copies & self._registers:
+            return candidates
+        words = set(normalize(text).split())
+        event = bool(words & EVENT) and not words & GETTING_A_COPY
+        if event and first in self._copies:
+            wanted = self._registers
+        elif not event and first in self._registers and words & {"acta", "actas"}:
+            wanted = self._copies
+        else:
+            return candidates
+        near = candidates[1:REGISTRY_REACH]
+        chosen = next((c for c in near if c.procedure_id in wanted), None)
+        if chosen is None or chosen.score < self.thresholds.candidate:
+            return candidates
+        rest = tuple(c for c in candidates if c != chosen)
+        return (Candidate(chosen.procedure_id, candidates[0].score), *rest)
 
     def _opinion(self, text: str) -> bool:
         """Whether the message insults or judges the government and asks or reports nothing:

@@ -199,3 +199,30 @@ def _asked(text: str) -> list[str]:
 )
 def test_every_aspect_asked_is_found_in_order(text: str, aspects: list[str]) -> None:
     assert _asked(text) == aspects
+
+
+def test_a_copy_of_an_act_and_registering_one_are_told_apart() -> None:
+    nacimiento = ProcedureEntry(
+        "registro-nacimiento",
+        "Registro de nacimiento",
+        ("registrar a mi bebé", "primera acta del bebé"),
+        "Registro del nacimiento de un niño ante el registro civil.",
+        ("Certificado de nacimiento",),
+    )
+    model = DefaultUnderstander((COPIAS, nacimiento, DEFUNCION, PREDIAL), load())
+    assert _understand(model, "el acta de nacimiento cuanto cuesta") == (
+        "ask_procedure",
+        "copias-actas",
+    )
+    assert _understand(model, "nacio mi bebe el sabado q papeles llevo pa el acta") == (
+        "ask_procedure",
+        "registro-nacimiento",
+    )
+    assert _understand(model, "fallecio mi suegra ayer, donde levantamos el acta") == (
+        "ask_procedure",
+        "registro-defuncion",
+    )
+    assert _understand(model, "pa sacar el acta de mi jefa q ya fallecio cuanto sale") == (
+        "ask_procedure",
+        "copias-actas",
+    )
