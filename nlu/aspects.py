@@ -152,6 +152,11 @@ STRONG: dict[str, tuple[str, ...]] = {
         "mismo dia",
         "luego luego",
         "tardado",
+        "en cuanto me dan",
+        "en cuanto lo dan",
+        "en cuanto la dan",
+        "en cuanto lo entregan",
+        "en cuanto la entregan",
     ),
     "validity": (
         "vigencia",
@@ -193,6 +198,14 @@ STRONG: dict[str, tuple[str, ...]] = {
         "sirve todo",
         "vale todo",
         "vale para todo",
+        "me dura",
+        "le dura",
+        "es valida",
+        "es valido",
+        "son validas",
+        "son validos",
+        "good for",
+        "valid",
     ),
     "online": (
         "en linea",
@@ -299,7 +312,7 @@ def find_aspect(words: str) -> str | None:
 # and "en el oxxo o por internet?" ask one thing two ways, unless a question word follows it.
 CLAUSE_BREAK = re.compile(
     r"[,;:?!¿¡.()\n]+|\s(?:y|e|and|ademas|tambien|aparte|plus|tmb)(?=\s)"
-    r"|\s(?:o|or)(?=\s+(?:donde|cuanto|cuando|a (?:que|q|k) hora|where|how much)\b)",
+    r"|\s(?:o|or|ni)(?=\s+(?:donde|cuanto|cuando|a (?:que|q|k) hora|where|how much)\b)",
     re.IGNORECASE,
 )  # "se paga en linea o donde": "o" before a question word starts another question
 # A question word starts a new question when the words before it already asked one:
@@ -330,6 +343,10 @@ HOW = (
 # what the citizen cannot do or lacks, not a question: "no tengo tiempo de ir", "ni por donde"
 # (but "la constancia de no adeudo cuanto cuesta" asks)
 NEGATED = re.compile(r"\b(?:ni|no (?:tengo|tenemos|tiene|tienen|se|sabemos|hay|puedo|podemos))\b")
+# an apology for the hour of writing asks no hours: "buenas noches, perdon la hora"
+COURTESY = re.compile(
+    r"\b(?:perdon|perdone|perdona|disculpe|disculpa|disculpen)(?: por)? la hora\b"
+)
 VAGUE = ("cuando", "tiempo")
 NEGATION_REACH = 3  # words before a cue where a negation makes it what the citizen lacks
 
@@ -368,13 +385,23 @@ def _clause_aspect(words: str, weak_cues: bool = True) -> str | None:
     tiempo de ir", "no tengo pa pagar"), and "cuando"/"tiempo" alone ask nothing there.
     Without `weak_cues`, only a strong cue or "cuanto" alone counts."""
     weak = {a: tuple(c for c in cues if c not in VAGUE) for a, cues in WEAK.items()}
+    words = COURTESY.sub(" ", words)
     found = _first_at(words, STRONG, gapped=True) or (_first_at(words, weak) if weak_cues else None)
     if found is None:
         return ALONE.get(words)
     at, aspect = found
+    if aspect == "duration" and _first(words[at:], {"validity": STRONG["validity"]}):
+        aspect = "validity"  # "cuantos dias es valida", "cuanto tiempo me dura": how long
+        # the paper lasts, said with a question about time
     near = " ".join(words[:at].split()[-NEGATION_REACH:])  # "no tenemos hijos q necesitamos
     # pa separarnos" asks what they need: the negation is about something else
-    return None if NEGATED.search(near) else aspect
+    negation = NEGATED.search(near)
+    if negation is None:
+        return aspect
+    # a question word after the negation starts what is asked: "no se q papeles piden",
+    # "no tenemos hijos q piden pa el divorcio"; "no tengo pa pagar" asks nothing
+    after = near[negation.end() :].split() + words[at:].split()[:1]
+    return aspect if QUESTION_WORDS & set(after) else None
 
 
 def aspects_asked(prepared: list[str], weak_cues: bool = True) -> list[str]:

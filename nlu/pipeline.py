@@ -37,6 +37,19 @@ from nlu.understanding import Candidate, Context, ProcedureEntry, Understanding
 CONVERSATION_INTENTS = ("human_agent", "my_data", "request_status", "rate_service")
 SMALL_TALK = ("greet", "goodbye", "thanks", "help", "affirm", "deny")
 EXTERNAL = "external_procedure"
+EVENT = frozenset(  # a birth or death just happened, or registering it is asked
+    """nacio nacieron nacido nacida fallecio fallecieron fallecido fallecida murio murieron
+    muerto muerta difunto recien registrar registrarlo registrarla registrarlos asentar
+    asentarlo asentarla levantar levantamos levanta levantan bebe presentar""".split()
+)
+REGISTRY_REACH = 3  # how far down the matches the other kind of registry entry may be
+GETTING_A_COPY = frozenset("copia copias sacar saco saque actualizada certificada".split())
+OPINION = "opinion"  # insults and judgements of the government (a lookup of nlu.yml)
+QUESTIONS = frozenset(
+    "q k que cuanto cuanta cuantos cuantas donde como cuando cual cuales quien quienes"
+    " how what where when which who".split()
+)
+REPORTING = frozenset("reportar reporto reporte reportarlo reportarla reporten queja".split())
 NEGATION = frozenset("no sin nunca ni".split())  # "no tengo INE": what they lack, not ask for
 PURPOSE = frozenset("para pa pal con".split())  # "me la piden pa la visa": what it is for
 SEIZED = frozenset("quitaron quito recogieron recogio retuvieron".split())  # a licence or plate
@@ -47,7 +60,9 @@ ARTICLES = frozenset("el la los las un una unos unas".split())
 OWN = ARTICLES | frozenset("mi mis su sus tu tus".split())
 COPY = frozenset("copia copias fotocopia original".split())  # unless a copy of it is
 # what a catalogue procedure asks for ("la constancia de residencia, copia de la INE?")
-ASKER = frozenset("pide piden pidio pidieron dice dijo solicita exige".split())  # "el notario
+ASKER = frozenset(
+    "pide piden pidio pidieron dice dijo solicita exige quiere quieren requiere requieren".split()
+)  # "el notario
 # me pide un papel de no adeudo": the other agency is who wants the municipal paper
 UNSURE = 0.5  # the confidence of an answer that the catalogue lacks what was asked, while
 # its candidates come close: the dialogue may offer them
@@ -99,6 +114,18 @@ class DefaultUnderstander:
         self.index = ProcedureIndex(procedures, self.procedure_lexicon, cue_phrases(), semantic)
         self.topics = Topics(self.index, procedures)
         self.intents = IntentClassifier(data, procedures, self.lexicon)
+        # the civil registry's two kinds of entry about the same acts: copies of an act
+        # already made, and registering a birth or death (making the act)
+        self._copies = {
+            p.id
+            for p in procedures
+            if any({"copia", "copias"} & set(normalize(t).split()) for t in (p.name, *p.synonyms))
+        }
+        self._registers = {
+            p.id
+            for p in procedures
+            if normalize(p.name).split()[:1] in (["registro"], ["asentamiento"])
+        }
         self.aspects = AspectClassifier(data, self.intents.prepare)
 
     def understand(self, text: str, context: Context) -> Understanding:
@@ -122,6 +149,10 @@ class DefaultUnderstander:
             return Understanding(intent, None, None, p, found)
 
         candidates = tuple(self.index.search(text))
+        if self._opinion(text) and not (intent == "open_request" and p >= REPORT_SURE):
+            # "el predial carisimo son unos rateros": nothing asked; a sure report with a
+            # complaint ("hay un bache enorme y no hacen nada") is still a report
+            return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
         for_purpose = external is not None and self._for_purpose(external, text)
         if for_purpose:
             # "la carta de no infracciones pa renovar la licencia de manejo": the procedure
@@ -147,6 +178,11 @@ class DefaultUnderstander:
         if intent in (*SMALL_TALK, "out_of_scope") and p >= t.sure and best.score < t.strong:
             return Understanding(intent, None, None, p, found, candidates)
         lacking, elsewhere = self._topics_left(best, text)
+        if not lacking:
+            candidates = self._copy_or_register(candidates, text)
+            if candidates and candidates[0] != best:
+                best = candidates[0]
+                lacking, elsewhere = self._topics_left(best, text)
         if lacking:  # "una fosa en el panteón" where the catalogue has no cemetery
             found["unlisted"] = lacking
             return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
@@ -180,6 +216,11 @@ class DefaultUnderstander:
         if intent in SMALL_TALK:
             return Understanding(intent, None, None, p, found, candidates)
         if intent == "open_request":
+            lacking = self._lacking(text)
+            if lacking:  # "la barda del vecino esta a punto de caerse" where no entry takes
+                # risk reports: not a report the catalogue can open
+                found["unlisted"] = lacking
+                return Understanding("out_of_scope", None, None, UNSURE, found, candidates)
             return Understanding("open_request", None, None, p, found, candidates)
         near = tuple(c for c in candidates if c.score >= t.candidate)
         if intent == "ask_procedure" and near:
@@ -187,6 +228,42 @@ class DefaultUnderstander:
             first = asked[0] if asked else None
             return Understanding("ask_procedure", None, first, near[0].score, found, near, asked)
         return Understanding("out_of_scope", None, None, p, found, candidates)
+
+    def _copy_or_register(
+        self, candidates: tuple[Candidate, ...], text: str
+    ) -> tuple[Candidate, ...]:
+        """Between a copies entry and a registering entry near the top, the one the message
+        means: the event happening ("fallecio mi suegra ayer, donde levantamos el acta",
+        "nacio mi bebe") is registering it, an act asked for without one ("el acta de
+        nacimiento cuanto cuesta", "ocupo otra copia del acta") is a copy."""
+        if not candidates:
+            return candidates
+        first = candidates[0].procedure_id
+        if first in self._copies & self._registers:
+            return candidates
+        words = set(normalize(text).split())
+        event = bool(words & EVENT) and not words & GETTING_A_COPY
+        if event and first in self._copies:
+            wanted = self._registers
+        elif not event and first in self._registers and words & {"acta", "actas"}:
+            wanted = self._copies
+        else:
+            return candidates
+        near = candidates[1:REGISTRY_REACH]
+        chosen = next((c for c in near if c.procedure_id in wanted), None)
+        if chosen is None or chosen.score < self.thresholds.candidate:
+            return candidates
+        rest = tuple(c for c in candidates if c != chosen)
+        return (Candidate(chosen.procedure_id, candidates[0].score), *rest)
+
+    def _opinion(self, text: str) -> bool:
+        """Whether the message insults or judges the government and asks or reports nothing:
+        no question mark, no question word, no wish to report ("ustedes cobran el predial
+        bien caro y ni hacen nada"; not "hay un bache y no hacen nada, quiero reportarlo")."""
+        if "?" in text or not self.procedure_lexicon.lookup(OPINION, text):
+            return False
+        words = set(normalize(text).split())
+        return not (words & QUESTIONS or words & REPORTING)
 
     def _asked(self, text: str, words: str) -> tuple[str, ...]:
         """Every aspect asked, in order: the clauses' own when they ask several ("donde se
@@ -220,9 +297,26 @@ class DefaultUnderstander:
         if not left:
             return None, False
         lacking = [m.keyword for m in left if not self.topics.covered(m.topic)]
-        if len(left) < len(mentioned) or self.index.names(best.procedure_id, text):
+        if len(left) < len(mentioned) or self.index.names(
+            best.procedure_id, _without(text, lacking)
+        ):
             return None, True  # it explains part of the message: at most ask to confirm
+            # (named apart from the lacking topic's own words: "acta" of "levantar el acta
+            # de defuncion" does not name the copies of acts)
         return (lacking[0], False) if lacking else (None, True)
+
+    def _lacking(self, text: str) -> str | None:
+        """For a report that matched no entry: the keyword of a topic the message is about
+        (not as a place or a purpose) that no entry of the catalogue covers, when no topic it
+        names is one an entry taking reports covers ("la barda del vecino esta a punto de
+        caerse": walls are building permits, and nothing takes risk reports)."""
+        about = [m for m in self.topics.mentioned(text) if not m.for_purpose]
+        if any(
+            self.procedures[e].takes_requests for m in about for e in self.topics.entries(m.topic)
+        ):
+            return None
+        lacking = [m.keyword for m in about if not self.topics.covered(m.topic)]
+        return lacking[0] if lacking else None
 
     def _by_topic(
         self, candidates: tuple[Candidate, ...], text: str, intent: str, p: float
@@ -451,6 +545,12 @@ def _where_it_is(asked: tuple[str, ...], probabilities: dict[str, float], text: 
         return False
     words = normalize(text).split()
     return "donde" in words and words.index("donde") >= INSIDE
+
+
+def _without(text: str, keywords: list[str]) -> str:
+    """`text` (normalised) without the words of `keywords` (in any stemmed form)."""
+    said = {stem(w) for k in keywords for w in normalize(k).split()}
+    return " ".join(w for w in normalize(text).split() if stem(w) not in said)
 
 
 def _content(words: list[str]) -> list[str]:

@@ -60,6 +60,8 @@ LINKS = frozenset("de del".split())
 ARTICLES = frozenset("la el los las lo un una".split())
 OWNERS = frozenset(
     "mi mis su sus tu tus nuestro nuestra municipio municipal gobierno ayuntamiento".split()
+    # whose or where, not what kind: "permiso de ustedes", "la numeracion de la calle"
+    + "usted ustedes nosotros ellos aqui aca alla calle avenida casa colonia cuadra".split()
 )
 # "permiso pa quemar cuetes", "licencia pa cazar": a paper asked for an activity is that
 # activity's paper; an entry that never speaks of the activity is not it
@@ -86,7 +88,7 @@ def stem(word: str) -> str:
     return word
 
 
-def _infinitive(word: str) -> bool:
+def infinitive(word: str) -> bool:
     """Whether `word` is a verb's infinitive: it ends like one and its participle is a
     word in use ("derrumbar", "derrumbado"; not "kinder", "kindido")."""
     if not INFINITIVE.match(word):
@@ -180,6 +182,11 @@ class ProcedureIndex:
             | set(self._tokens(" ".join((p.name, *p.synonyms, p.description)), False))
             for p, body in zip(procedures, bodies, strict=True)
         }
+        self._own_vocabulary = {  # what the entry is about, not the papers it asks for
+            p.id: set(self.words(" ".join((p.name, *p.synonyms, p.description))))
+            | set(self._tokens(" ".join((p.name, *p.synonyms, p.description)), False))
+            for p in procedures
+        }
         self._kinds = {p.id: self._kinds_of((p.name, *p.synonyms)) for p in procedures}
         self._title_weights: dict[str, list[tuple[dict[str, float], float]]] = defaultdict(list)
         for words, owner in zip(titles, self._title_owner, strict=True):
@@ -266,7 +273,7 @@ class ProcedureIndex:
             if word in self._title_words[procedure_id]:
                 continue  # "permiso pa tirar un cuartito" to a demolition permit: its own paper
             after = [w for w in tokens[at + 2 :] if w not in ARTICLES and w not in OWNERS]
-            if not after or not _infinitive(after[0]) or after[0] in self.ignore:
+            if not after or not infinitive(after[0]) or after[0] in self.ignore:
                 continue
             activity = [w for w in after[:PURPOSE_WORDS] if self._content(w)]
             if not any(self._explains(procedure_id, w, w) for w in activity):
@@ -290,10 +297,10 @@ class ProcedureIndex:
         """Whether some word of `phrase` is in the procedure's name or synonyms."""
         return bool(set(self.words(phrase)) & self._title_words[procedure_id])
 
-    def uses(self, procedure_id: str, words: Iterable[str]) -> bool:
-        """Whether the procedure's entry (name, synonyms, description, requirements) uses
-        every one of `words` (stemmed)."""
-        vocabulary = self._vocabulary[procedure_id]
+    def uses(self, procedure_id: str, words: Iterable[str], requirements: bool = True) -> bool:
+        """Whether the procedure's entry (name, synonyms, description and, unless not
+        `requirements`, requirements) uses every one of `words` (stemmed)."""
+        vocabulary = (self._vocabulary if requirements else self._own_vocabulary)[procedure_id]
         return all(w in vocabulary for w in words)
 
     def names(self, procedure_id: str, text: str) -> bool:
@@ -353,7 +360,7 @@ class ProcedureIndex:
             zipf = max([frequency.zipf(word), *(frequency.zipf(v) for v, _ in options[:1])])
             if options and zipf < REAL_WORD:
                 zipf = 3.5  # a catalogue word the lists barely know, as in `explained`
-            if zipf < REAL_WORD or _infinitive(word):
+            if zipf < REAL_WORD or infinitive(word):
                 continue  # what to do ("derrumbar un cuarto") is no topic of its own
             if rarest is None or zipf < rarest[0]:
                 rarest = (zipf, word, bool(options))

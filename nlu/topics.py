@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from nlu.normalize import normalize
-from nlu.procedures import ProcedureIndex, stem
+from nlu.procedures import ProcedureIndex, infinitive, stem
 from nlu.understanding import ProcedureEntry
 
 TOPICS_FILE = Path(__file__).resolve().parent / "data" / "topics.yml"
@@ -27,7 +27,7 @@ DETERMINERS = FUNCTION | frozenset("este esta ese esa aquel aquella".split())
 PLACE = frozenset(
     """en al frente enfrente junto cerca detras atras afuera adentro dentro lado esquina
     calle avenida av blvd boulevard col colonia fraccionamiento fracc barrio rumbo hacia
-    entre""".split()
+    entre hasta""".split()
 )
 PURPOSE = frozenset("para pa pal".split())  # "la constancia pa la beca": what it is for
 # ... but a permit "pa" something is a permit of that kind: "permiso pa demoler"
@@ -62,11 +62,10 @@ class Topics:
             self._by_first.setdefault(k[0][0], []).append(k)
         # each entry's texts, content words only, to find a keyword of several words said
         # together ("curso de manejo" is not "manejo de extintores" in a first-aid course)
+        # (not its requirements: "certificado medico de defuncion" among what registering a
+        # death asks for does not make the catalogue issue medical certificates)
         texts = {
-            p.id: [
-                f" {' '.join(_content(t))} "
-                for t in (p.name, *p.synonyms, p.description, *p.requirements)
-            ]
+            p.id: [f" {' '.join(_content(t))} " for t in (p.name, *p.synonyms, p.description)]
             for p in procedures
         }
         # the procedures whose entries use some keyword of each topic
@@ -105,7 +104,9 @@ class Topics:
             start = content[at]
             at += len(words)
             if not _placed(tokens, start) and all(m.topic != number for m in found):
-                found.append(Mention(number, keyword, _for_purpose(tokens, start)))
+                # "pa levantar el acta de defuncion" asks to do that, not what a paper is for
+                purpose = _for_purpose(tokens, start) and not infinitive(tokens[start])
+                found.append(Mention(number, keyword, purpose))
         return found
 
     def covered(self, topic: int) -> bool:
@@ -138,7 +139,7 @@ def _uses(index: ProcedureIndex, pid: str, texts: list[str], words: tuple[str, .
     """Whether an entry uses a keyword: a word in any form the index knows it by, several
     words together in one of its texts."""
     if len(words) == 1:
-        return index.uses(pid, words)
+        return index.uses(pid, words, requirements=False)
     phrase = f" {' '.join(words)} "
     return any(phrase in t for t in texts)
 
