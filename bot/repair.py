@@ -15,6 +15,7 @@ from bot.steps import Step
 from bot.turn import Turn, yes_no
 from casework.conversations.service import set_slots
 from foundation import texts
+from nlu.normalize import normalize
 from nlu.procedures import STOPWORDS
 from nlu.understanding import Understanding
 
@@ -39,6 +40,12 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         return
     words = turn.words
     asked = cues.asks(turn.text)
+    if not asked and cues.drops(turn.text):
+        await step.cancel(turn)  # before a correction ("ah no, ya no hace falta") or a skip
+        return
+    if cues.has("wait", words) and cues.is_only_of(words, "wait", "courtesy"):
+        turn.say(texts.t("repair.wait"))  # "ahorita se la mando": the step stays as it is
+        return
     correcting = cues.has("correction", cues.first_words(words, 5))
     if correcting and step.correct and await step.correct(turn, await turn.understand()):
         return
@@ -62,8 +69,13 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         _help(turn, step)
         await step.ask(turn)
         return
-    if asked and understanding.intent == "out_of_scope" and not _says_anything(turn):
-        _help(turn, step)  # "¿qué más ocupan?": about this step, not another topic
+    about_step = not _says_anything(turn, step)
+    if (
+        asked
+        and about_step
+        and (understanding.intent == "out_of_scope" or not understanding.aspects)
+    ):
+        _help(turn, step)  # "¿qué más ocupan?", "¿cómo que aviso?": about this step
         await step.ask(turn)
         return
     if asked and understanding.intent in DIGRESSIONS:
@@ -85,10 +97,18 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
     await _refuse(turn, step)
 
 
-def _says_anything(turn: Turn) -> bool:
+STEM = 5  # "borra" and "borras", "aviso" and "avisos": the same word for a question
+
+
+def _says_anything(turn: Turn, step: Step) -> bool:
     """Whether a question names something ("¿a qué hora pasa el camión?"), not only asks
-    ("¿qué más ocupan?")."""
-    return any(w not in STOPWORDS and not cues.has("question", w) for w in turn.words.split())
+    ("¿qué más ocupan?") or asks about what the step itself said ("¿cómo que aviso?", "¿qué
+    se borra?": words of the step's help)."""
+    own = {w[:STEM] for w in normalize(texts.t(f"repair.help.{step.state}")).split()}
+    return any(
+        w not in STOPWORDS and not cues.has("question", w) and w[:STEM] not in own
+        for w in turn.words.split()
+    )
 
 
 def _asks_about_another(turn: Turn, understanding: Understanding) -> bool:
