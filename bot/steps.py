@@ -47,7 +47,7 @@ async def _take_consent(turn: Turn) -> bool:
     if then is None:
         return False
     if then.startswith("request:"):
-        await request.start(turn, then.removeprefix("request:") or None)
+        await request.after_consent(turn, then.removeprefix("request:") or None)
     return True
 
 
@@ -62,6 +62,11 @@ async def _end_survey(turn: Turn) -> None:
 
 
 async def _correct_request(turn: Turn, understanding: Understanding) -> bool:
+    """A new address when the message gives one ("me equivoqué, la dirección es Hidalgo 68"),
+    else a new report type when it names one, else a number beside the address."""
+    if request.gives_address(turn) and request.change_address(turn):
+        await request.ask(turn)
+        return True
     if await request.change_type(turn, understanding):
         return True
     if request.change_address(turn):
