@@ -33,6 +33,12 @@ def has(group: str, words: str) -> bool:
     return _pattern(group).search(words) is not None
 
 
+def found(group: str, words: str) -> str | None:
+    """The first phrase of `group` in normalised `words`, or None."""
+    match = _pattern(group).search(words)
+    return match.group(0) if match else None
+
+
 def position(group: str, words: str) -> int | None:
     """Where the first phrase of `group` starts in `words`, or None."""
     found = _pattern(group).search(words)
@@ -51,6 +57,14 @@ def is_only_of(words: str, *groups: str) -> bool:
     for group in groups:
         rest = _pattern(group).sub(" ", rest)
     return bool(words) and not rest.strip()
+
+
+def rest_of(words: str, groups: tuple[str, ...] = ("chitchat", "courtesy", "affirm")) -> str:
+    """What normalised `words` say besides fillers and the phrases of `groups`."""
+    rest = strip_fillers(words)
+    for group in groups:
+        rest = _pattern(group).sub(" ", rest)
+    return strip_fillers(" ".join(rest.split()))
 
 
 def starts_with(group: str, words: str) -> bool:

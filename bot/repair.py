@@ -40,11 +40,21 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         return
     words = turn.words
     asked = cues.asks(turn.text)
+    if step.marked_questions and "?" not in turn.text and "¿" not in turn.text:
+        asked = False  # "que tardaron mucho": a comment, not a question
     if not asked and cues.drops(turn.text):
         await step.cancel(turn)  # before a correction ("ah no, ya no hace falta") or a skip
         return
     if cues.has("wait", words) and cues.is_only_of(words, "wait", "courtesy"):
         turn.say(texts.t("repair.wait"))  # "ahorita se la mando": the step stays as it is
+        return
+    if chitchat(turn):
+        turn.say(texts.t("repair.chitchat", municipality=turn.municipality_name))
+        await step.ask(turn)
+        return
+    if not words.strip():  # an emoji, a sticker's text, punctuation: like "ok"
+        turn.say(texts.t("repair.courtesy"))
+        await step.ask(turn)
         return
     correcting = cues.has("correction", cues.first_words(words, 5))
     if correcting and step.correct and await step.correct(turn, await turn.understand()):
@@ -69,12 +79,9 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         _help(turn, step)
         await step.ask(turn)
         return
-    about_step = not _says_anything(turn, step)
-    if (
-        asked
-        and about_step
-        and (understanding.intent == "out_of_scope" or not understanding.aspects)
-    ):
+    about_step = not _says_anything(turn, step)  # "¿qué código?", "¿qué se borra?"
+    vague = understanding.intent == "out_of_scope" or not understanding.aspects
+    if asked and about_step and (vague or _names_anything(turn)):
         _help(turn, step)  # "¿qué más ocupan?", "¿cómo que aviso?": about this step
         await step.ask(turn)
         return
@@ -97,6 +104,12 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
     await _refuse(turn, step)
 
 
+def chitchat(turn: Turn) -> bool:
+    """Small talk about the bot ("jaja oye eres robot verdad", "¿cómo estás?"), with at most
+    one word besides ("verdad")."""
+    return cues.has("chitchat", turn.words) and len(cues.rest_of(turn.words).split()) <= 1
+
+
 STEM = 5  # "borra" and "borras", "aviso" and "avisos": the same word for a question
 
 
@@ -109,6 +122,10 @@ def _says_anything(turn: Turn, step: Step) -> bool:
         w not in STOPWORDS and not cues.has("question", w) and w[:STEM] not in own
         for w in turn.words.split()
     )
+
+
+def _names_anything(turn: Turn) -> bool:
+    return any(w not in STOPWORDS and not cues.has("question", w) for w in turn.words.split())
 
 
 def _asks_about_another(turn: Turn, understanding: Understanding) -> bool:
@@ -155,9 +172,14 @@ async def _digress(
 ) -> None:
     """Answer the question, then offer to go on with the step (still pending)."""
     state = turn.conversation.state
-    await elsewhere(turn, understanding or await turn.understand())
+    understood = understanding or await turn.understand()
+    await elsewhere(turn, understood)
     if turn.conversation.state != state:
         return  # the citizen went somewhere else on purpose (a menu option)
+    if understanding is not None and understood.confirm and understood.intent == "ask_procedure":
+        # the answer was "¿Te refieres a…?": one question at a time; its buttons come back
+        # here, and the step is offered again after the answer
+        return
     if step.resume is None:
         await step.ask(turn)
         return

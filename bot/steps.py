@@ -30,6 +30,8 @@ class Step:
     correct: Correct | None = None  # "perdón, es…": change an earlier answer
     resume: Subject | None = None  # what "¿Seguimos con …?" names after a digression
     refuse: str | None = None  # text key when nothing fits (default: the step's help)
+    # only a question mark makes a question: "que tardaron mucho" is an answer (a comment)
+    marked_questions: bool = False
 
 
 async def _cancel_request(turn: Turn) -> None:
@@ -117,6 +119,7 @@ STEPS: dict[str, Step] = {
             _end_survey,
             free_text=True,
             skip=rating.skip_comment,
+            marked_questions=True,
         ),
     )
 }

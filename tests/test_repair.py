@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy import func, select
 
 from casework.requests.models import Request
-from catalog.models import Procedure
+from catalog.models import Municipality, Procedure
 from foundation import texts
 from foundation.db import Database
 from tests.support import WebChat, folio_in, joined
@@ -136,4 +136,47 @@ async def test_consent_with_a_description_or_an_address_keeps_them(
     await chat.say("quiero reportar una lampara")
     plain = joined(await chat.say("si, autorizo el uso de mis datos"))
     assert ask_description in plain
+    assert await _requests(loaded_db) == 0
+
+
+async def test_a_digression_that_needs_confirming_asks_one_question_at_a_time(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    """A question mid-form that the bot must confirm ("¿Te refieres a…?") is not followed by
+    "¿Seguimos con…?" in the same turn; the answer to the confirmation is, and then the step."""
+    async with loaded_db.transaction() as session:
+        licence = await session.get(Procedure, "licencia-funcionamiento")
+    assert licence is not None and licence.cost
+    chat, _ = await _consented(client, "quiero reportar un bache")
+    await chat.say("hay un bache enorme enfrente de mi casa")
+    await chat.say("calle hidalgo 20, zona centro")
+    assert texts.t("request.ask_curp") in joined(await chat.say("no tengo foto"))
+    asked = joined(await chat.say("oye cuanto cuesta la licencia pa cazar venado"))
+    assert texts.t("info.confirm", name=licence.name) in asked
+    resume = texts.t("repair.resume", subject="\x00").split("\x00")[0]  # "¿Seguimos con "
+    assert resume not in asked
+    answered = joined(await chat.say("si"))
+    assert texts.t("info.cost", name=licence.name, cost=licence.cost) in answered
+    assert resume in answered
+    assert texts.t("request.ask_curp") in joined(await chat.say("si"))
+
+
+async def test_small_talk_and_an_emoji_mid_form_keep_the_step(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    async with loaded_db.transaction() as session:
+        pothole = await session.get(Procedure, "reporte-bache")
+        municipality = await session.scalar(select(Municipality.name))
+    assert pothole is not None and municipality
+    ask = texts.t("request.ask_description", name=pothole.name)
+    chat, _ = await _consented(client, "quiero reportar un bache")
+    robot = joined(await chat.say("eres un robot?"))
+    assert texts.t("repair.chitchat", municipality=municipality) in robot and ask in robot
+    assert texts.t("out_of_scope").strip() not in robot
+    emoji = joined(await chat.say("👍"))
+    assert texts.t("repair.courtesy") in emoji and ask in emoji
+    assert texts.t("request.cancelled") in joined(await chat.say("mejor ya no"))
+    # in idle, the same small talk gets the same word and the menu, not "no lo atiende"
+    idle = joined(await chat.say("eres un robot?"))
+    assert texts.t("repair.chitchat", municipality=municipality) in idle
     assert await _requests(loaded_db) == 0

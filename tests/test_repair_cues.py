@@ -67,3 +67,18 @@ def test_waiting_is_a_whole_message(text: str, only: bool) -> None:
 )
 def test_what_follows_a_leading_yes(text: str, rest: str) -> None:
     assert cues.after_answer(text) == rest
+
+
+@pytest.mark.parametrize(
+    ("text", "small_talk"),
+    [
+        ("jaja oye eres robot verdad", True),
+        ("¿cómo estás?", True),
+        ("are you a bot?", True),
+        ("como esta mi reporte", False),  # a status question, not small talk
+        ("eres un robot, la lampara de mi calle no prende", False),
+    ],
+)
+def test_small_talk_is_a_whole_message(text: str, small_talk: bool) -> None:
+    words = normalize(text)
+    assert (cues.has("chitchat", words) and len(cues.rest_of(words).split()) <= 1) is small_talk

@@ -373,11 +373,15 @@ def _curp_shaped(word: str) -> bool:
 
 
 async def take_confirm(turn: Turn) -> bool:
-    """States `request_confirm` and `request_link`: yes, no, or a link code."""
+    """States `request_confirm` and `request_link`: yes, no, or a link code. Words about the
+    code ("no me llegó ningún código") are no answer to registering the request."""
     code = LINK_CODE.search(turn.text)
     if code is not None and looks_like_code(code.group(0).replace(" ", "")):
         await link(turn, code.group(0).replace(" ", ""))
         return True
+    about_code = cues.has("link_code", turn.words) and cues.plain_answer(turn.text) is None
+    if turn.conversation.state == "request_link" and about_code:
+        return False
     if turn.yes_or_no() is None:
         return False
     await confirm(turn)
