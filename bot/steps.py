@@ -65,8 +65,12 @@ async def _end_survey(turn: Turn) -> None:
 
 async def _correct_request(turn: Turn, understanding: Understanding) -> bool:
     """A new address when the message gives one ("me equivoqué, la dirección es Hidalgo 68"),
-    else a new report type when it names one, else a number beside the address."""
+    else what it adds to the description ("se me olvidó decir que…"), else a new report type
+    when it names one, else a number beside the address."""
     if request.gives_address(turn) and request.change_address(turn):
+        await request.ask(turn)
+        return True
+    if request.add_to_description(turn):  # "se me olvidó decir…", "agrega que…"
         await request.ask(turn)
         return True
     if await request.change_type(turn, understanding):

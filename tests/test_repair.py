@@ -180,3 +180,22 @@ async def test_small_talk_and_an_emoji_mid_form_keep_the_step(
     idle = joined(await chat.say("eres un robot?"))
     assert texts.t("repair.chitchat", municipality=municipality) in idle
     assert await _requests(loaded_db) == 0
+
+
+async def test_what_the_citizen_forgot_to_say_is_added_to_the_description(
+    client: httpx.AsyncClient, loaded_db: Database
+) -> None:
+    chat, _ = await _consented(client, "quiero reportar una lampara")
+    await chat.say("la lampara de mi calle no prende desde el lunes")
+    added = joined(await chat.say("se me olvido decir que son dos lamparas las que estan apagadas"))
+    assert texts.t("request.description_added") in added
+    assert texts.t("request.ask_location") in added  # the step under way is asked again
+    await chat.say("calle hidalgo 20, zona centro")
+    await chat.say(CURP)
+    more = joined(await chat.say("ah y tambien agrega que el poste esta chueco"))
+    assert texts.t("request.description_added") in more and "lo cambio" not in more
+    assert folio_in(joined(await chat.say("si")))
+    async with loaded_db.transaction() as session:
+        request = await session.scalar(select(Request))
+    assert request is not None and request.procedure_id == "reporte-luminaria"
+    assert "dos lamparas" in request.description and "chueco" in request.description

@@ -238,6 +238,20 @@ def change_address(turn: Turn) -> bool:
     return True
 
 
+def add_to_description(turn: Turn) -> bool:
+    """What the citizen forgot to say ("se me olvidó decir que son dos lámparas"), added to
+    the description already given."""
+    draft = _draft(turn)
+    if not draft.get("description") or not cues.has("addition", turn.words):
+        return False
+    if gives_address(turn):  # "pon que es en Hidalgo 5": the place, not the description
+        return False
+    draft["description"] = f"{draft['description']}\n{turn.text}"[:MAX_DESCRIPTION]
+    _save(turn, turn.conversation.state, draft)
+    turn.say(texts.t("request.description_added"))
+    return True
+
+
 async def subject(turn: Turn) -> str:
     """What is under way, for "¿Seguimos con …?"."""
     pid = _draft(turn).get("procedure")
