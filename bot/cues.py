@@ -33,6 +33,12 @@ def has(group: str, words: str) -> bool:
     return _pattern(group).search(words) is not None
 
 
+def found(group: str, words: str) -> str | None:
+    """The first phrase of `group` in normalised `words`, or None."""
+    match = _pattern(group).search(words)
+    return match.group(0) if match else None
+
+
 def position(group: str, words: str) -> int | None:
     """Where the first phrase of `group` starts in `words`, or None."""
     found = _pattern(group).search(words)
@@ -42,6 +48,23 @@ def position(group: str, words: str) -> int | None:
 def is_only(group: str, words: str) -> bool:
     """Whether normalised `words` are nothing but phrases of `group`."""
     return bool(words) and not _pattern(group).sub(" ", words).strip()
+
+
+def is_only_of(words: str, *groups: str) -> bool:
+    """Whether normalised `words` are nothing but phrases of the `groups` ("espera tantito
+    porfa": wait and courtesy)."""
+    rest = strip_fillers(words)
+    for group in groups:
+        rest = _pattern(group).sub(" ", rest)
+    return bool(words) and not rest.strip()
+
+
+def rest_of(words: str, groups: tuple[str, ...] = ("chitchat", "courtesy", "affirm")) -> str:
+    """What normalised `words` say besides fillers and the phrases of `groups`."""
+    rest = strip_fillers(words)
+    for group in groups:
+        rest = _pattern(group).sub(" ", rest)
+    return strip_fillers(" ".join(rest.split()))
 
 
 def starts_with(group: str, words: str) -> bool:
@@ -162,3 +185,24 @@ def cancels(text: str) -> bool:
         rest = words[no.end() :].lstrip()  # "nel, ya no quiero", "no ya no"
         return _pattern("cancel").match(rest) is not None or is_only("cancel_alone", rest)
     return False
+
+
+def drops(text: str) -> bool:
+    """Whether a message drops what is under way in words that say nothing else, wherever they
+    come ("nel, mejor ahí muere", "no pues no, mi curp no se la doy, cancela"): stronger than
+    `cancels`, which only reads how a message begins."""
+    return has("drop", normalize(text))
+
+
+ANSWER_WORDS = 6  # how far a leading yes may reach: "sí claro, acepto", "ok va, de acuerdo"
+
+
+def after_answer(text: str) -> str:
+    """What a message says after a leading yes ("sí acepto, es en la calle Hidalgo 20" →
+    "es en la calle Hidalgo 20"); empty when it does not begin with one."""
+    tokens = text.split()
+    cut = 0
+    for end in range(1, min(len(tokens), ANSWER_WORDS) + 1):
+        if is_only_of(normalize(" ".join(tokens[:end])), "affirm", "courtesy"):
+            cut = end
+    return " ".join(tokens[cut:]).strip(" ,.;:!¡") if cut else ""

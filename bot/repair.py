@@ -15,6 +15,7 @@ from bot.steps import Step
 from bot.turn import Turn, yes_no
 from casework.conversations.service import set_slots
 from foundation import texts
+from nlu.normalize import normalize
 from nlu.procedures import STOPWORDS
 from nlu.understanding import Understanding
 
@@ -39,6 +40,22 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         return
     words = turn.words
     asked = cues.asks(turn.text)
+    if step.marked_questions and "?" not in turn.text and "¿" not in turn.text:
+        asked = False  # "que tardaron mucho": a comment, not a question
+    if not asked and cues.drops(turn.text):
+        await step.cancel(turn)  # before a correction ("ah no, ya no hace falta") or a skip
+        return
+    if cues.has("wait", words) and cues.is_only_of(words, "wait", "courtesy"):
+        turn.say(texts.t("repair.wait"))  # "ahorita se la mando": the step stays as it is
+        return
+    if chitchat(turn):
+        turn.say(texts.t("repair.chitchat", municipality=turn.municipality_name))
+        await step.ask(turn)
+        return
+    if not words.strip():  # an emoji, a sticker's text, punctuation: like "ok"
+        turn.say(texts.t("repair.courtesy"))
+        await step.ask(turn)
+        return
     correcting = cues.has("correction", cues.first_words(words, 5))
     if correcting and step.correct and await step.correct(turn, await turn.understand()):
         return
@@ -62,8 +79,10 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
         _help(turn, step)
         await step.ask(turn)
         return
-    if asked and understanding.intent == "out_of_scope" and not _says_anything(turn):
-        _help(turn, step)  # "¿qué más ocupan?": about this step, not another topic
+    about_step = not _says_anything(turn, step)  # "¿qué código?", "¿qué se borra?"
+    vague = understanding.intent == "out_of_scope" or not understanding.aspects
+    if asked and about_step and (vague or _names_anything(turn)):
+        _help(turn, step)  # "¿qué más ocupan?", "¿cómo que aviso?": about this step
         await step.ask(turn)
         return
     if asked and understanding.intent in DIGRESSIONS:
@@ -85,9 +104,27 @@ async def pending(turn: Turn, step: Step, elsewhere: Elsewhere) -> None:
     await _refuse(turn, step)
 
 
-def _says_anything(turn: Turn) -> bool:
+def chitchat(turn: Turn) -> bool:
+    """Small talk about the bot ("jaja oye eres robot verdad", "¿cómo estás?"), with at most
+    one word besides ("verdad")."""
+    return cues.has("chitchat", turn.words) and len(cues.rest_of(turn.words).split()) <= 1
+
+
+STEM = 5  # "borra" and "borras", "aviso" and "avisos": the same word for a question
+
+
+def _says_anything(turn: Turn, step: Step) -> bool:
     """Whether a question names something ("¿a qué hora pasa el camión?"), not only asks
-    ("¿qué más ocupan?")."""
+    ("¿qué más ocupan?") or asks about what the step itself said ("¿cómo que aviso?", "¿qué
+    se borra?": words of the step's help)."""
+    own = {w[:STEM] for w in normalize(texts.t(f"repair.help.{step.state}")).split()}
+    return any(
+        w not in STOPWORDS and not cues.has("question", w) and w[:STEM] not in own
+        for w in turn.words.split()
+    )
+
+
+def _names_anything(turn: Turn) -> bool:
     return any(w not in STOPWORDS and not cues.has("question", w) for w in turn.words.split())
 
 
@@ -135,9 +172,14 @@ async def _digress(
 ) -> None:
     """Answer the question, then offer to go on with the step (still pending)."""
     state = turn.conversation.state
-    await elsewhere(turn, understanding or await turn.understand())
+    understood = understanding or await turn.understand()
+    await elsewhere(turn, understood)
     if turn.conversation.state != state:
         return  # the citizen went somewhere else on purpose (a menu option)
+    if understanding is not None and understood.confirm and understood.intent == "ask_procedure":
+        # the answer was "¿Te refieres a…?": one question at a time; its buttons come back
+        # here, and the step is offered again after the answer
+        return
     if step.resume is None:
         await step.ask(turn)
         return

@@ -34,6 +34,9 @@ async def route(turn: Turn, first_contact: bool = False) -> None:
     if state in STEPS:
         await repair.pending(turn, STEPS[state], answer)
         return
+    if state == "idle" and rating.declines(turn):
+        rating.decline(turn)  # "no quiero calificar" to the survey question
+        return
     if turn.value is None and len(turn.text) > turn.settings.limits.max_message_chars:
         turn.say(texts.t("input.too_long", length=len(turn.text)))
         return
@@ -84,6 +87,10 @@ async def answer(turn: Turn, understanding: Understanding, first_contact: bool =
             turn.say(texts.t("goodbye", municipality=turn.municipality_name))
         case "greet" | "help" | "affirm" | "deny":
             privacy.menu(turn)
+        case "out_of_scope" if repair.chitchat(turn):  # "¿eres un robot?"
+            turn.say(
+                texts.t("repair.chitchat", municipality=turn.municipality_name), menu_choices()
+            )
         case "out_of_scope" if "external" in understanding.entities:
             who = who_handles(understanding.entities["external"]) or texts.t("another_agency")
             turn.say(texts.t("out_of_scope_external", who=who), menu_choices())

@@ -30,6 +30,8 @@ class Step:
     correct: Correct | None = None  # "perdón, es…": change an earlier answer
     resume: Subject | None = None  # what "¿Seguimos con …?" names after a digression
     refuse: str | None = None  # text key when nothing fits (default: the step's help)
+    # only a question mark makes a question: "que tardaron mucho" is an answer (a comment)
+    marked_questions: bool = False
 
 
 async def _cancel_request(turn: Turn) -> None:
@@ -47,7 +49,7 @@ async def _take_consent(turn: Turn) -> bool:
     if then is None:
         return False
     if then.startswith("request:"):
-        await request.start(turn, then.removeprefix("request:") or None)
+        await request.after_consent(turn, then.removeprefix("request:") or None)
     return True
 
 
@@ -62,6 +64,15 @@ async def _end_survey(turn: Turn) -> None:
 
 
 async def _correct_request(turn: Turn, understanding: Understanding) -> bool:
+    """A new address when the message gives one ("me equivoqué, la dirección es Hidalgo 68"),
+    else what it adds to the description ("se me olvidó decir que…"), else a new report type
+    when it names one, else a number beside the address."""
+    if request.gives_address(turn) and request.change_address(turn):
+        await request.ask(turn)
+        return True
+    if request.add_to_description(turn):  # "se me olvidó decir…", "agrega que…"
+        await request.ask(turn)
+        return True
     if await request.change_type(turn, understanding):
         return True
     if request.change_address(turn):
@@ -112,6 +123,7 @@ STEPS: dict[str, Step] = {
             _end_survey,
             free_text=True,
             skip=rating.skip_comment,
+            marked_questions=True,
         ),
     )
 }

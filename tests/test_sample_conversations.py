@@ -17,6 +17,8 @@ from foundation.settings import SAMPLE_CATALOG, Settings
 FILES = sorted(SAMPLE_CATALOG.parent.glob("*.conversations.yml"))  # not the faq- ones
 # the second, fresher dev set (nlu/eval/README.md, "dev2"); the *_test.yml files stay held out
 DEV2 = sorted((SAMPLE_CATALOG.parents[2] / "nlu" / "eval" / "conversations").glob("*_dev2.yml"))
+# the third, written before the bot was run on it (issue 13, dev3)
+DEV3 = sorted((SAMPLE_CATALOG.parents[2] / "nlu" / "eval" / "conversations").glob("*_dev3.yml"))
 
 # Cases the bot still gets wrong, each for a reason in the understanding model, not in the
 # dialogue: they must keep failing until that is fixed (strict), then leave this list.
@@ -24,6 +26,27 @@ KNOWN_FAILING = {
     # the drainage report is now understood; what fails is the dialogue (bot/): at the CURP
     # step "sabes que dejalo asi, no lo registres" is read as a wrong CURP, not as cancel
     "cancela_en_foto_dejalo_asi": "at the CURP step 'dejalo asi, no lo registres' is no cancel",
+    # dev3
+    "cancela_en_consentimiento_ahorita_no": "'un árbol se está cayendo sobre la barda' is "
+    "read as a question about the private tree-felling permit, not a report",
+    "cancela_en_confirmacion_no_lo_mandes": "'sale agua negra de la coladera' ranks the water "
+    "leak above drainage (unsure)",
+    "digresion_en_curp_y_da_la_curp": "'tiran escombro en el arroyo' is not matched to the "
+    "environmental complaint (unsure)",
+    "pregunta_de_costo_no_es_descripcion": "'¿me van a cobrar algo?' finds no cost aspect: "
+    "out of scope",
+    "omite_foto_no_tengo_como": "'un perro bravo suelto… mordió' is unsure (animal report "
+    "score just under the clear mark)",
+    "cancela_en_foto_dejalo_ya": "'un bache que ocupa todo el carril' reads 'ocupa' as asking "
+    "for the requirements",
+    "persona_en_ubicacion_ingles": "'tiran basura y escombro en el arroyo' ranks rubbish "
+    "collection above the pollution complaint (unsure)",
+    "digresion_en_confirmacion_y_confirma": "'¿a qué hora cierran en catastro?' answers the "
+    "hours of the report under way, not catastro's",
+    "consentimiento_adelante_si_autorizo": "'un hoyo enorme en la avenida' is unsure between "
+    "the pothole and the vehicle pound",
+    "descripcion_con_direccion_elige_drenaje": "'brota agua negra de la alcantarilla' ranks "
+    "the water leak above drainage (unsure)",
 }
 
 
@@ -35,7 +58,7 @@ def _param(script: Script, case: Case) -> object:
     return pytest.param(script, case, marks=marks, id=name)
 
 
-CASES = [_param(script, case) for script in map(load, FILES + DEV2) for case in script.cases]
+CASES = [_param(script, case) for script in map(load, FILES + DEV2 + DEV3) for case in script.cases]
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ A handoff survey has no procedure, so it asks only the overall score and the com
 given when no survey is open (it expired, or was already answered) is declined politely.
 """
 
+from bot import cues
 from bot.turn import Turn, menu_choices
 from casework.conversations.service import set_slots
 from casework.ratings.dimensions import DIMENSIONS, dimensions_for
@@ -32,15 +33,54 @@ MAX_SCORE_WORDS = 6  # "le doy un 4", "un 5 de calificacion": short, with one nu
 
 def score_in(turn: Turn) -> int | None:
     """The score the citizen gave: a `rate:N` choice, or one number 1-5 in a short message
-    ("5", "le doy un 4", "cinco estrellas")."""
+    ("5", "le doy un 4", "cinco estrellas"), or, right after the bot asked for a score, the
+    score's words ("excelente", "mal, muy mal", "regular")."""
     if turn.value is not None:
         raw = turn.value.removeprefix("rate:") if turn.value.startswith("rate:") else ""
         return SCORES.get(raw) if raw.isascii() and raw.isdigit() else None
     words = turn.words.split()
     numbers = [w for w in words if w in SCORES or (w.isascii() and w.isdigit())]
-    if len(words) > MAX_SCORE_WORDS or len(numbers) != 1:
+    if len(words) > MAX_SCORE_WORDS:
         return None
-    return SCORES.get(numbers[0])
+    if len(numbers) == 1:
+        return SCORES.get(numbers[0])
+    return _score_in_words(turn) if not numbers and asked_score(turn) else None
+
+
+def asked_score(turn: Turn) -> bool:
+    """Whether the bot's last message offered the scores 1-5 (a survey question), read from
+    the conversation, not the database."""
+    offered = turn.conversation.slots.get("choices") or []
+    return any(str(c.get("value", "")).startswith("rate:") for c in offered)
+
+
+def _score_in_words(turn: Turn) -> int | None:
+    words = cues.strip_fillers(turn.words)
+    if cues.starts_with("deny", words):  # "no muy bien": not a score to guess
+        return None
+    found = [
+        (len(match), score)
+        for score in range(1, 6)
+        if (match := cues.found(f"score_{score}", words)) is not None
+    ]
+    return max(found)[1] if found else None
+
+
+def declines(turn: Turn) -> bool:
+    """Whether the answer to a survey question is "no thanks" ("no quiero calificar", "mejor
+    luego", "ahorita no puedo"): a short cancel, or one about the survey; not "ya no quiero
+    que tengan nada mío, quítenme de su sistema", which asks for something else."""
+    if not asked_score(turn) or turn.value is not None or cues.asks(turn.text):
+        return False
+    if cues.plain_answer(turn.text) is False:
+        return True
+    about = len(turn.words.split()) <= MAX_SCORE_WORDS or cues.has("rating", turn.words)
+    return about and (cues.drops(turn.text) or cues.cancels(turn.text))
+
+
+def decline(turn: Turn) -> None:
+    """No score now: the survey stays open until it closes; the menu."""
+    turn.say(texts.t("rating.declined"), menu_choices())
 
 
 async def take_score(turn: Turn, score: int) -> bool:

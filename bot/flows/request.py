@@ -85,14 +85,15 @@ async def report(turn: Turn, understanding: Understanding) -> None:
         await start(turn, None)
 
 
-async def picked_type(turn: Turn, understanding: Understanding) -> None:
+async def picked_type(turn: Turn, understanding: Understanding, text: str | None = None) -> None:
     """A message that may name the report type ("se fundió la lámpara de mi calle"): the type
     when it is clear, with what was said kept as the description (and the address); the
-    likely types as choices when unsure."""
+    likely types as choices when unsure. `text`: the part of the message that describes (all
+    of it by default)."""
     takes = turn.report_types()
     ranked = [c for c in understanding.candidates if c.procedure_id in takes]
     likely = [c.procedure_id for c in ranked]
-    said = described(turn, takes.get(likely[0]) if likely else None)
+    said = described(turn, takes.get(likely[0]) if likely else None, text)
     sure = (
         understanding.procedure_id in takes
         and understanding.intent in ("open_request", "ask_procedure")
@@ -114,19 +115,44 @@ def _stands_out(ranked: Sequence[Candidate]) -> bool:
     return len(ranked) == 1 or ranked[0].score - ranked[1].score >= CLEAR_MARGIN
 
 
-def described(turn: Turn, procedure: Procedure | None) -> Draft:
-    """What a first message already tells: a description when it says more than the
-    procedure's name, and an address when it gives a street and a number."""
+def described(turn: Turn, procedure: Procedure | None, text: str | None = None) -> Draft:
+    """What a first message (or `text`, a part of it) already tells: a description when it
+    says more than the procedure's name, and an address when it gives a street and a number."""
     said: Draft = {}
+    text = turn.text if text is None else text
     named = set()
     if procedure is not None:
         named = set(normalize(" ".join([procedure.name, *procedure.synonyms])).split())
-    content = [w for w in _content(turn) if w not in named]
-    if content and MIN_DESCRIPTION <= len(turn.text) <= MAX_DESCRIPTION:
-        said["description"] = turn.text
-    if address := cues.find_address(turn.text):
+    content = [w for w in _content_of(normalize(text)) if w not in named]
+    if content and MIN_DESCRIPTION <= len(text) <= MAX_DESCRIPTION:
+        said["description"] = text
+    if address := cues.find_address(text):
         said["location"] = {"address": address[:500]}
     return said
+
+
+MIN_CONTENT_AFTER_YES = 3  # "sí, la lámpara de la esquina no prende": words that describe
+
+
+async def after_consent(turn: Turn, procedure_id: str | None) -> None:
+    """Consent given: go on with the request, keeping what the same message said after the
+    yes ("sí acepto, es en la calle Hidalgo 20", "sí, se cayó un árbol en la esquina")."""
+    rest = cues.after_answer(turn.text)
+    address = cues.find_address(rest) if rest else None
+    besides = rest.replace(address, " ") if address else rest  # what is not the address
+    words = [w for w in _content_of(normalize(besides)) if not cues.has("consenting", w)]
+    if len(words) < MIN_CONTENT_AFTER_YES and address is None:
+        await start(turn, procedure_id)
+        return
+    if procedure_id is None:  # "quiero hacer un reporte" → "sí, se tapó el drenaje"
+        await picked_type(turn, await turn.understand(), text=rest)
+        return
+    procedure = turn.procedure(procedure_id)
+    draft = _draft(turn)
+    said = {k: v for k, v in described(turn, procedure, rest).items() if k not in draft}
+    if len(words) < MIN_CONTENT_AFTER_YES:
+        said.pop("description", None)  # "sí acepto, es en Hidalgo 20": only the address
+    await start(turn, procedure_id, said)
 
 
 async def which(turn: Turn) -> bool:
@@ -147,11 +173,15 @@ async def change_type(turn: Turn, understanding: Understanding) -> bool:
     keeping what applies to it. False when the message names no other type."""
     draft = _draft(turn)
     takes = turn.report_types()
+    # a type the understander would itself offer, not one a stray word brushed against
+    floor = turn.settings.nlu.candidate_threshold
     other = next(
         (
             c.procedure_id
             for c in understanding.candidates
-            if c.procedure_id in takes and c.procedure_id != draft.get("procedure")
+            if c.procedure_id in takes
+            and c.procedure_id != draft.get("procedure")
+            and c.score >= floor
         ),
         None,
     )
@@ -167,13 +197,20 @@ async def change_type(turn: Turn, understanding: Understanding) -> bool:
     return True
 
 
+def gives_address(turn: Turn) -> bool:
+    """Whether a message announces an address ("la dirección es…", "calle Morelos 45")."""
+    return cues.has("address", turn.words) or cues.find_address(turn.text) is not None
+
+
 def change_address(turn: Turn) -> bool:
     """A correction of the address already given ("perdón, la dirección es Morelos 45")."""
     draft = _draft(turn)
     numbered = any(c.isascii() and c.isdigit() for c in turn.text)
     if "location" not in draft or not numbered or find_curp(turn.text):
         return False
-    if cues.has("place", turn.words):  # a new address: "perdón, es Morelos 45"
+    if found := cues.find_address(turn.text):  # "me equivoqué, la dirección es Hidalgo 68"
+        address = found
+    elif cues.has("place", turn.words):  # a new address: "perdón, es Morelos 45"
         address = turn.text
     else:  # a number alone ("es el 1540"): the address given, with the correction beside it
         before = draft["location"].get("address") or ""
@@ -181,6 +218,20 @@ def change_address(turn: Turn) -> bool:
     draft["location"] = {**draft["location"], "address": address[:500]}
     _save(turn, turn.conversation.state, draft)
     turn.say(texts.t("request.address_changed"))
+    return True
+
+
+def add_to_description(turn: Turn) -> bool:
+    """What the citizen forgot to say ("se me olvidó decir que son dos lámparas"), added to
+    the description already given."""
+    draft = _draft(turn)
+    if not draft.get("description") or not cues.has("addition", turn.words):
+        return False
+    if gives_address(turn):  # "pon que es en Hidalgo 5": the place, not the description
+        return False
+    draft["description"] = f"{draft['description']}\n{turn.text}"[:MAX_DESCRIPTION]
+    _save(turn, turn.conversation.state, draft)
+    turn.say(texts.t("request.description_added"))
     return True
 
 
@@ -295,9 +346,13 @@ async def take_curp(turn: Turn) -> bool:
 
 def _content(turn: Turn) -> list[str]:
     """The words of a message that say something beyond "quiero hacer un reporte"."""
+    return _content_of(turn.words)
+
+
+def _content_of(words: str) -> list[str]:
     return [
         w
-        for w in turn.words.split()
+        for w in words.split()
         if w not in STOPWORDS and not cues.has("report", w) and not cues.has("asking", w)
     ]
 
@@ -315,11 +370,15 @@ def _curp_shaped(word: str) -> bool:
 
 
 async def take_confirm(turn: Turn) -> bool:
-    """States `request_confirm` and `request_link`: yes, no, or a link code."""
+    """States `request_confirm` and `request_link`: yes, no, or a link code. Words about the
+    code ("no me llegó ningún código") are no answer to registering the request."""
     code = LINK_CODE.search(turn.text)
     if code is not None and looks_like_code(code.group(0).replace(" ", "")):
         await link(turn, code.group(0).replace(" ", ""))
         return True
+    about_code = cues.has("link_code", turn.words) and cues.plain_answer(turn.text) is None
+    if turn.conversation.state == "request_link" and about_code:
+        return False
     if turn.yes_or_no() is None:
         return False
     await confirm(turn)
