@@ -23,14 +23,9 @@ DEV3 = sorted((SAMPLE_CATALOG.parents[2] / "nlu" / "eval" / "conversations").glo
 # Cases the bot still gets wrong, each for a reason in the understanding model, not in the
 # dialogue: they must keep failing until that is fixed (strict), then leave this list.
 KNOWN_FAILING = {
-    # the drainage report is now understood; what fails is the dialogue (bot/): at the CURP
-    # step "sabes que dejalo asi, no lo registres" is read as a wrong CURP, not as cancel
-    "cancela_en_foto_dejalo_asi": "at the CURP step 'dejalo asi, no lo registres' is no cancel",
     # dev3
     "cancela_en_consentimiento_ahorita_no": "'un árbol se está cayendo sobre la barda' is "
     "read as a question about the private tree-felling permit, not a report",
-    "cancela_en_confirmacion_no_lo_mandes": "'sale agua negra de la coladera' ranks the water "
-    "leak above drainage (unsure)",
     "digresion_en_curp_y_da_la_curp": "'tiran escombro en el arroyo' is not matched to the "
     "environmental complaint (unsure)",
     "pregunta_de_costo_no_es_descripcion": "'¿me van a cobrar algo?' finds no cost aspect: "
